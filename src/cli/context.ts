@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { Output, type GlobalFlags } from './output.js';
+
+/** What every verb gets: the output channel for its global flags, and the environment to read. */
+export interface VerbContext {
+  output: Output;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when SIGINT/SIGTERM arrive, so long waits can stop cleanly. */
+  signal: AbortSignal;
+}
+
+/** Builds the verb context from a commander action's command (global flags included). */
+export function contextFor(cmd: Command, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): VerbContext {
+  const flags = cmd.optsWithGlobals() as GlobalFlags;
+  return { output: new Output(flags), env, signal };
+}
