@@ -1,0 +1,67 @@
+/**
+ * A small benchmark harness: every bench measures candidates beside a named baseline in the same run
+ * and prints medians and ratios. Run all with `npm run bench`, one with `npm run bench -- iso`.
+ */
+import { spawnSync } from 'node:child_process';
+
+export interface Sample {
+  name: string;
+  /** Milliseconds per iteration, sorted. */
+  ms: number[];
+}
+
+export interface MeasureOptions {
+  iterations?: number;
+  warmup?: number;
+}
+
+export async function measure(name: string, fn: () => unknown | Promise<unknown>, opts: MeasureOptions = {}): Promise<Sample> {
+  const { iterations = 30, warmup = 3 } = opts;
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  return { name, ms: ms.sort((a, b) => a - b) };
+}
+
+/** Times a whole process (fork + exec + run); fails loudly if the command fails. */
+export async function measureProcess(name: string, cmd: string, args: string[], opts: MeasureOptions & { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Sample> {
+  return measure(
+    name,
+    () => {
+      const r = spawnSync(cmd, args, { env: opts.env ?? process.env, input: opts.input, stdio: ['pipe', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`${name}: ${cmd} exited ${r.status}: ${r.stderr?.toString().slice(0, 500)}`);
+    },
+    { iterations: opts.iterations ?? 15, warmup: opts.warmup ?? 2 },
+  );
+}
+
+export function median(s: Sample): number {
+  const m = s.ms.length >> 1;
+  return s.ms.length % 2 ? s.ms[m]! : (s.ms[m - 1]! + s.ms[m]!) / 2;
+}
+
+function pct(s: Sample, p: number): number {
+  return s.ms[Math.min(s.ms.length - 1, Math.floor((s.ms.length - 1) * p))]!;
+}
+
+/** Prints a table: median, p90, and each row's ratio to the baseline (first argument). */
+export function report(title: string, baseline: Sample, others: Sample[]): void {
+  const base = median(baseline);
+  const rows = [baseline, ...others].map((s) => ({
+    name: s === baseline ? `${s.name} (baseline)` : s.name,
+    median: median(s),
+    p90: pct(s, 0.9),
+    n: s.ms.length,
+    ratio: median(s) / base,
+  }));
+  const w = Math.max(...rows.map((r) => r.name.length), 10);
+  console.log(`\n## ${title}`);
+  console.log(`${'what'.padEnd(w)}  ${'median ms'.padStart(10)}  ${'p90 ms'.padStart(9)}  ${'n'.padStart(4)}  ratio`);
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(w)}  ${r.median.toFixed(3).padStart(10)}  ${r.p90.toFixed(3).padStart(9)}  ${String(r.n).padStart(4)}  ${r.ratio.toFixed(2)}x`);
+  }
+}
