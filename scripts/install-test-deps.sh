@@ -10,6 +10,7 @@ pkgs=(
   cloud-init                                                                   # cloud-init schema / net-convert
   openssh-server openssh-client                                                # SSH fallback and qemu+ssh
   libvirt-daemon-system libvirt-clients libxml2-utils dbus polkitd             # real libvirtd, virt-xml-validate
+  virtinst                                                                     # virt-install --print-xml, a peer for domain-xml
   debootstrap e2fsprogs                                                        # the cloud-init VM's root fs
   iproute2 procps psmisc openssl ca-certificates
 )

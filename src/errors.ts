@@ -56,11 +56,13 @@ export const ERROR_CODES = {
   COMMAND_DISABLED: { exit: EXIT.AGENT, retryable: false },
   COMMAND_FAILED: { exit: EXIT.AGENT, retryable: false },
   GUEST_FILE_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
+  GUEST_FILE_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },
   // libvirt
   VM_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
   LIBVIRT_NOT_RUNNING: { exit: EXIT.NOT_FOUND, retryable: true },
   LIBVIRT_AUTH: { exit: EXIT.PERMISSION, retryable: false },
   LIBVIRT_ERROR: { exit: EXIT.AGENT, retryable: false },
+  LIBVIRT_TIMEOUT: { exit: EXIT.TIMEOUT, retryable: true },
   AGENT_NOT_CONNECTED: { exit: EXIT.NOT_FOUND, retryable: true },
   // kubeconfig
   KUBECONFIG_INVALID: { exit: EXIT.AGENT, retryable: false },

@@ -26,6 +26,8 @@ export interface TransportInfo {
 export interface ExecuteOptions {
   /** Bound on this one command, in milliseconds. Defaults: see DEFAULT_TIMEOUTS in ./timeouts.ts. */
   timeoutMs?: number;
+  /** Stops waiting (e.g. Ctrl-C); the connection resynchronises before its next command. */
+  signal?: AbortSignal;
 }
 
 export interface AgentTransport {

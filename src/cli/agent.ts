@@ -1,5 +1,203 @@
+/**
+ * `qemu-kubesolo agent ping|info|exec|cat|execute`: talk to a VM's guest agent directly, for operators
+ * checking a VM and for scripts. A thin layer over src/agent/.
+ */
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { openAgent, type AgentTarget } from '../agent/connect.js';
+import type { AgentClient } from '../agent/client.js';
+import type { TransportInfo } from '../agent/transport.js';
+import { EXIT, QksError, zodIssuesToMessage } from '../errors.js';
+import type { VerbContext } from './context.js';
 import type { RunAction } from './main.js';
 
-// Placeholder: the verb lands with its issue.
-export function register(_program: Command, _run: RunAction): void {}
+interface TargetFlags {
+  socket?: string;
+  vmName?: string;
+  libvirtUri?: string;
+  transport?: string;
+  timeout?: string;
+}
+
+const TargetSchema = z.object({
+  socket: z.string().min(1).optional(),
+  vmName: z.string().min(1).optional(),
+  libvirtUri: z.string().min(1).optional(),
+  transport: z.enum(['auto', 'direct', 'libvirt']),
+  timeoutMs: z.number().positive('must be a positive number of seconds').optional(),
+});
+type TargetOptions = z.infer<typeof TargetSchema>;
+
+const FIELD_NAMES = { socket: '--socket', vmName: '--vm-name (VM_NAME)', libvirtUri: '--libvirt-uri (LIBVIRT_URI)', transport: '--transport', timeoutMs: '--timeout' };
+
+/** Flags > environment > defaults, validated once. */
+export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): TargetOptions {
+  const r = TargetSchema.safeParse({
+    socket: flags.socket,
+    vmName: flags.vmName ?? env.VM_NAME,
+    libvirtUri: flags.libvirtUri ?? env.LIBVIRT_URI,
+    transport: flags.transport ?? 'auto',
+    timeoutMs: flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000,
+  });
+  if (!r.success) throw new QksError('USAGE', zodIssuesToMessage(r.error.issues, FIELD_NAMES));
+  if (!r.data.socket && !r.data.vmName) {
+    throw new QksError('USAGE', 'say which agent: --socket PATH or --vm-name NAME (or VM_NAME)', { hint: 'e.g. qemu-kubesolo agent ping --vm-name kubesolo' });
+  }
+  return r.data;
+}
+
+function describeTransport(t: TransportInfo): string {
+  return [t.kind, t.channel, t.socketPath ?? t.uri].filter(Boolean).join(' ');
+}
+
+async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentClient) => Promise<T>): Promise<T> {
+  const target: AgentTarget = {
+    ...(o.socket ? { socket: o.socket } : {}),
+    ...(o.vmName ? { vmName: o.vmName } : {}),
+    ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
+    transport: o.transport,
+  };
+  const client = await openAgent(target, { env: ctx.env, signal: ctx.signal });
+  ctx.output.verbose(`agent: connected over ${describeTransport(client.transportInfo)}`);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+const call = (o: TargetOptions, ctx: VerbContext) => ({ ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), signal: ctx.signal });
+
+function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--socket <path>', 'the guest-agent socket (instead of discovery by --vm-name)')
+    .option('--vm-name <name>', 'libvirt domain whose agent channel to find (env VM_NAME)')
+    .option('--libvirt-uri <uri>', 'libvirt connection URI (env LIBVIRT_URI, default qemu:///system)')
+    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket)', 'auto')
+    .option('--timeout <seconds>', 'bound on the operation (default: 10 s per command, 30 s for exec and cat)');
+}
+
+const COMMON_HELP = `
+The agent is found with --socket, or from --vm-name: the dedicated channel org.qemu.guest_agent.1
+first, then the standard org.qemu.guest_agent.0 (which libvirt usually holds).`;
+
+export function register(program: Command, run: RunAction): void {
+  const agent = program.command('agent').description('talk to a VM guest agent directly: ping, info, exec, cat, execute');
+
+  addTargetOptions(agent.command('ping').description('check that the guest agent answers'))
+    .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent ping --vm-name kubesolo\n  $ qemu-kubesolo --json agent ping --socket /run/libvirt/qemu/channel/1-kubesolo/org.qemu.guest_agent.1`)
+    .action(
+      run(async (ctx, flags: TargetFlags) => {
+        const o = resolveTarget(flags, ctx.env);
+        const started = performance.now();
+        const transport = await withClient(ctx, o, async (c) => {
+          await c.ping(call(o, ctx));
+          return c.transportInfo;
+        });
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        ctx.output.result({ ok: true, transport, ms }, `the guest agent answered over ${describeTransport(transport)} (${ms} ms)`);
+      }),
+    );
+
+  addTargetOptions(agent.command('info').description('show the agent version and its commands (enabled or not)'))
+    .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent info --vm-name kubesolo\n  $ qemu-kubesolo --json agent info --socket ./qga.sock`)
+    .action(
+      run(async (ctx, flags: TargetFlags) => {
+        const o = resolveTarget(flags, ctx.env);
+        const { info, transport } = await withClient(ctx, o, async (c) => ({ info: await c.info(call(o, ctx)), transport: c.transportInfo }));
+        const disabled = info.commands.filter((c) => !c.enabled).map((c) => c.name);
+        const text = [
+          `qemu-ga ${info.version} over ${describeTransport(transport)}`,
+          `${info.commands.length} commands, ${disabled.length} disabled${disabled.length ? `: ${disabled.join(', ')}` : ''}`,
+          ...info.commands.map((c) => `  ${c.enabled ? '+' : '-'} ${c.name}`),
+        ].join('\n');
+        ctx.output.result({ ok: true, transport, ...info }, text);
+      }),
+    );
+
+  addTargetOptions(
+    agent
+      .command('exec')
+      .description('run a program in the guest and print its output (guest-exec)')
+      .argument('<path>', 'program in the guest, e.g. /bin/cat')
+      .argument('[args...]', 'its arguments (put -- before arguments that start with -)')
+      .option('--input <text>', 'text for the program on stdin'),
+  )
+    .addHelpText('after', `${COMMON_HELP}\nExit status 0 when the program exits 0, else 6 (its exit code is in the message and in --json).\n\nExamples:\n  $ qemu-kubesolo agent exec --vm-name kubesolo /bin/cat /etc/os-release\n  $ qemu-kubesolo agent exec --vm-name kubesolo -- /bin/sh -c 'rc-service kubesolo status'`)
+    .action(
+      run(async (ctx, path: string, args: string[], flags: TargetFlags & { input?: string }) => {
+        const o = resolveTarget(flags, ctx.env);
+        const r = await withClient(ctx, o, (c) => c.exec(path, args, { ...call(o, ctx), ...(flags.input !== undefined ? { input: flags.input } : {}) }));
+        if (ctx.output.json) {
+          ctx.output.result({
+            ok: r.exitCode === 0,
+            exitCode: r.exitCode,
+            ...(r.signal !== undefined ? { signal: r.signal } : {}),
+            stdout: r.stdout.toString('utf8'),
+            stderr: r.stderr.toString('utf8'),
+            stdoutTruncated: r.stdoutTruncated,
+            stderrTruncated: r.stderrTruncated,
+          });
+        } else {
+          ctx.output.raw(r.stdout);
+          if (r.stderr.length) ctx.output.info(r.stderr.toString('utf8').replace(/\n$/, ''));
+          if (r.stdoutTruncated || r.stderrTruncated) ctx.output.warn('the agent truncated the output (16 MiB per stream)');
+        }
+        if (r.exitCode === 0) return EXIT.OK;
+        if (!ctx.output.json) ctx.output.warn(`${path} ${r.signal !== undefined ? `was killed by signal ${r.signal}` : `exited with ${r.exitCode}`} in the guest`);
+        return EXIT.AGENT;
+      }),
+    );
+
+  addTargetOptions(
+    agent
+      .command('cat')
+      .description('print a guest file (guest-file-read, or guest-exec of cat when file access is disabled)')
+      .argument('<guest-path>', 'file in the guest')
+      .option('--method <method>', 'file, exec or auto (file, falling back to exec when disabled)', 'auto')
+      .option('--max-bytes <n>', 'refuse files larger than this (default 16 MiB)'),
+  )
+    .addHelpText('after', `${COMMON_HELP}\nA missing file exits 3 (not found).\n\nExamples:\n  $ qemu-kubesolo agent cat --vm-name kubesolo /var/lib/kubesolo/pki/admin/admin.kubeconfig\n  $ qemu-kubesolo agent cat --socket ./qga.sock --method exec /etc/hostname`)
+    .action(
+      run(async (ctx, guestPath: string, flags: TargetFlags & { method: string; maxBytes?: string }) => {
+        const o = resolveTarget(flags, ctx.env);
+        const method = z.enum(['file', 'exec', 'auto']).safeParse(flags.method);
+        if (!method.success) throw new QksError('USAGE', `--method: must be file, exec or auto (got ${JSON.stringify(flags.method)})`);
+        const maxBytes = flags.maxBytes === undefined ? undefined : Number(flags.maxBytes);
+        if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) throw new QksError('USAGE', '--max-bytes: must be a positive integer');
+        const data = await withClient(ctx, o, (c) => c.readFile(guestPath, { ...call(o, ctx), method: method.data, ...(maxBytes ? { maxBytes } : {}) }));
+        if (ctx.output.json) {
+          const text = data.toString('utf8');
+          const isText = Buffer.from(text, 'utf8').equals(data);
+          ctx.output.result({ ok: true, path: guestPath, bytes: data.length, encoding: isText ? 'utf8' : 'base64', data: isText ? text : data.toString('base64') });
+        } else ctx.output.raw(data);
+      }),
+    );
+
+  addTargetOptions(
+    agent
+      .command('execute')
+      .description('send any guest-agent command and print its return value as JSON')
+      .argument('<command>', 'e.g. guest-get-osinfo')
+      .argument('[arguments]', 'its arguments as a JSON object'),
+  )
+    .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent execute --vm-name kubesolo guest-get-osinfo\n  $ qemu-kubesolo agent execute --socket ./qga.sock guest-file-open '{"path":"/etc/hostname"}'`)
+    .action(
+      run(async (ctx, command: string, rawArgs: string | undefined, flags: TargetFlags) => {
+        const o = resolveTarget(flags, ctx.env);
+        let args: Record<string, unknown> | undefined;
+        if (rawArgs !== undefined) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(rawArgs);
+          } catch (e) {
+            throw new QksError('USAGE', `arguments: not JSON (${(e as Error).message})`, { hint: `Quote the object, e.g. '{"path":"/etc/hostname"}'.` });
+          }
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new QksError('USAGE', 'arguments: must be a JSON object');
+          args = parsed as Record<string, unknown>;
+        }
+        const value = await withClient(ctx, o, (c) => c.execute(command, args, call(o, ctx)));
+        ctx.output.result({ ok: true, return: value }, JSON.stringify(value, null, 2));
+      }),
+    );
+}

@@ -1,5 +1,125 @@
+/**
+ * `qemu-kubesolo fake-agent`: a qemu-ga look-alike on a unix socket, for trying the tool (and wrappers
+ * around it) without a VM. Serves until Ctrl-C.
+ */
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { startFakeAgent, type FakeAgentFaults } from '../fake-agent/index.js';
+import { QksError } from '../errors.js';
 import type { RunAction } from './main.js';
 
-// Placeholder: the verb lands with its issue.
-export function register(_program: Command, _run: RunAction): void {}
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+interface Flags {
+  socket: string;
+  file?: string[];
+  fileAfter?: string[];
+  disable?: string[];
+  delay?: string;
+  split?: string;
+  execPolls?: string;
+  garbage?: string;
+  stale?: boolean;
+  disconnectMidReply?: boolean;
+  neverAnswer?: boolean;
+  noSyncDelimited?: boolean;
+}
+
+function nonNegativeInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new QksError('USAGE', `${flag}: must be a whole number >= 0 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+async function loadFile(flag: string, spec: string): Promise<{ guestPath: string; data: Buffer; afterMs?: number }> {
+  // GUEST_PATH=LOCAL_FILE, or for --file-after MS:GUEST_PATH=LOCAL_FILE
+  let rest = spec;
+  let afterMs: number | undefined;
+  if (flag === '--file-after') {
+    const m = /^(\d+):(.*)$/.exec(spec);
+    if (!m) throw new QksError('USAGE', `${flag} ${spec}: expected MS:GUEST_PATH=LOCAL_FILE`);
+    afterMs = Number(m[1]);
+    rest = m[2]!;
+  }
+  const eq = rest.indexOf('=');
+  if (eq <= 0 || !rest.startsWith('/')) throw new QksError('USAGE', `${flag} ${spec}: expected GUEST_PATH=LOCAL_FILE with an absolute guest path`);
+  const local = rest.slice(eq + 1);
+  try {
+    return { guestPath: rest.slice(0, eq), data: await readFile(local), ...(afterMs !== undefined ? { afterMs } : {}) };
+  } catch (e) {
+    throw new QksError('INPUT_NOT_FOUND', `${flag} ${spec}: cannot read ${local} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+export function register(program: Command, run: RunAction): void {
+  program
+    .command('fake-agent')
+    .description('serve a fake QEMU guest agent on a unix socket (a test harness: no VM needed)')
+    .requiredOption('--socket <path>', 'unix socket to listen on')
+    .option('--file <guest=local>', 'a guest file: GUEST_PATH=LOCAL_FILE (repeatable)', collect)
+    .option('--file-after <ms:guest=local>', 'a guest file that appears after MS milliseconds (repeatable)', collect)
+    .option('--disable <command>', 'report this command as disabled, like qemu-ga -b (repeatable)', collect)
+    .option('--delay <ms>', 'wait before each reply')
+    .option('--split <bytes>', 'write replies in pieces of this size')
+    .option('--exec-polls <n>', 'guest-exec-status says "not exited" this many times first (default 2)')
+    .option('--garbage <text>', 'send this to each client before anything else')
+    .option('--stale', 'send stale replies to each client before anything else')
+    .option('--disconnect-mid-reply', 'close the connection halfway through each command reply')
+    .option('--never-answer', 'accept clients and never answer (a held socket)')
+    .option('--no-sync-delimited', 'behave like an agent without guest-sync-delimited')
+    .addHelpText(
+      'after',
+      `
+The fake speaks qemu-ga's protocol for guest-sync(-delimited), guest-ping, guest-info, guest-exec
+(+status; cat, echo, true, false, sh -c over its in-memory files) and guest-file-open/read/write/close.
+It serves one client at a time, like qemu-ga.
+
+Examples:
+  $ qemu-kubesolo fake-agent --socket /tmp/qga.sock --file /var/lib/kubesolo/pki/admin/admin.kubeconfig=./kubeconfig
+  $ qemu-kubesolo fake-agent --socket /tmp/qga.sock --file-after 5000:/etc/ready=./ready --disable guest-exec
+  $ qemu-kubesolo agent cat --socket /tmp/qga.sock /var/lib/kubesolo/pki/admin/admin.kubeconfig`,
+    )
+    .action(
+      run(async (ctx, flags: Flags) => {
+        const files: Record<string, Buffer> = {};
+        for (const spec of flags.file ?? []) {
+          const f = await loadFile('--file', spec);
+          files[f.guestPath] = f.data;
+        }
+        const later = await Promise.all((flags.fileAfter ?? []).map((s) => loadFile('--file-after', s)));
+        const delayMs = nonNegativeInt('--delay', flags.delay);
+        const splitWrites = nonNegativeInt('--split', flags.split);
+        const execPolls = nonNegativeInt('--exec-polls', flags.execPolls);
+        const faults: FakeAgentFaults = {
+          ...(flags.disable?.length ? { disabled: flags.disable } : {}),
+          ...(delayMs ? { delayMs } : {}),
+          ...(splitWrites ? { splitWrites } : {}),
+          ...(execPolls !== undefined ? { execPolls } : {}),
+          ...(flags.garbage ? { garbage: flags.garbage } : {}),
+          ...(flags.stale ? { staleReplies: [{ return: 1 }, '{"return": {"pid": 1'] } : {}),
+          ...(flags.disconnectMidReply ? { disconnectMidReply: true } : {}),
+          ...(flags.neverAnswer ? { neverAnswer: true } : {}),
+          ...(flags.noSyncDelimited === false ? { noSyncDelimited: true } : {}),
+        };
+        let agent;
+        try {
+          agent = await startFakeAgent({ socketPath: flags.socket, files, faults });
+        } catch (e) {
+          throw new QksError('USAGE', `cannot listen on ${flags.socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+            hint: 'Pick a path in a writable directory that no other process listens on.',
+          });
+        }
+        for (const f of later) agent.setFile(f.guestPath, f.data, { afterMs: f.afterMs! });
+        ctx.output.info(`fake guest agent listening on ${flags.socket} (${Object.keys(files).length + later.length} files); Ctrl-C stops it`);
+        ctx.output.result({ ok: true, socket: flags.socket, files: [...Object.keys(files), ...later.map((f) => f.guestPath)] });
+        await new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) resolve();
+          else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        await agent.close();
+        ctx.output.info(`fake guest agent stopped (${agent.requests.length} requests served)`);
+        return 0;
+      }),
+    );
+}

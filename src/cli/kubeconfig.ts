@@ -1,5 +1,156 @@
+/**
+ * `qemu-kubesolo kubeconfig`: the VM's admin kubeconfig through the guest agent (or SSH), its server
+ * rewritten for clients, checked over TLS, written atomically with mode 0600. Several VMs in one call
+ * with --output-dir and --jobs.
+ */
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { openAgent } from '../agent/connect.js';
+import { EXIT, QksError } from '../errors.js';
+import { getKubeconfigs, type BatchItem } from '../kubeconfig/batch.js';
+import { getKubeconfig, type KubeconfigResult } from '../kubeconfig/get.js';
+import {
+  DEFAULT_JOBS,
+  DEFAULT_REMOTE_PATH,
+  DEFAULT_SSH_USER,
+  DEFAULT_WAIT_TIMEOUT_SEC,
+  resolveKubeconfigOptions,
+  type KubeconfigFlags,
+} from '../kubeconfig/options.js';
+import type { VerbContext } from './context.js';
 import type { RunAction } from './main.js';
 
-// Placeholder: the verb lands with its issue.
-export function register(_program: Command, _run: RunAction): void {}
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const HELP = `
+Where the file goes:
+  --output FILE, or --output-dir DIR/<vm-name>; default ~/.kube/<vm-name> (the guide's ~/.kube/kubesolo).
+  Written atomically (temp file + rename), mode 0600, new directories 0700. --output - prints it instead.
+
+How it is read (guest-agent method):
+  the dedicated channel org.qemu.guest_agent.1 first, then org.qemu.guest_agent.0 (or --socket); the
+  file by guest-file-open/read when the agent allows it, else guest-exec of cat (see --verbose / --json).
+
+The API server address:
+  without --api-server (or KUBECONFIG_API_ADDRESS) the server stays as Kubesolo wrote it, e.g.
+  https://127.0.0.1:6443, which works only inside the VM. With it, every cluster's server gets that
+  host (scheme, port and path kept; ADDR may be HOST, HOST:PORT, [IPv6]:PORT or https://HOST:PORT).
+  Then a TLS handshake with the kubeconfig's CA checks the address:
+    certificate covers the address      -> written, verified
+    certificate does not cover it       -> tls-server-name set to a name it covers (e.g. kubernetes)
+    nothing answers                     -> written unverified, with a warning
+    certificate from another CA         -> nothing written, exit 7 (another server answers there)
+  --no-verify-server skips the check. insecure-skip-tls-verify is never set.
+
+--wait retries while the VM is not ready (agent not up, socket missing, file not yet written) until
+--timeout, noticing the file within about a second; errors waiting cannot fix fail at once (exit 5 at
+the timeout). With several VMs the exit code is 8 when any failed; the others' files are kept.
+
+Environment: KUBECONFIG_API_ADDRESS, LIBVIRT_URI (default qemu:///system), VM_NAME / VM_HOSTNAME (the
+VM name when no --vm-name), VM_USER (--ssh-user), VM_IP (--vm-ip).
+
+Examples:
+  $ qemu-kubesolo kubeconfig --vm-name kubesolo --api-server 10.0.0.50 --output ~/.kube/kubesolo --wait
+  $ qemu-kubesolo kubeconfig --vm-name kubesolo --output - | kubectl --kubeconfig /dev/stdin get nodes
+  $ qemu-kubesolo --json kubeconfig --vm-name kubesolo --api-server 203.0.113.10:6443
+  $ qemu-kubesolo kubeconfig --vm-names-file vms.txt --output-dir ./kubeconfigs --jobs 4 --wait
+  $ qemu-kubesolo kubeconfig --socket /run/vms/kubesolo/qga.sock --api-server k8s.example.com
+  $ qemu-kubesolo kubeconfig --method ssh --vm-ip 192.168.122.50 --ssh-user alpine --ssh-key ~/.ssh/id_ed25519`;
+
+function describe(r: KubeconfigResult): string {
+  const via = r.transport ? ` over ${r.transport.channel ?? r.transport.kind}` : '';
+  const tls = r.tls.verified ? `TLS verified${r.tls.tlsServerName ? ` (tls-server-name ${r.tls.tlsServerName})` : ''}` : `TLS not verified: ${r.tls.reason}`;
+  return `${r.vm}: wrote ${r.path === '-' ? 'stdout' : r.path} (${r.bytes} bytes, server ${r.server}, read by ${r.method}${via}, ${tls}, ${r.elapsedMs} ms)`;
+}
+
+function jsonOf(r: KubeconfigResult): Record<string, unknown> {
+  return { ok: true, ...r };
+}
+
+async function action(ctx: VerbContext, flags: KubeconfigFlags): Promise<number> {
+  let namesFile: string | undefined;
+  if (flags.vmNamesFile) {
+    try {
+      namesFile = await readFile(flags.vmNamesFile, 'utf8');
+    } catch (e) {
+      throw new QksError('INPUT_NOT_FOUND', `--vm-names-file ${flags.vmNamesFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+        hint: 'Give a file with one VM name per line.',
+      });
+    }
+  }
+  const o = resolveKubeconfigOptions(flags, ctx.env, namesFile);
+  if (o.output === '-' && ctx.output.json) {
+    throw new QksError('USAGE', '--output - and --json both write to stdout', { hint: 'Write the kubeconfig to a file with --output FILE when using --json.' });
+  }
+  const deps = {
+    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, ...options }),
+    signal: ctx.signal,
+    env: ctx.env,
+    stdout: (text: string) => ctx.output.raw(text),
+    events: {
+      info: (m: string) => ctx.output.info(m),
+      verbose: (m: string) => ctx.output.verbose(m),
+      warn: (m: string) => ctx.output.warn(m),
+      progress: (m: string) => ctx.output.progress(m),
+    },
+  };
+
+  if (o.vmNames.length === 1) {
+    const r = await getKubeconfig(o, o.vmNames[0]!, deps);
+    if (r.path === '-') {
+      ctx.output.clearProgress();
+      ctx.output.verbose(describe(r));
+    } else ctx.output.result(jsonOf(r), describe(r));
+    return EXIT.OK;
+  }
+
+  const onDone = (item: BatchItem) => {
+    if (item.ok) ctx.output.result(jsonOf(item.result), describe(item.result));
+    else {
+      if (ctx.output.json) ctx.output.result({ ok: false, vm: item.vm, error: item.error.toJSON() });
+      ctx.output.warn(`${item.vm}: ${item.error.message} [${item.error.code}]`);
+    }
+  };
+  const items = await getKubeconfigs(o, deps, onDone);
+  const failed = items.filter((i) => !i.ok);
+  ctx.output.info(`${items.length - failed.length} of ${items.length} kubeconfigs written${failed.length ? `; failed: ${failed.map((f) => f.vm).join(', ')}` : ''}`);
+  return failed.length ? EXIT.PARTIAL : EXIT.OK;
+}
+
+export function register(program: Command, run: RunAction): void {
+  program
+    .command('kubeconfig')
+    .description("fetch a VM's Kubesolo kubeconfig through the guest agent (or SSH), rewrite its API server address and write it (0600)")
+    .option('--vm-name <name>', 'libvirt domain name; repeat for several VMs (env VM_NAME, VM_HOSTNAME; default kubesolo)', collect)
+    .option('--vm-names-file <file>', 'file of VM names, one per line (# comments)')
+    .option('--method <method>', 'guest-agent or ssh', 'guest-agent')
+    .option('--api-server <addr>', 'address clients use for the API server (env KUBECONFIG_API_ADDRESS)')
+    .option('-o, --output <file>', 'file to write, - for stdout (default ~/.kube/<vm-name>)')
+    .option('--output-dir <dir>', 'directory for <vm-name> files (several VMs)')
+    .option('--wait', 'wait until the kubeconfig exists (Kubesolo starts 2-3 minutes after boot)')
+    .option('--timeout <seconds>', `bound on --wait (default ${DEFAULT_WAIT_TIMEOUT_SEC})`)
+    .option('--socket <path>', 'guest-agent socket to use instead of discovery; {vm} is replaced by the VM name')
+    .option('--remote-path <path>', `the kubeconfig in the guest (default ${DEFAULT_REMOTE_PATH})`)
+    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket)', 'auto')
+    .option('--libvirt-uri <uri>', 'libvirt connection URI (env LIBVIRT_URI, default qemu:///system)')
+    .option('--vm-ip <ip>', 'VM address for --method ssh (env VM_IP)')
+    .option('--ssh-user <user>', `SSH user (env VM_USER, default ${DEFAULT_SSH_USER})`)
+    .option('--ssh-key <file>', 'SSH private key')
+    .option('--ssh-port <port>', 'SSH port (default 22)')
+    .option('--ssh-option <key=value>', 'extra ssh -o option, repeatable (e.g. UserKnownHostsFile=...)', collect)
+    .option('--no-verify-server', 'skip the TLS check of the API server address')
+    .option('-j, --jobs <n>', `VMs fetched at once (default ${DEFAULT_JOBS})`)
+    .addHelpText('after', HELP)
+    .action(
+      run(async (ctx, opts: KubeconfigFlags) => {
+        try {
+          return await action(ctx, opts);
+        } catch (e) {
+          if (!ctx.signal.aborted) throw e;
+          // interrupted (Ctrl-C): say so, and exit 130 as shells expect
+          ctx.output.error(ctx.signal.reason instanceof QksError ? ctx.signal.reason : e);
+          return 130;
+        }
+      }),
+    );
+}

@@ -1,0 +1,253 @@
+/**
+ * The guest-agent operations the product needs, typed and validated, over any AgentTransport
+ * (direct unix socket, libvirtd, an SSH-forwarded socket). Every operation has a bound.
+ */
+import { QksError, isQksError } from '../errors.js';
+import { ExecStartSchema, ExecStatusSchema, FileHandleSchema, FileReadSchema, GuestInfoSchema, parseReturn } from './messages.js';
+import { DEFAULT_TIMEOUTS, EXEC_POLL } from './timeouts.js';
+import type { AgentTransport, TransportInfo } from './transport.js';
+
+export interface AgentCommandInfo {
+  name: string;
+  enabled: boolean;
+  successResponse: boolean;
+}
+
+export interface AgentInfo {
+  version: string;
+  commands: AgentCommandInfo[];
+}
+
+export interface CallOptions {
+  /** Bound on the whole operation, in ms. Defaults: DEFAULT_TIMEOUTS. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions extends CallOptions {
+  /** Bytes for the process's stdin. */
+  input?: string | Uint8Array;
+  /** Environment, as `NAME=value` entries (the agent's format) or an object. */
+  env?: string[] | Record<string, string>;
+  /** Capture stdout/stderr (default true). */
+  captureOutput?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number | undefined;
+  /** Set when the process was killed by a signal. */
+  signal?: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+}
+
+export type ReadMethod = 'file' | 'exec' | 'auto';
+
+export interface ReadFileOptions extends CallOptions {
+  /** Refuse files larger than this (default 16 MiB). */
+  maxBytes?: number;
+  /** guest-file-read (`file`), guest-exec of cat (`exec`), or file with exec as fallback when disabled (`auto`, default). */
+  method?: ReadMethod;
+  /** Bytes asked per guest-file-read (default 1 MiB; qemu-ga allows up to 48 MiB). */
+  chunkBytes?: number;
+}
+
+export interface AgentClientOptions {
+  /** Overrides for the default bounds. */
+  timeouts?: Partial<Pick<typeof DEFAULT_TIMEOUTS, 'commandMs' | 'execMs' | 'readFileMs'>>;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+/** A deadline shared by the steps of one operation. */
+class Deadline {
+  private readonly end: number;
+  constructor(
+    readonly totalMs: number,
+    private readonly what: string,
+  ) {
+    this.end = performance.now() + totalMs;
+  }
+  /** What is left for the next step; throws AGENT_TIMEOUT when nothing is. */
+  left(): number {
+    const ms = Math.ceil(this.end - performance.now());
+    if (ms <= 0) throw new QksError('AGENT_TIMEOUT', `${this.what} did not finish within ${this.totalMs} ms`, { hint: 'The guest is slow or the command hangs; raise --timeout.', details: { timeoutMs: this.totalMs } });
+    return ms;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const NO_SUCH_FILE = /No such file or directory/i;
+
+function fileNotFound(path: string, details: Record<string, unknown>): QksError {
+  return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the guest (yet)`, {
+    hint: 'If the guest is still booting or installing, wait (kubeconfig --wait retries this).',
+    details: { path, ...details },
+  });
+}
+
+export class AgentClient {
+  private infoCache: Promise<AgentInfo> | undefined;
+  private readonly timeouts: typeof DEFAULT_TIMEOUTS;
+
+  constructor(
+    readonly transport: AgentTransport,
+    options: AgentClientOptions = {},
+  ) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  }
+
+  get transportInfo(): TransportInfo {
+    return this.transport.info;
+  }
+
+  /** Any command; resolves with its `return` value. */
+  execute(command: string, args?: Record<string, unknown>, opts: CallOptions = {}): Promise<unknown> {
+    return this.transport.execute(command, args, { timeoutMs: opts.timeoutMs ?? this.timeouts.commandMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  async ping(opts: CallOptions = {}): Promise<void> {
+    await this.execute('guest-ping', undefined, opts);
+  }
+
+  async info(opts: CallOptions = {}): Promise<AgentInfo> {
+    const r = parseReturn(GuestInfoSchema, 'guest-info', await this.execute('guest-info', undefined, opts));
+    const info: AgentInfo = {
+      version: r.version,
+      commands: r.supported_commands.map((c) => ({ name: c.name, enabled: c.enabled, successResponse: c['success-response'] ?? true })),
+    };
+    this.infoCache = Promise.resolve(info);
+    return info;
+  }
+
+  /** Whether the agent has `command` and it is enabled (from guest-info, asked once). */
+  async isEnabled(command: string, opts: CallOptions = {}): Promise<boolean> {
+    if (!this.infoCache) {
+      this.infoCache = this.info(opts);
+      this.infoCache.catch(() => (this.infoCache = undefined));
+    }
+    const info = await this.infoCache;
+    return info.commands.some((c) => c.name === command && c.enabled);
+  }
+
+  /** Runs a program in the guest and waits for it (guest-exec, then guest-exec-status with a growing poll interval). */
+  async exec(path: string, args: string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
+    const deadline = new Deadline(opts.timeoutMs ?? this.timeouts.execMs, `guest-exec of ${path}`);
+    const env = opts.env === undefined ? undefined : Array.isArray(opts.env) ? opts.env : Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
+    const start = parseReturn(
+      ExecStartSchema,
+      'guest-exec',
+      await this.call('guest-exec', {
+        path,
+        arg: args,
+        ...(env ? { env } : {}),
+        ...(opts.input !== undefined ? { 'input-data': Buffer.from(opts.input).toString('base64') } : {}),
+        'capture-output': opts.captureOutput ?? true,
+      }, deadline, opts.signal),
+    );
+    let interval: number = EXEC_POLL.firstMs;
+    for (;;) {
+      const s = parseReturn(ExecStatusSchema, 'guest-exec-status', await this.call('guest-exec-status', { pid: start.pid }, deadline, opts.signal));
+      if (s.exited) {
+        return {
+          exitCode: s.exitcode,
+          ...(s.signal !== undefined ? { signal: s.signal } : {}),
+          stdout: Buffer.from(s['out-data'] ?? '', 'base64'),
+          stderr: Buffer.from(s['err-data'] ?? '', 'base64'),
+          stdoutTruncated: s['out-truncated'] ?? false,
+          stderrTruncated: s['err-truncated'] ?? false,
+        };
+      }
+      await sleep(Math.min(interval, deadline.left()), opts.signal);
+      interval = Math.min(interval * 2, EXEC_POLL.maxMs);
+    }
+  }
+
+  /**
+   * Reads a whole guest file. `file`: guest-file-open/read/close, the handle closed whatever happens;
+   * `exec`: `cat` in the guest; `auto`: file, falling back to exec when the guest disables guest-file-*.
+   * A missing file is GUEST_FILE_NOT_FOUND (retryable).
+   */
+  async readFile(path: string, opts: ReadFileOptions = {}): Promise<Buffer> {
+    const method = opts.method ?? 'auto';
+    if (method === 'exec') return this.readFileByExec(path, opts);
+    try {
+      return await this.readFileByHandle(path, opts);
+    } catch (e) {
+      if (method === 'auto' && isQksError(e, 'COMMAND_DISABLED')) return this.readFileByExec(path, opts);
+      throw e;
+    }
+  }
+
+  private async readFileByHandle(path: string, opts: ReadFileOptions): Promise<Buffer> {
+    const deadline = new Deadline(opts.timeoutMs ?? this.timeouts.readFileMs, `reading ${path}`);
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const count = Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxBytes + 1);
+    let handle: number;
+    try {
+      handle = parseReturn(FileHandleSchema, 'guest-file-open', await this.call('guest-file-open', { path, mode: 'r' }, deadline, opts.signal));
+    } catch (e) {
+      if (isQksError(e, 'COMMAND_FAILED') && NO_SUCH_FILE.test(String(e.details.desc))) throw fileNotFound(path, { method: 'file', desc: e.details.desc });
+      throw e;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const r = parseReturn(FileReadSchema, 'guest-file-read', await this.call('guest-file-read', { handle, count }, deadline, opts.signal));
+        const data = Buffer.from(r['buf-b64'], 'base64');
+        total += data.length;
+        if (total > maxBytes) throw tooLarge(path, maxBytes);
+        chunks.push(data);
+        if (r.eof || data.length === 0) break;
+      }
+    } finally {
+      // always give the handle back; a failure here must not hide the first one
+      await this.execute('guest-file-close', { handle }, { timeoutMs: Math.min(this.timeouts.commandMs, 2_000) }).catch(() => {});
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  private async readFileByExec(path: string, opts: ReadFileOptions): Promise<Buffer> {
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const r = await this.exec('/bin/cat', [path], { timeoutMs: opts.timeoutMs ?? this.timeouts.readFileMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (r.exitCode !== 0) {
+      const stderr = r.stderr.toString('utf8').trim();
+      if (NO_SUCH_FILE.test(stderr)) throw fileNotFound(path, { method: 'exec', stderr });
+      throw new QksError('COMMAND_FAILED', `cat ${path} failed in the guest (exit ${r.exitCode ?? `signal ${r.signal}`})${stderr ? `: ${stderr}` : ''}`, {
+        details: { path, exitCode: r.exitCode, stderr },
+      });
+    }
+    if (r.stdoutTruncated || r.stdout.length > maxBytes) throw tooLarge(path, maxBytes);
+    return r.stdout;
+  }
+
+  private call(command: string, args: Record<string, unknown>, deadline: Deadline, signal?: AbortSignal): Promise<unknown> {
+    return this.transport.execute(command, args, { timeoutMs: Math.min(deadline.left(), this.timeouts.commandMs), ...(signal ? { signal } : {}) });
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+function tooLarge(path: string, maxBytes: number): QksError {
+  return new QksError('COMMAND_FAILED', `${path} in the guest is larger than ${maxBytes} bytes`, { hint: 'Raise maxBytes (--max-bytes) if the file really is that large.', details: { path, maxBytes } });
+}

@@ -1,0 +1,92 @@
+/**
+ * Maps what can go wrong on the agent path to QksErrors with their hints, in one place, so the direct
+ * transport, the client and the CLI say the same thing about the same failure.
+ */
+import { QksError } from '../errors.js';
+import type { AgentErrorBody } from './messages.js';
+import { DEDICATED_CHANNEL } from '../libvirt/channels.js';
+
+export const PERMISSION_HINT =
+  'The channel sockets belong to the qemu user (libvirt-qemu on Debian, qemu on RHEL): run as root or as a member of that group. ' +
+  'Members of the "libvirt" group go through libvirtd instead: --transport libvirt.';
+
+const PEER_HINT = 'The peer is not behaving like qemu-ga; check what listens on the socket.';
+
+/** A failed connect() on the agent's unix socket. */
+export function connectError(err: NodeJS.ErrnoException, socketPath: string): QksError {
+  const details = { socketPath, errno: err.code };
+  switch (err.code) {
+    case 'ENOENT':
+      return new QksError('SOCKET_NOT_FOUND', `no guest-agent socket at ${socketPath}`, {
+        hint: 'The VM is not running, or it has no guest-agent channel; check --socket / --vm-name and LIBVIRT_URI.',
+        details,
+        cause: err,
+      });
+    case 'ECONNREFUSED':
+      return new QksError('SOCKET_NOT_FOUND', `nothing listens on ${socketPath} (a stale socket)`, {
+        hint: 'The VM is not running (or QEMU exited); start it and try again.',
+        details,
+        cause: err,
+      });
+    case 'ENOTSOCK':
+      return new QksError('SOCKET_NOT_FOUND', `${socketPath} is not a socket`, { hint: 'Point --socket at the channel socket itself.', details, cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      return new QksError('SOCKET_PERMISSION', `permission denied opening ${socketPath}`, { hint: PERMISSION_HINT, details, cause: err });
+    case 'EAGAIN':
+      return heldError(socketPath, undefined, 0, 'its listen queue is full');
+    default:
+      return new QksError('AGENT_DISCONNECTED', `cannot connect to ${socketPath}: ${err.message}`, { details, cause: err });
+  }
+}
+
+/** The socket accepted us but nothing answered the handshake: most often another client holds it. */
+export function heldError(socketPath: string, channel: string | undefined, timeoutMs: number, why?: string): QksError {
+  const dedicated = channel === DEDICATED_CHANNEL;
+  const waited = `${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s`;
+  return new QksError(
+    'SOCKET_HELD',
+    why
+      ? `the guest-agent socket ${socketPath} does not accept clients: ${why}`
+      : `no answer from the guest agent on ${socketPath} within ${waited}: the socket is held by another client (e.g. libvirt), or the agent is not running in the guest`,
+    {
+      hint: dedicated
+        ? 'Check that the qemu-guest-agent-kubesolo service runs in the guest, and that no other client keeps this socket open.'
+        : `libvirt keeps the standard channel open: use the dedicated channel ${DEDICATED_CHANNEL} (its own socket and qemu-ga instance), or --transport libvirt.`,
+      details: { socketPath, ...(channel ? { channel } : {}), timeoutMs },
+    },
+  );
+}
+
+/** An `{"error": {...}}` reply, classified. */
+export function agentReplyError(command: string, body: AgentErrorBody): QksError {
+  const details = { command, class: body.class, desc: body.desc };
+  if (body.class === 'CommandNotFound' && /disabled/i.test(body.desc)) {
+    return new QksError('COMMAND_DISABLED', `the guest agent has ${command} disabled`, {
+      hint: 'The guest blocks this command (qemu-ga --block-rpcs / allow-rpcs, common on RHEL guests); enable it in the guest, or use the other retrieval method.',
+      details,
+    });
+  }
+  if (body.class === 'CommandNotFound') {
+    return new QksError('COMMAND_FAILED', `the guest agent does not know ${command}`, { hint: 'The guest runs an older qemu-ga; see `agent info` for what it supports.', details });
+  }
+  return new QksError('COMMAND_FAILED', `${command} failed in the guest: ${body.desc}`, { details });
+}
+
+export function protocolError(message: string, details: Record<string, unknown> = {}): QksError {
+  return new QksError('PROTOCOL_ERROR', message, { hint: PEER_HINT, details });
+}
+
+export function disconnectedError(socketPath: string | undefined, during: string): QksError {
+  return new QksError('AGENT_DISCONNECTED', `the guest agent closed the connection${socketPath ? ` on ${socketPath}` : ''} during ${during}`, {
+    hint: 'The agent restarted or the VM stopped; try again.',
+    details: socketPath ? { socketPath } : {},
+  });
+}
+
+export function timeoutError(what: string, timeoutMs: number, details: Record<string, unknown> = {}): QksError {
+  return new QksError('AGENT_TIMEOUT', `no answer to ${what} within ${timeoutMs} ms`, {
+    hint: 'The agent in the guest is busy or stuck; try again, or raise --timeout.',
+    details: { ...details, timeoutMs },
+  });
+}

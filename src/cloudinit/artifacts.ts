@@ -1,0 +1,219 @@
+/**
+ * One VM's seed: config → template variables → rendered documents (+ cidata.iso) → files written
+ * atomically. Everything is rendered and checked before the first byte is written, so a bad value or
+ * template leaves an existing output directory as it was.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import { join, resolve as resolvePath } from 'node:path';
+import { buildIso } from '../iso/build.js';
+import { writeFileAtomic } from '../files/atomic.js';
+import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
+import type { ArtifactsConfig } from './config.js';
+import { sha512Crypt, makeSalt } from './password.js';
+import { renderTemplate, type TemplateVars } from './render.js';
+import { builtinTemplates, TEMPLATE_VARIABLES, type TemplateSet, type TemplateVariable } from './templates.js';
+
+export const KUBESOLO_DATA_PATH = '/var/lib/kubesolo';
+export const ISO_NAME = 'cidata.iso';
+
+/** Where Kubesolo's own installer fetches the release: the musl build, for Alpine. */
+export function kubesoloUrl(version: string, arch: string): string {
+  return `https://github.com/portainer/kubesolo/releases/download/${version}/kubesolo-${version}-linux-${arch}-musl.tar.gz`;
+}
+
+/** command_args of the kubesolo OpenRC service. */
+export function kubesoloArgs(apiAddresses: readonly string[]): string {
+  const args = [`--path=${KUBESOLO_DATA_PATH}`];
+  if (apiAddresses.length) args.push(`--apiserver-extra-sans=${[...new Set(apiAddresses)].join(',')}`);
+  return args.join(' ');
+}
+
+/**
+ * The default instance-id: a digest of everything that shapes the seed (templates included), so the
+ * same inputs give the same id and any change gives a new one, which makes cloud-init apply it. The
+ * password enters as a fixed-salt SHA-512 crypt, which reveals no more than the hash in user-data.
+ */
+export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSet): string {
+  const digestOf = (s: string) => createHash('sha256').update(s).digest('hex');
+  const canonical = JSON.stringify([
+    'qemu-kubesolo/1',
+    config.hostname,
+    config.username,
+    config.passwordHash ?? sha512Crypt(config.password ?? '', 'qksinstanceid'),
+    config.sshKey ?? null,
+    config.autoInstallKubesolo,
+    config.kubesoloVersion,
+    config.arch,
+    [...config.apiAddresses],
+    config.ip ?? null,
+    config.gateway ?? null,
+    [...config.dns],
+    config.interface,
+    digestOf(templates.userData.text),
+    digestOf(templates.metaData.text),
+    digestOf(templates.networkConfig.text),
+  ]);
+  return `iid-${digestOf(canonical).slice(0, 16)}`;
+}
+
+/** The variables every template sees. */
+export function templateVars(config: ArtifactsConfig, passwordHash: string, instanceId: string): TemplateVars {
+  const vars: Record<TemplateVariable, TemplateVars[string]> = {
+    hostname: config.hostname,
+    username: config.username,
+    password_hash: passwordHash,
+    ssh_authorized_keys: config.sshKey ? [config.sshKey] : [],
+    auto_install_kubesolo: config.autoInstallKubesolo,
+    kubesolo_version: config.kubesoloVersion,
+    arch: config.arch,
+    kubesolo_url: kubesoloUrl(config.kubesoloVersion, config.arch),
+    kubesolo_args: kubesoloArgs(config.apiAddresses),
+    api_addresses: config.apiAddresses,
+    instance_id: instanceId,
+    static_network: config.ip !== undefined,
+    interface: config.interface,
+    ip: config.ip ?? '',
+    gateway: config.gateway ?? '',
+    default_route: config.ip && isIPv6(config.ip.split('/')[0]!) ? '::/0' : '0.0.0.0/0',
+    dns: config.dns,
+  };
+  return vars;
+}
+
+export type ArtifactName = 'user-data' | 'meta-data' | 'network-config' | typeof ISO_NAME;
+
+export interface RenderedArtifacts {
+  instanceId: string;
+  /** In write order: the ISO first (the largest, so a full disk fails before any document is replaced). */
+  files: { name: ArtifactName; data: string | Uint8Array }[];
+}
+
+export interface RenderArtifactsOptions {
+  /** Templates (default: the built-in ones). */
+  templates?: TemplateSet;
+  /** Seed for the password salt when reproducible output is wanted (e.g. SOURCE_DATE_EPOCH); random otherwise. */
+  saltSeed?: string;
+  /** ISO timestamps in seconds (default: the ISO writer's fixed epoch). */
+  epoch?: number;
+}
+
+export interface RenderedDocuments {
+  instanceId: string;
+  createIso: boolean;
+  docs: { name: Exclude<ArtifactName, typeof ISO_NAME>; data: string }[];
+}
+
+/** Renders one VM's cloud-init documents (no ISO yet). Pure except for the random salt. */
+export function renderDocuments(config: ArtifactsConfig, options: RenderArtifactsOptions = {}): RenderedDocuments {
+  const templates = options.templates ?? builtinTemplates();
+  const known = Object.keys(TEMPLATE_VARIABLES);
+  const instanceId = config.instanceId ?? defaultInstanceId(config, templates);
+  const salt = makeSalt(options.saltSeed === undefined ? undefined : `${options.saltSeed}\0${config.hostname}\0${config.username}`);
+  const passwordHash = config.passwordHash ?? sha512Crypt(config.password ?? '', salt);
+  const vars = templateVars(config, passwordHash, instanceId);
+  const docs: RenderedDocuments['docs'] = [
+    { name: 'user-data', data: renderTemplate(templates.userData, 'user-data', vars, known) },
+    { name: 'meta-data', data: renderTemplate(templates.metaData, 'meta-data', vars, known) },
+  ];
+  if (config.ip) docs.push({ name: 'network-config', data: renderTemplate(templates.networkConfig, 'network-config', vars, known) });
+  return { instanceId, createIso: config.createIso, docs };
+}
+
+/** Adds the ISO (when asked for) to rendered documents, in write order. */
+export function packArtifacts(rendered: RenderedDocuments, options: Pick<RenderArtifactsOptions, 'epoch'> = {}): RenderedArtifacts {
+  const files: RenderedArtifacts['files'] = [];
+  if (rendered.createIso) {
+    const iso = buildIso(
+      rendered.docs.map((d) => ({ path: d.name, data: d.data })),
+      options.epoch === undefined ? {} : { epoch: options.epoch },
+    );
+    files.push({ name: ISO_NAME, data: iso });
+  }
+  files.push(...[...rendered.docs].reverse());
+  return { instanceId: rendered.instanceId, files };
+}
+
+/** Renders one VM's documents and, with `config.createIso`, the ISO. */
+export function renderArtifacts(config: ArtifactsConfig, options: RenderArtifactsOptions = {}): RenderedArtifacts {
+  return packArtifacts(renderDocuments(config, options), options);
+}
+
+export interface WrittenFile {
+  name: ArtifactName;
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface ArtifactsResult {
+  outputDir: string;
+  instanceId: string;
+  files: WrittenFile[];
+  iso?: string;
+  /** Files of an earlier run that no longer belong to this seed (a network-config, an old ISO). */
+  removed: string[];
+  virtInstall: { argv: string[]; command: string };
+  warnings: string[];
+}
+
+/** Writes rendered artifacts: the directory 0700 when made here, every file 0600 and atomic. */
+export async function writeArtifacts(outputDir: string, rendered: RenderedArtifacts): Promise<Omit<ArtifactsResult, 'virtInstall'>> {
+  const dir = resolvePath(outputDir);
+  const warnings: string[] = [];
+  const existing = await stat(dir).catch(() => undefined);
+  if (!existing) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700); // mkdir's mode is filtered by the umask
+  } else if ((existing.mode & 0o077) !== 0) {
+    warnings.push(`${dir} is readable by other users (mode ${(existing.mode & 0o777).toString(8)}); the files in it are 0600, but consider chmod 700`);
+  }
+  const files: WrittenFile[] = [];
+  for (const f of rendered.files) {
+    const path = join(dir, f.name);
+    await writeFileAtomic(path, f.data, { mode: 0o600 });
+    const bytes = typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.byteLength;
+    files.push({ name: f.name, path, bytes, sha256: createHash('sha256').update(f.data).digest('hex') });
+  }
+  const removed: string[] = [];
+  for (const stale of ['network-config', ISO_NAME] as const) {
+    if (rendered.files.some((f) => f.name === stale)) continue;
+    const path = join(dir, stale);
+    if (await stat(path).catch(() => undefined)) {
+      await rm(path, { force: true });
+      removed.push(path);
+    }
+  }
+  const iso = files.find((f) => f.name === ISO_NAME)?.path;
+  // Report in a natural order: user-data, meta-data, network-config, ISO.
+  const order: ArtifactName[] = ['user-data', 'meta-data', 'network-config', ISO_NAME];
+  files.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  return { outputDir: dir, instanceId: rendered.instanceId, files, ...(iso ? { iso } : {}), removed, warnings };
+}
+
+/** The virt-install line for written artifacts (name = hostname). */
+export function virtInstallFor(config: ArtifactsConfig, written: Pick<ArtifactsResult, 'files' | 'iso'>): { argv: string[]; command: string } {
+  const pathOf = (n: ArtifactName) => written.files.find((f) => f.name === n)?.path;
+  const argv = virtInstallArgs({
+    name: config.hostname,
+    ...(written.iso
+      ? { isoPath: written.iso }
+      : { userData: pathOf('user-data'), metaData: pathOf('meta-data'), networkConfig: pathOf('network-config') }),
+  });
+  return { argv, command: formatVirtInstall(argv) };
+}
+
+/** Writes rendered documents (building the ISO now) and adds the virt-install line and warnings. */
+export async function writeRendered(config: ArtifactsConfig, rendered: RenderedDocuments, options: Pick<RenderArtifactsOptions, 'epoch'> = {}): Promise<ArtifactsResult> {
+  const written = await writeArtifacts(config.outputDir, packArtifacts(rendered, options));
+  const warnings = [...written.warnings];
+  if (config.defaultPassword) warnings.push('no password given: using the default "alpine" (console login only: SSH takes keys only)');
+  if (!config.sshKey) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
+  return { ...written, warnings, virtInstall: virtInstallFor(config, written) };
+}
+
+/** Renders, then writes, one VM's artifacts; returns what was written and the virt-install line. */
+export async function generateArtifacts(config: ArtifactsConfig, options: RenderArtifactsOptions = {}): Promise<ArtifactsResult> {
+  return writeRendered(config, renderDocuments(config, options), options);
+}

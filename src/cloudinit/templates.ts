@@ -1,0 +1,77 @@
+/**
+ * The templates: the built-in ones (embedded, because the single-file bundle runs without the
+ * templates/ directory) or a user's directory given with --template.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { QksError } from '../errors.js';
+import { EMBEDDED_TEMPLATES } from './embedded-templates.js';
+import type { TemplateSource } from './render.js';
+
+export const TEMPLATE_FILES = {
+  userData: 'user-data.template',
+  metaData: 'meta-data.template',
+  networkConfig: 'network-config.template',
+} as const;
+
+export interface TemplateSet {
+  userData: TemplateSource;
+  metaData: TemplateSource;
+  networkConfig: TemplateSource;
+}
+
+/** Every variable a template may use, with what it holds (also the README's list). */
+export const TEMPLATE_VARIABLES = {
+  hostname: 'the VM hostname (RFC 1123 label)',
+  username: 'the login user',
+  password_hash: "the user's SHA-512 crypt password hash",
+  ssh_authorized_keys: 'list of public key lines (empty when none was given or found)',
+  auto_install_kubesolo: 'true when Kubesolo is installed at first boot',
+  kubesolo_version: 'Kubesolo release tag, e.g. v1.1.0',
+  arch: 'amd64 or arm64',
+  kubesolo_url: 'download URL of the musl build of Kubesolo for arch',
+  kubesolo_args: 'command_args of the kubesolo service (--path=... [--apiserver-extra-sans=...])',
+  api_addresses: 'list of addresses clients use for the API (extra certificate SANs)',
+  instance_id: 'the cloud-init instance-id',
+  static_network: 'true when --ip was given',
+  interface: 'interface of the static address (eth0)',
+  ip: 'static address with prefix length, e.g. 192.168.122.50/24',
+  gateway: 'default gateway (may be empty)',
+  default_route: '0.0.0.0/0 or ::/0, to match the address family',
+  dns: 'list of DNS servers',
+} as const;
+export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
+
+export function builtinTemplates(): TemplateSet {
+  return {
+    userData: { name: `built-in ${TEMPLATE_FILES.userData}`, text: EMBEDDED_TEMPLATES['user-data.template'] },
+    metaData: { name: `built-in ${TEMPLATE_FILES.metaData}`, text: EMBEDDED_TEMPLATES['meta-data.template'] },
+    networkConfig: { name: `built-in ${TEMPLATE_FILES.networkConfig}`, text: EMBEDDED_TEMPLATES['network-config.template'] },
+  };
+}
+
+/**
+ * Loads a user's template directory. user-data.template is required; meta-data and network-config
+ * fall back to the built-in ones when the directory lacks them.
+ */
+export async function loadTemplateDir(dir: string): Promise<TemplateSet> {
+  const builtin = builtinTemplates();
+  const load = async (file: string, fallback?: TemplateSource): Promise<TemplateSource> => {
+    const path = join(dir, file);
+    try {
+      return { name: path, text: await readFile(path, 'utf8') };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && fallback) return fallback;
+      throw new QksError('TEMPLATE_INVALID', `cannot read template ${path} (${code ?? 'error'})`, {
+        hint: `--template DIR must contain ${TEMPLATE_FILES.userData} (and may contain ${TEMPLATE_FILES.metaData}, ${TEMPLATE_FILES.networkConfig}).`,
+        details: { template: path },
+      });
+    }
+  };
+  return {
+    userData: await load(TEMPLATE_FILES.userData),
+    metaData: await load(TEMPLATE_FILES.metaData, builtin.metaData),
+    networkConfig: await load(TEMPLATE_FILES.networkConfig, builtin.networkConfig),
+  };
+}

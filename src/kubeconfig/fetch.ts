@@ -1,0 +1,168 @@
+/**
+ * Getting the kubeconfig's bytes out of the VM: through the guest agent (file read when the agent has
+ * guest-file-* enabled, else exec of cat, decided from guest-info) or over SSH; and `--wait`, which
+ * retries what waiting can fix (agent not up, socket missing, file not written yet) until a deadline.
+ */
+import pRetry from 'p-retry';
+import { isQksError, QksError } from '../errors.js';
+import type { AgentClient } from '../agent/client.js';
+import type { AgentTarget } from '../agent/connect.js';
+import type { TransportInfo } from '../agent/transport.js';
+import { sshReadFile, type SshTarget } from './ssh.js';
+
+/** How the bytes were read: guest-file-open/read, guest-exec of cat, or ssh. */
+export type ReadMethod = 'file-read' | 'exec' | 'ssh';
+
+/** The part of AgentClient this module uses (tests pass stubs of this shape). */
+export type AgentLike = Pick<AgentClient, 'transportInfo' | 'info' | 'readFile' | 'close'>;
+export type OpenAgent = (target: AgentTarget, options?: { signal?: AbortSignal }) => Promise<AgentLike>;
+
+export interface Fetched {
+  data: Buffer;
+  method: ReadMethod;
+  transport?: TransportInfo;
+  agentVersion?: string;
+}
+
+const FILE_READ = ['guest-file-open', 'guest-file-read', 'guest-file-close'];
+const EXEC = ['guest-exec', 'guest-exec-status'];
+
+/** Which way to read, from guest-info's `enabled` flags: no trial and error. */
+export function chooseReadMethod(commands: ReadonlyArray<{ name: string; enabled: boolean }>): 'file-read' | 'exec' | undefined {
+  const on = new Set(commands.filter((c) => c.enabled).map((c) => c.name));
+  if (FILE_READ.every((c) => on.has(c))) return 'file-read';
+  if (EXEC.every((c) => on.has(c))) return 'exec';
+  return undefined;
+}
+
+/** A guest-side failure message (file open, cat's stderr) as the error that says what to do. */
+export function guestFileError(path: string, message: string, cause?: unknown): QksError | undefined {
+  if (/No such file|ENOENT/i.test(message)) {
+    return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the VM (yet)`, {
+      hint: 'Kubesolo writes it when it has started (2-3 minutes after boot); use --wait, or check /var/log/kubesolo.err in the guest.',
+      details: { path },
+      cause,
+    });
+  }
+  if (/Permission denied|EACCES/i.test(message)) {
+    return new QksError('GUEST_FILE_PERMISSION', `the guest agent may not read ${path}`, {
+      hint: 'qemu-ga runs without root in this guest, or SELinux confines it; run it as root.',
+      details: { path },
+      cause,
+    });
+  }
+  return undefined;
+}
+
+/** One attempt through the guest agent. */
+export async function fetchViaAgent(
+  openAgent: OpenAgent,
+  target: AgentTarget,
+  remotePath: string,
+  opts: { maxBytes: number; signal?: AbortSignal },
+): Promise<Fetched> {
+  const client = await openAgent(target, { signal: opts.signal });
+  try {
+    const info = await client.info();
+    const method = chooseReadMethod(info.commands);
+    if (!method) {
+      throw new QksError('COMMAND_DISABLED', 'the guest agent has both guest-file-* and guest-exec disabled: it cannot read files', {
+        hint: 'Enable guest-file-open/read/close or guest-exec in the guest\'s qemu-ga (--allow-rpcs / --block-rpcs), or use --method ssh.',
+        details: { agentVersion: info.version },
+      });
+    }
+    let data: Buffer;
+    try {
+      // one byte past the bound, so an oversized file is seen as such rather than cut
+      data = await client.readFile(remotePath, { method: method === 'file-read' ? 'file' : 'exec', maxBytes: opts.maxBytes + 1, signal: opts.signal });
+    } catch (e) {
+      if (isQksError(e, 'COMMAND_FAILED') && e.details.maxBytes !== undefined) {
+        throw new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {
+          hint: 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
+          details: { maxBytes: opts.maxBytes },
+        });
+      }
+      throw (isQksError(e, 'COMMAND_FAILED') && guestFileError(remotePath, String(e.details.desc ?? e.details.stderr ?? e.message), e)) || e;
+    }
+    return { data, method, transport: client.transportInfo, agentVersion: info.version };
+  } finally {
+    await client.close();
+  }
+}
+
+/** One attempt over SSH. */
+export async function fetchViaSsh(target: SshTarget, remotePath: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<Fetched> {
+  const data = await sshReadFile(target, remotePath, { maxBytes: opts.maxBytes + 1, signal: opts.signal });
+  return { data, method: 'ssh' };
+}
+
+export interface WaitOptions {
+  /** Retry retryable errors until `timeoutMs`; otherwise one attempt. */
+  wait: boolean;
+  timeoutMs: number;
+  /** What is waited for, for messages: e.g. `the kubeconfig of VM kubesolo`. */
+  what: string;
+  signal?: AbortSignal;
+  /** Called after each failed attempt while waiting (elapsed ms, the error). */
+  onProgress?: (elapsedMs: number, last: QksError) => void;
+  /** Longest pause between attempts. Default 500 ms: with an attempt's own few ms, the file is seen within a second. */
+  maxDelayMs?: number;
+}
+
+/**
+ * Runs `attempt` once, or with `wait` until it succeeds, fails with an error waiting cannot fix, or
+ * `timeoutMs` passes (WAIT_TIMEOUT naming what it last saw). Each attempt gets a signal that aborts at the
+ * deadline or on the caller's signal.
+ */
+export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, opts: WaitOptions): Promise<T> {
+  const started = performance.now();
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+  let last: QksError | undefined;
+  // an attempt stuck in I/O must not outlive the deadline: race it against the signal
+  const bounded = () =>
+    new Promise<T>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      attempt(signal).then(
+        (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+        (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      );
+    });
+  try {
+    if (!opts.wait) return await bounded();
+    return await pRetry(bounded, {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 100,
+      factor: 1.5,
+      maxTimeout: opts.maxDelayMs ?? 500,
+      maxRetryTime: opts.timeoutMs,
+      signal,
+      unref: true,
+      shouldRetry: ({ error }) => isQksError(error) && error.retryable,
+      onFailedAttempt: ({ error }) => {
+        if (!isQksError(error) || !error.retryable) return;
+        last = error;
+        opts.onProgress?.(performance.now() - started, error);
+      },
+    });
+  } catch (e) {
+    if (opts.signal?.aborted) throw opts.signal.reason instanceof QksError ? opts.signal.reason : new QksError('INTERNAL', 'interrupted');
+    const err = isQksError(e) ? e : undefined;
+    const timedOut = deadline.signal.aborted || (opts.wait && err?.retryable && performance.now() - started >= opts.timeoutMs);
+    if (timedOut) {
+      const lastSeen = err ?? last;
+      const secs = Math.round(opts.timeoutMs / 1000);
+      throw new QksError('WAIT_TIMEOUT', `gave up after ${secs} s waiting for ${opts.what}${lastSeen ? `; last: ${lastSeen.message} [${lastSeen.code}]` : ''}`, {
+        hint: lastSeen?.hint ?? 'Raise --timeout, or check the VM.',
+        details: { timeoutMs: opts.timeoutMs, ...(lastSeen ? { last: lastSeen.toJSON() } : {}) },
+        cause: lastSeen,
+      });
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { applyClusterEdits, isLoopbackHost, parseApiAddress, rewriteKubeconfigServer, rewriteServerUrl, serverEdits } from './rewrite.js';
+import { parseKubeconfig } from './schema.js';
+
+const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
+
+describe('parseApiAddress', () => {
+  it.each([
+    ['10.0.0.50', { host: '10.0.0.50' }],
+    ['10.0.0.50:7443', { host: '10.0.0.50', port: 7443 }],
+    ['k8s.example.com', { host: 'k8s.example.com' }],
+    ['K8S.example.com.:443', { host: 'K8S.example.com.', port: 443 }],
+    ['2001:db8::5', { host: '2001:db8::5' }],
+    ['[2001:db8::5]', { host: '2001:db8::5' }],
+    ['[2001:db8::5]:7443', { host: '2001:db8::5', port: 7443 }],
+    ['https://10.0.0.50:6443', { host: '10.0.0.50', port: 6443 }],
+    ['https://lb.example.com/', { host: 'lb.example.com' }],
+  ])('%s', (raw, want) => expect(parseApiAddress(raw)).toEqual(want));
+
+  it.each(['', 'http://10.0.0.50', '10.0.0.50:0', '10.0.0.50:70000', '10.0.0', '[10.0.0.1]', 'a b', 'x;rm -rf /', 'user@host', 'host/path', '-oProxyCommand=x', '$(id)', '[::1', 'exa_mple.com'])(
+    'refuses %j',
+    (raw) => expect(parseApiAddress(raw)).toBeUndefined(),
+  );
+});
+
+describe('rewriteServerUrl', () => {
+  it('keeps scheme, port and path; brackets IPv6', () => {
+    expect(rewriteServerUrl('https://127.0.0.1:6443', { host: '10.0.0.50' })).toBe('https://10.0.0.50:6443');
+    expect(rewriteServerUrl('https://192.168.122.50:6443/k8s', { host: 'k8s.example.com' })).toBe('https://k8s.example.com:6443/k8s');
+    expect(rewriteServerUrl('https://127.0.0.1:6443', { host: '2001:db8::5' })).toBe('https://[2001:db8::5]:6443');
+    expect(rewriteServerUrl('https://[::1]:6443', { host: '10.0.0.5' })).toBe('https://10.0.0.5:6443');
+    expect(rewriteServerUrl('https://localhost', { host: '10.0.0.5' })).toBe('https://10.0.0.5');
+    expect(rewriteServerUrl('https://127.0.0.1:6443', { host: '10.0.0.5', port: 443 })).toBe('https://10.0.0.5:443');
+    expect(rewriteServerUrl('127.0.0.1:6443', { host: '10.0.0.5' })).toBe('10.0.0.5:6443');
+  });
+  it('knows loopback hosts', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST.']) expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['10.0.0.1', 'kubernetes', '2001:db8::1']) expect(isLoopbackHost(h)).toBe(false);
+  });
+});
+
+describe('applyClusterEdits', () => {
+  it('changes only the server bytes of the Kubesolo kubeconfig', () => {
+    const out = rewriteKubeconfigServer(ADMIN, { host: '10.0.0.50' });
+    expect(out).toBe(ADMIN.replace('server: https://127.0.0.1:6443', 'server: https://10.0.0.50:6443'));
+  });
+
+  it('adds tls-server-name under server, indented like it', () => {
+    const parsed = parseKubeconfig(ADMIN);
+    const out = applyClusterEdits(parsed, [...serverEdits(parsed, { host: '127.0.0.2' }).edits, { index: 0, key: 'tls-server-name', value: 'kubernetes' }]);
+    expect(out).toBe(ADMIN.replace('server: https://127.0.0.1:6443\n', 'server: https://127.0.0.2:6443\n    tls-server-name: kubernetes\n'));
+  });
+
+  it('replaces an existing tls-server-name, keeping comments and quoting', () => {
+    const text = ADMIN.replace('    server: https://127.0.0.1:6443\n', '    server: "https://127.0.0.1:6443" # from kubesolo\n    tls-server-name: \'old\'\n');
+    const parsed = parseKubeconfig(text);
+    const out = applyClusterEdits(parsed, [
+      { index: 0, key: 'server', value: 'https://[2001:db8::5]:6443' },
+      { index: 0, key: 'tls-server-name', value: 'kubernetes' },
+    ]);
+    expect(out).toContain('server: "https://[2001:db8::5]:6443" # from kubesolo\n');
+    expect(out).toContain("tls-server-name: \"kubernetes\"\n");
+    expect(parseDocument(out).toJS().clusters[0].cluster['tls-server-name']).toBe('kubernetes');
+  });
+
+  it('rewrites JSON kubeconfigs and flow mappings (re-serialised, values proven)', () => {
+    const json = JSON.stringify(parseDocument(ADMIN).toJS());
+    const out = rewriteKubeconfigServer(json, { host: 'k8s.example.com' });
+    expect(parseDocument(out).toJS().clusters[0].cluster.server).toBe('https://k8s.example.com:6443');
+    const parsed = parseKubeconfig(json);
+    const withName = applyClusterEdits(parsed, [{ index: 0, key: 'tls-server-name', value: 'kubernetes' }]);
+    expect(parseDocument(withName).toJS().clusters[0].cluster['tls-server-name']).toBe('kubernetes');
+  });
+
+  it('rewrites every cluster', () => {
+    const text = `apiVersion: v1
+clusters:
+- name: a
+  cluster: {server: "https://127.0.0.1:6443"}
+- name: b
+  cluster:
+    server: https://localhost:7443/x
+contexts: [{name: c, context: {cluster: a, user: u}}]
+users: [{name: u, user: {}}]
+`;
+    const out = parseDocument(rewriteKubeconfigServer(text, { host: '2001:db8::1' })).toJS();
+    expect(out.clusters.map((c: { cluster: { server: string } }) => c.cluster.server)).toEqual(['https://[2001:db8::1]:6443', 'https://[2001:db8::1]:7443/x']);
+  });
+
+  it('property: any valid address changes exactly the server values and nothing else', () => {
+    const host = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.domain().filter((d) => parseApiAddress(d) !== undefined),
+    );
+    const original = parseDocument(ADMIN).toJS();
+    fc.assert(
+      fc.property(host, fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), (h, port) => {
+        const address = port === undefined ? { host: h } : { host: h, port };
+        const out = parseDocument(rewriteKubeconfigServer(ADMIN, address)).toJS();
+        const want = structuredClone(original);
+        want.clusters[0].cluster.server = rewriteServerUrl(original.clusters[0].cluster.server, address);
+        expect(out).toEqual(want);
+        expect(new URL(out.clusters[0].cluster.server).port).toBe(String(port ?? 6443));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

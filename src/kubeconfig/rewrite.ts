@@ -1,0 +1,206 @@
+/**
+ * Structural edits of a kubeconfig: each cluster's `server` (scheme, port and path kept; IPv6 in
+ * brackets; hostnames too) and `tls-server-name`. The YAML parser locates the values; the new text is
+ * spliced into the original at those positions, so every other byte of the file stays as Kubesolo wrote
+ * it. Each result is re-parsed and compared with the intended document; if a splice cannot be proven
+ * right (flow style, block scalars...), the document is re-serialised instead.
+ *
+ * Pure: strings in, strings out.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
+import { isMap, isPair, isScalar, parseDocument, Scalar, type Document } from 'yaml';
+import { QksError } from '../errors.js';
+import { parseKubeconfig, type ParsedKubeconfig } from './schema.js';
+
+/** An address clients use to reach the API server, as given to --api-server. */
+export interface ApiAddress {
+  /** Host name or IP, without brackets. */
+  host: string;
+  /** When given, replaces the kubeconfig's port; otherwise the port stays. */
+  port?: number;
+}
+
+const DNS_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** True for an IPv4/IPv6 address or an RFC 1123 DNS name. */
+export function isValidHost(host: string): boolean {
+  return isIPv4(host) || isIPv6(host) || (DNS_NAME.test(host) && !/^\d+(\.\d+)*$/.test(host));
+}
+
+/**
+ * Reads --api-server: `10.0.0.50`, `10.0.0.50:7443`, `k8s.example.com`, `2001:db8::5`, `[2001:db8::5]:7443`,
+ * or `https://host[:port]`. Returns undefined for anything else (the caller names the option).
+ */
+export function parseApiAddress(raw: string): ApiAddress | undefined {
+  let s = raw.trim();
+  const scheme = /^https:\/\//i.exec(s);
+  if (scheme) s = s.slice(scheme[0].length).replace(/\/$/, '');
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return undefined; // http:// and friends: the API server speaks TLS
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+    if (!isIPv6(host)) return undefined;
+  } else if (isIPv6(s)) {
+    host = s;
+  } else {
+    const m = /^([^:/?#@\s]+)(?::(\d+))?$/.exec(s);
+    if (!m) return undefined;
+    host = m[1]!;
+    portText = m[2];
+  }
+  if (!isValidHost(host)) return undefined;
+  if (portText === undefined) return { host };
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/** `host` as it appears in a URL authority: IPv6 in brackets. */
+export function hostForUrl(host: string): string {
+  return isIPv6(host) ? `[${host}]` : host;
+}
+
+export interface ServerUrl {
+  /** `https://` (or '' when the kubeconfig wrote a bare host:port, which kubectl accepts). */
+  scheme: string;
+  /** Host without brackets. */
+  host: string;
+  /** The port as written ('' when none). */
+  port: string;
+  /** Path, query and fragment as written. */
+  rest: string;
+}
+
+const SERVER_RE = /^(?:([a-z][a-z0-9+.-]*:\/\/))?(\[[^\]]*\]|[^:/?#[\]]*)(?::(\d*))?([/?#].*)?$/i;
+
+export function parseServerUrl(server: string): ServerUrl | undefined {
+  const m = SERVER_RE.exec(server.trim());
+  if (!m) return undefined;
+  return { scheme: m[1] ?? '', host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ?? '', rest: m[4] ?? '' };
+}
+
+export function formatServerUrl(u: ServerUrl): string {
+  return `${u.scheme}${hostForUrl(u.host)}${u.port ? `:${u.port}` : ''}${u.rest}`;
+}
+
+/** The server URL with its host (and port, when the address names one) replaced. */
+export function rewriteServerUrl(server: string, address: ApiAddress): string {
+  const u = parseServerUrl(server);
+  if (!u) {
+    throw new QksError('KUBECONFIG_INVALID', 'the retrieved kubeconfig has a cluster server that is not a URL', {
+      hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
+    });
+  }
+  return formatServerUrl({ ...u, host: address.host, port: address.port !== undefined ? String(address.port) : u.port });
+}
+
+/** The port a client dials for a server URL (443 when none is written). */
+export function serverPort(u: ServerUrl): number {
+  return u.port ? Number(u.port) : 443;
+}
+
+/** True for addresses only a process inside the VM can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || (isIPv4(h) && h.startsWith('127.'));
+}
+
+/** One edit: set `clusters[index].cluster[key]` to `value`. */
+export interface ClusterEdit {
+  index: number;
+  key: 'server' | 'tls-server-name';
+  value: string;
+}
+
+/** Plain scalars we may write unquoted in block context; anything else is written as a JSON string. */
+const PLAIN_SAFE = /^[A-Za-z0-9][A-Za-z0-9._~/:%[\]@+-]*$/;
+
+function scalarText(value: string, plainOk: boolean): string {
+  return plainOk && PLAIN_SAFE.test(value) && !/:$/.test(value) ? value : JSON.stringify(value);
+}
+
+type Splice = { at: number; end: number; text: string };
+
+/** Where to splice one edit into the source, or undefined when only a re-serialisation will do. */
+function spliceFor(text: string, doc: Document.Parsed, edit: ClusterEdit): Splice | undefined {
+  const map = doc.getIn(['clusters', edit.index, 'cluster'], true);
+  if (!isMap(map) || map.flow) return undefined;
+  const pair = map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === edit.key);
+  if (pair) {
+    const v = pair.value;
+    if (!isScalar(v) || !v.range) return undefined;
+    if (v.type === Scalar.BLOCK_FOLDED || v.type === Scalar.BLOCK_LITERAL) return undefined;
+    return { at: v.range[0], end: v.range[1], text: scalarText(edit.value, v.type === Scalar.PLAIN) };
+  }
+  // a missing key: a new line after the `server:` line, indented like it
+  const server = map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'server');
+  if (!server || !isScalar(server.key) || !server.key.range || !isScalar(server.value) || !server.value.range) return undefined;
+  const keyStart = server.key.range[0];
+  const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
+  const indent = text.slice(lineStart, keyStart);
+  if (!/^ *$/.test(indent)) return undefined;
+  const eol = text.indexOf('\n', server.value.range[1]);
+  const line = `${indent}${edit.key}: ${scalarText(edit.value, true)}`;
+  return eol === -1 ? { at: text.length, end: text.length, text: `\n${line}\n` } : { at: eol + 1, end: eol + 1, text: `${line}\n` };
+}
+
+function expectedJs(original: unknown, edits: ClusterEdit[]): unknown {
+  const js = structuredClone(original) as { clusters: { cluster: Record<string, unknown> }[] };
+  for (const e of edits) js.clusters[e.index]!.cluster[e.key] = e.value;
+  return js;
+}
+
+/**
+ * Applies `edits` to the kubeconfig text. Returns the new text, proven by a re-parse to be exactly the
+ * original document with those values set.
+ */
+export function applyClusterEdits(parsed: ParsedKubeconfig, edits: ClusterEdit[]): string {
+  if (!edits.length) return parsed.text;
+  const want = expectedJs(parsed.doc.toJS(), edits);
+  const matches = (text: string): boolean => {
+    const d = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    return d.errors.length === 0 && isDeepStrictEqual(d.toJS(), want);
+  };
+  const splices = edits.map((e) => spliceFor(parsed.text, parsed.doc, e));
+  if (splices.every((s): s is Splice => s !== undefined)) {
+    let out = parsed.text;
+    // from the end backwards, so earlier offsets stay valid
+    for (const s of [...splices].sort((a, b) => b.at - a.at)) out = out.slice(0, s.at) + s.text + out.slice(s.end);
+    if (matches(out)) return out;
+  }
+  const doc = parsed.doc.clone();
+  for (const e of edits) doc.setIn(['clusters', e.index, 'cluster', e.key], e.value);
+  const out = doc.toString({ lineWidth: 0 });
+  if (matches(out)) return out;
+  throw new QksError('INTERNAL', 'could not rewrite the kubeconfig without changing other fields', {
+    hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig).',
+  });
+}
+
+export interface ServerChange {
+  cluster: string;
+  from: string;
+  to: string;
+}
+
+/** Rewrites every cluster's server to `address`. Returns the edits and what changed. */
+export function serverEdits(parsed: ParsedKubeconfig, address: ApiAddress): { edits: ClusterEdit[]; changes: ServerChange[] } {
+  const edits: ClusterEdit[] = [];
+  const changes: ServerChange[] = [];
+  parsed.config.clusters.forEach((c, index) => {
+    const to = rewriteServerUrl(c.cluster.server, address);
+    changes.push({ cluster: c.name, from: c.cluster.server, to });
+    if (to !== c.cluster.server) edits.push({ index, key: 'server', value: to });
+  });
+  return { edits, changes };
+}
+
+/** Convenience: parse, rewrite every server, return the new text. */
+export function rewriteKubeconfigServer(text: string, address: ApiAddress): string {
+  const parsed = parseKubeconfig(text);
+  return applyClusterEdits(parsed, serverEdits(parsed, address).edits);
+}

@@ -1,0 +1,88 @@
+/**
+ * The `virt-install` command for a VM made from our artifacts: the guide's example, plus the two
+ * guest-agent channels (the standard one libvirt uses, and the dedicated one qemu-kubesolo uses) and
+ * the seed as a CD-ROM when a cidata.iso was made. Pure: options in, argv out.
+ */
+
+export const STANDARD_AGENT_CHANNEL = 'org.qemu.guest_agent.0';
+export const DEDICATED_AGENT_CHANNEL = 'org.qemu.guest_agent.1';
+
+export interface VirtInstallOptions {
+  /** Domain name (default: the hostname). */
+  name: string;
+  /** MiB (guide: 512). */
+  memoryMiB?: number;
+  vcpus?: number;
+  /** The boot disk (guide: /path/to/boot.qcow2). */
+  diskPath?: string;
+  /** Seed as files, for `--cloud-init` (used when no ISO is given). */
+  userData?: string;
+  metaData?: string;
+  networkConfig?: string;
+  /** Seed as an ISO, attached as a CD-ROM (preferred when present: works with any virt-install). */
+  isoPath?: string;
+  /** `--network` value (guide: network=default). */
+  network?: string;
+  /**
+   * `--os-variant` value. virt-install 4.x refuses to guess for --import without one; this form works
+   * with any osinfo database.
+   */
+  osVariant?: string;
+}
+
+export const VIRT_INSTALL_DEFAULTS = {
+  memoryMiB: 512,
+  vcpus: 2,
+  diskPath: '/path/to/boot.qcow2',
+  network: 'network=default',
+  osVariant: 'detect=on,require=off',
+} as const;
+
+/** The argument list (without the program name). */
+export function virtInstallArgs(o: VirtInstallOptions): string[] {
+  const args = [
+    '--name', o.name,
+    '--memory', String(o.memoryMiB ?? VIRT_INSTALL_DEFAULTS.memoryMiB),
+    '--vcpus', String(o.vcpus ?? VIRT_INSTALL_DEFAULTS.vcpus),
+    '--disk', `path=${o.diskPath ?? VIRT_INSTALL_DEFAULTS.diskPath}`,
+  ];
+  if (o.isoPath) {
+    args.push('--disk', `path=${o.isoPath},device=cdrom`);
+  } else if (o.userData) {
+    const parts = [`user-data=${o.userData}`];
+    if (o.metaData) parts.push(`meta-data=${o.metaData}`);
+    if (o.networkConfig) parts.push(`network-config=${o.networkConfig}`);
+    args.push('--cloud-init', parts.join(','));
+  }
+  args.push(
+    '--network', o.network ?? VIRT_INSTALL_DEFAULTS.network,
+    '--channel', `unix,target_type=virtio,name=${STANDARD_AGENT_CHANNEL}`,
+    '--channel', `unix,target_type=virtio,name=${DEDICATED_AGENT_CHANNEL}`,
+    '--os-variant', o.osVariant ?? VIRT_INSTALL_DEFAULTS.osVariant,
+    '--import',
+    '--noautoconsole',
+  );
+  return args;
+}
+
+/** Quotes one word for a POSIX shell (only when needed, so the common case reads like the guide). */
+export function shellQuote(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command as one line a user can paste, with ` \` continuations like the guide's example. */
+export function formatVirtInstall(args: readonly string[], program = 'virt-install'): string {
+  const lines = [program];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a.startsWith('--') && next !== undefined && !next.startsWith('--')) {
+      lines.push(`  ${a} ${shellQuote(next)}`);
+      i++;
+    } else {
+      lines.push(`  ${shellQuote(a)}`);
+    }
+  }
+  return lines.join(' \\\n');
+}

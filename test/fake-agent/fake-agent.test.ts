@@ -1,0 +1,107 @@
+/** The fake agent's faults, each seen through the real client: what it must survive, and what it must report. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openAgent } from '../../src/agent/connect.js';
+import { connectDirect } from '../../src/agent/direct.js';
+import { isQksError } from '../../src/errors.js';
+import { startFakeAgent, type FakeAgent, type FakeAgentOptions } from '../../src/fake-agent/index.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+async function start(o: Omit<FakeAgentOptions, 'socketPath'> = {}): Promise<FakeAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'qks-fa-'));
+  const a = await startFakeAgent({ socketPath: join(dir, 'qga.sock'), ...o });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => a.close());
+  return a;
+}
+const KC = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
+
+describe('fake agent faults, survived by the client', () => {
+  it('replies written a few bytes at a time', async () => {
+    const a = await start({ files: { [KC]: 'k'.repeat(5000) }, faults: { splitWrites: 3 } });
+    const c = await openAgent({ socket: a.socketPath });
+    expect((await c.readFile(KC)).length).toBe(5000);
+    await c.close();
+  });
+
+  it('stale replies and garbage left before the handshake are dropped', async () => {
+    const a = await start({ faults: { garbage: 'junk}}{{', staleReplies: [{ return: 42 }, { return: { pid: 1 } }, '{"return": {"half'] } });
+    const c = await openAgent({ socket: a.socketPath });
+    expect(await c.execute('guest-sync', { id: 5 })).toBe(5);
+    await c.close();
+  });
+
+  it('an agent without guest-sync-delimited: plain guest-sync fallback', async () => {
+    const a = await start({ faults: { noSyncDelimited: true } });
+    const c = await openAgent({ socket: a.socketPath });
+    await c.ping();
+    expect(a.requests.map((r) => r.execute)).toEqual(['guest-sync-delimited', 'guest-sync', 'guest-ping']);
+    await c.close();
+  });
+
+  it('with guest-sync-delimited disabled, also plain guest-sync', async () => {
+    const a = await start({ faults: { disabled: ['guest-sync-delimited'], flushError: false } });
+    const c = await openAgent({ socket: a.socketPath });
+    await c.ping();
+    await c.close();
+  });
+
+  it('exec polls: status says "not exited" as often as asked, the client keeps polling with a growing interval', async () => {
+    const a = await start({ files: { '/f': 'x' }, faults: { execPolls: 5 } });
+    const c = await openAgent({ socket: a.socketPath });
+    const t = performance.now();
+    expect((await c.exec('/bin/cat', ['/f'])).stdout.toString()).toBe('x');
+    expect(performance.now() - t).toBeLessThan(500); // 1+2+4+8+16 ms of back-off, not seconds
+    expect(a.requests.filter((r) => r.execute === 'guest-exec-status')).toHaveLength(6);
+    await c.close();
+  });
+
+  it('a file that appears after N ms: GUEST_FILE_NOT_FOUND until then', async () => {
+    const a = await start();
+    a.setFile(KC, 'later', { afterMs: 150 });
+    const c = await openAgent({ socket: a.socketPath });
+    const e = await c.readFile(KC).catch((x: unknown) => x);
+    expect(isQksError(e, 'GUEST_FILE_NOT_FOUND')).toBe(true);
+    await expect.poll(async () => (await c.readFile(KC).catch(() => Buffer.from(''))).toString(), { timeout: 3_000, interval: 20 }).toBe('later');
+    await c.close();
+  });
+
+  it('a delayed reply within the timeout is fine; beyond it, AGENT_TIMEOUT', async () => {
+    const a = await start({ faults: { delayMs: 40 } });
+    const c = await openAgent({ socket: a.socketPath });
+    await c.ping({ timeoutMs: 2_000 });
+    const e = await c.ping({ timeoutMs: 5 }).catch((x: unknown) => x);
+    expect(isQksError(e, 'AGENT_TIMEOUT')).toBe(true);
+    await c.close();
+  });
+
+  it('serves one client at a time: the second waits, connected, until the first leaves', async () => {
+    const a = await start();
+    const first = await openAgent({ socket: a.socketPath });
+    const raw = createConnection({ path: a.socketPath });
+    await new Promise((r) => raw.once('connect', r));
+    await expect.poll(() => a.connections).toBe(2);
+    const second = connectDirect(a.socketPath, { handshakeTimeoutMs: 3_000 });
+    await first.close();
+    raw.destroy();
+    const t = await second; // served once the first and the raw one are gone
+    await t.close();
+  });
+
+  it('guest-file-write and the memfs volume', async () => {
+    const a = await start();
+    const c = await openAgent({ socket: a.socketPath });
+    const h = await c.execute('guest-file-open', { path: '/tmp/x', mode: 'w' });
+    await c.execute('guest-file-write', { handle: h, 'buf-b64': Buffer.from('written').toString('base64') });
+    await c.execute('guest-file-close', { handle: h });
+    expect(a.vol.readFileSync('/tmp/x', 'utf8')).toBe('written');
+    expect((await c.readFile('/tmp/x')).toString()).toBe('written');
+    await c.close();
+  });
+});

@@ -1,0 +1,149 @@
+// The whole flow against a real VM: `artifacts --create-iso` makes the seed; a guest (Debian kernel +
+// busybox + real qemu-ga, QEMU TCG) mounts it by label and reports its files, runs qemu-ga on both
+// agent channels and writes a kubeconfig some seconds later (standing in for Kubesolo);
+// `kubeconfig --wait`, started before the VM boots, returns it with the server rewritten.
+// Then the libvirt situation: another client holds org.qemu.guest_agent.0 — the standard socket is
+// reported SOCKET_HELD quickly, and the dedicated org.qemu.guest_agent.1 still delivers.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
+import { buildTestInitramfsInfo, GUEST_KUBECONFIG } from './harness/initramfs.js';
+import { bootTestVm, missingVmPeers, parseGuestFiles, type TestVm } from './harness/qemu.js';
+
+const API = '10.0.0.50';
+const sha256 = (d: Buffer) => createHash('sha256').update(d).digest('hex');
+
+/** The guest's kubeconfig as the tool must write it: every cluster's server rewritten, nothing else changed. */
+function expectedKubeconfig(): Record<string, unknown> {
+  const kc = parse(readFileSync(GUEST_KUBECONFIG, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  for (const c of kc.clusters) c.cluster.server = `https://${API}:6443`;
+  return kc as unknown as Record<string, unknown>;
+}
+
+/** Connects to a socket and stays connected, having done a guest-sync like libvirt does. */
+async function holdSocket(path: string): Promise<Socket> {
+  const s = connect(path);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no guest-sync answer on ${path}`)), 30_000);
+    s.once('error', reject);
+    s.on('connect', () => s.write(Buffer.concat([Buffer.from([0xff]), Buffer.from('{"execute":"guest-sync-delimited","arguments":{"id":4242}}\n')])));
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (buf.includes('"return": 4242') || buf.includes('"return":4242')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return s;
+}
+
+describeWithPeers(
+  'end to end: artifacts -> VM -> kubeconfig',
+  ['qemu-system-x86_64', 'ssh-keygen'],
+  () => {
+    let dir: string;
+    let iso: string;
+    let seedFiles: Record<string, Buffer>;
+    const vms: TestVm[] = [];
+    const cleanups: (() => void)[] = [];
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'qks-e2e-'));
+      const info = await buildTestInitramfsInfo();
+      console.log(`initramfs: ${info.bytes} bytes, ${info.built ? 'built' : 'from cache'} in ${info.ms.toFixed(0)} ms (kernel ${info.kernel.version}, ${info.qemuGaVersion})`);
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e@test', '-f', join(dir, 'id')]);
+      const art = join(dir, 'artifacts');
+      const r = await runCli(['artifacts', '--ssh-key', join(dir, 'id.pub'), '--hostname', 'e2e-node', '--auto-install-kubesolo', '--output-dir', art, '--create-iso']);
+      expect(r.stderr + r.stdout).not.toMatch(/unknown command/);
+      expect(r.code, r.stderr).toBe(0);
+      iso = join(art, 'cidata.iso');
+      seedFiles = {};
+      for (const f of ['user-data', 'meta-data', 'network-config']) if (existsSync(join(art, f))) seedFiles[f] = readFileSync(join(art, f));
+    });
+    afterEach(async (ctx) => {
+      for (const vm of vms.splice(0)) {
+        if (ctx.task.result?.state === 'fail') console.log(`console of the failed run:\n${vm.console().split('\n').filter((l) => l.startsWith('QKS')).join('\n')}`);
+        await vm.kill();
+      }
+      for (const c of cleanups.splice(0)) c();
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('kubeconfig --wait started before boot returns the guest kubeconfig with the server rewritten', async () => {
+      const vmDir = join(dir, 'vm1');
+      mkdirSync(vmDir);
+      const out = join(dir, 'kube', 'e2e.kubeconfig');
+      // started first: the socket does not exist yet, --wait keeps trying
+      const t0 = Date.now();
+      const cli: Promise<CliResult> = runCli(
+        ['--json', 'kubeconfig', '--socket', join(vmDir, 'ded.sock'), '--wait', '--timeout', '240', '--api-server', API, '--output', out, '--no-verify-server'],
+        { timeoutMs: 300_000 },
+      );
+      const vm = await bootTestVm({ dir: vmDir, iso, kcDelay: 5 });
+      vms.push(vm);
+      await vm.waitForConsole(/^QKS: ready/m, 180_000);
+      const readyMs = Date.now() - vm.startedAt;
+
+      // the guest saw our seed with the long names, byte for byte
+      const seen = parseGuestFiles(vm.console());
+      expect(seen.map((f) => f.name)).toEqual(Object.keys(seedFiles).sort());
+      for (const f of seen) expect(f).toEqual({ name: f.name, size: seedFiles[f.name]!.length, sha256: sha256(seedFiles[f.name]!) });
+
+      const r = await cli;
+      const kcMs = Date.now() - vm.startedAt;
+      expect(r.code, r.stderr).toBe(0);
+      expect(vm.console()).toMatch(/^QKS: kubeconfig written/m);
+      expect(parse(readFileSync(out, 'utf8'))).toEqual(expectedKubeconfig());
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      expect(r.json[0]).toMatchObject({ ok: true, server: `https://${API}:6443` });
+      console.log(`boot to ready ${readyMs} ms; boot to kubeconfig ${kcMs} ms (guest wrote it 5 s after ready); CLI ran ${Date.now() - t0} ms in all`);
+    });
+
+    it('beside a client holding org.qemu.guest_agent.0: SOCKET_HELD there, the dedicated channel still works', async () => {
+      const vmDir = join(dir, 'vm2');
+      const vm = await bootTestVm({ dir: vmDir, iso, kcDelay: 0 });
+      vms.push(vm);
+      await vm.waitForConsole(/^QKS: kubeconfig written/m, 180_000);
+      const holder = await holdSocket(vm.stdSocket); // what libvirt does while the guest's qemu-ga runs
+      cleanups.push(() => holder.destroy());
+
+      const held = await runCli(['--json', 'kubeconfig', '--socket', vm.stdSocket, '--api-server', API, '--output', join(dir, 'held.kubeconfig'), '--no-verify-server'], { timeoutMs: 60_000 });
+      expect(held.code).toBe(5);
+      expect(held.json[0]).toMatchObject({ ok: false, error: { code: 'SOCKET_HELD' } });
+      expect(held.ms).toBeLessThan(15_000);
+      expect(existsSync(join(dir, 'held.kubeconfig'))).toBe(false);
+      console.log(`SOCKET_HELD reported in ${held.ms.toFixed(0)} ms`);
+
+      const out = join(dir, 'ded.kubeconfig');
+      const ded = await runCli(['kubeconfig', '--socket', vm.dedSocket, '--api-server', API, '--output', out, '--no-verify-server'], { timeoutMs: 60_000 });
+      expect(ded.code, ded.stderr).toBe(0);
+      expect(parse(readFileSync(out, 'utf8'))).toEqual(expectedKubeconfig());
+      console.log(`dedicated channel beside the held one: ${ded.ms.toFixed(0)} ms (whole process)`);
+
+      // --vm-name discovery over the guide's layout (…/channel/target/domain-<name>/), both channels present:
+      // the tool must pick .1 and never queue on the held .0
+      if (IS_ROOT) {
+        const name = `qks-e2e-${process.pid}`;
+        const domDir = `/var/lib/libvirt/qemu/channel/target/domain-${name}`;
+        mkdirSync(domDir, { recursive: true });
+        cleanups.push(() => rmSync(domDir, { recursive: true, force: true }));
+        symlinkSync(vm.stdSocket, join(domDir, 'org.qemu.guest_agent.0'));
+        symlinkSync(vm.dedSocket, join(domDir, 'org.qemu.guest_agent.1'));
+        const byName = await runCli(['--json', 'kubeconfig', '--vm-name', name, '--transport', 'direct', '--api-server', API, '--output', join(dir, 'byname.kubeconfig'), '--no-verify-server'], { timeoutMs: 60_000 });
+        expect(byName.code, byName.stderr).toBe(0);
+        expect(byName.json[0]).toMatchObject({ ok: true, transport: { channel: 'org.qemu.guest_agent.1' } });
+        expect(parse(readFileSync(join(dir, 'byname.kubeconfig'), 'utf8'))).toEqual(expectedKubeconfig());
+      }
+    });
+  },
+  missingVmPeers,
+);
