@@ -49,7 +49,7 @@ function roundTrip(command: string, args: Record<string, unknown>): Promise<any>
           }
           continue;
         }
-        c.end();
+        c.destroy();
         if (msg.error) reject(new Error(msg.error.desc));
         else resolve(msg.return);
       }

@@ -38,13 +38,19 @@ The API server address:
   Then a TLS handshake with the kubeconfig's CA checks the address:
     certificate covers the address      -> written, verified
     certificate does not cover it       -> tls-server-name set to a name it covers (e.g. kubernetes)
-    nothing answers                     -> written unverified, with a warning
+    nothing answers                     -> written unverified, with a warning (with --wait: after
+                                           waiting up to 30 s for the API server to come up)
     certificate from another CA         -> nothing written, exit 7 (another server answers there)
   --no-verify-server skips the check. insecure-skip-tls-verify is never set.
 
 --wait retries while the VM is not ready (agent not up, socket missing, file not yet written) until
 --timeout, noticing the file within about a second; errors waiting cannot fix fail at once (exit 5 at
 the timeout). With several VMs the exit code is 8 when any failed; the others' files are kept.
+
+Exit codes: 0 written; 2 bad option (nothing written); 3 not found / not ready (socket, VM, file);
+4 permission (socket, SSH key, file in the guest); 5 timeout (--wait ran out, agent or SSH silent);
+6 agent error or an invalid kubeconfig (nothing written); 7 TLS check failed (certificate from another
+CA) or SSH error; 8 several VMs and some failed (the others were written); 130 interrupted.
 
 Environment: KUBECONFIG_API_ADDRESS, LIBVIRT_URI (default qemu:///system), VM_NAME / VM_HOSTNAME (the
 VM name when no --vm-name), VM_USER (--ssh-user), VM_IP (--vm-ip).

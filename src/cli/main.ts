@@ -64,7 +64,9 @@ export function buildProgram(signal: AbortSignal): Command {
         const code = await action(ctx, ...args);
         process.exitCode = code ?? EXIT.OK;
       } catch (e) {
-        process.exitCode = ctx.output.error(e).exitCode;
+        const err = ctx.output.error(e);
+        // an interrupted wait ends as shells expect from Ctrl-C, whatever error the abort surfaced as
+        process.exitCode = signal.aborted ? 130 : err.exitCode;
       }
     };
 

@@ -140,7 +140,8 @@ export function hostArch(arch: string = process.arch): (typeof ARCHES)[number] {
   return arch === 'arm64' ? 'arm64' : 'amd64';
 }
 
-const splitList = (s: string): string[] => s.split(/[\s,]+/).filter(Boolean);
+/** Lists in one value: items separated by commas or spaces (a newline is not a separator: it is refused). */
+const splitList = (s: string): string[] => s.split(/[ ,]+/).filter(Boolean);
 
 /** Key files tried when no key is given, in this order; then any other ~/.ssh/*.pub, sorted. */
 const PREFERRED_KEYS = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_ed25519_sk.pub', 'id_ecdsa_sk.pub', 'id_rsa.pub'];

@@ -29,8 +29,11 @@ export interface InventoryEntry {
   values: EntryValues;
 }
 
-/** Parses inventory text into entries (shape only; values are checked by resolveArtifactsConfig). */
-export function parseInventory(text: string, name: string): InventoryEntry[] {
+/**
+ * Parses inventory text into entries and the problems of their shape (unknown keys, non-mappings);
+ * values are checked by resolveArtifactsConfig.
+ */
+export function parseInventory(text: string, name: string): { entries: InventoryEntry[]; problems: string[] } {
   let doc: unknown;
   try {
     doc = parse(text, { version: '1.1', uniqueKeys: true });
@@ -63,8 +66,7 @@ export function parseInventory(text: string, name: string): InventoryEntry[] {
     }
     return { label: typeof (item as Record<string, unknown>).hostname === 'string' ? `${label} (${(item as Record<string, unknown>).hostname as string})` : label, values };
   });
-  if (problems.length) throw new QksError('CONFIG_INVALID', `${name}: ${problems.join('; ')}`, { hint: 'Nothing was written.', details: { problems } });
-  return entries;
+  return { entries, problems };
 }
 
 /**
@@ -81,10 +83,9 @@ export async function resolveInventory(file: string, flags: ArtifactsFlags, opti
       hint: 'Pass the path of a YAML file with a "vms:" list.',
     });
   }
-  const entries = parseInventory(text, file);
+  const { entries, problems } = parseInventory(text, file);
   const base = (await resolveArtifactsConfig({ ...flags, hostname: undefined, instanceId: undefined, ip: undefined }, options)).outputDir;
   const configs: ArtifactsConfig[] = [];
-  const problems: string[] = [];
   for (const entry of entries) {
     if (entry.values.hostname === undefined) {
       problems.push(`${entry.label}.hostname: every entry needs a hostname`);

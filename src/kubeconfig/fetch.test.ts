@@ -111,3 +111,26 @@ describe('withWait', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
+
+describe('mapBounded', () => {
+  it('never runs more than `jobs` at once and keeps input order', async () => {
+    const { mapBounded } = await import('./batch.js');
+    let inFlight = 0;
+    let peak = 0;
+    const done: number[] = [];
+    const out = await mapBounded(
+      Array.from({ length: 20 }, (_, i) => i),
+      4,
+      async (i) => {
+        peak = Math.max(peak, ++inFlight);
+        await new Promise((r) => setTimeout(r, (i * 7) % 13));
+        inFlight--;
+        return i * 2;
+      },
+      (r) => done.push(r),
+    );
+    expect(peak).toBe(4);
+    expect(out).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+    expect(done).toHaveLength(20);
+  });
+});

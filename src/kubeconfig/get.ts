@@ -3,10 +3,12 @@
  * schema → rewrite the server → verify the address over TLS (tls-server-name when needed) → atomic
  * write. Nothing is written unless every step before the write succeeded.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openAgent } from '../agent/connect.js';
 import { QksError } from '../errors.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
-import type { KubeconfigOptions } from './options.js';
+import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, type ClusterEdit, type ServerChange } from './rewrite.js';
 import { MAX_KUBECONFIG_BYTES, parseKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
@@ -36,8 +38,8 @@ export interface KubeconfigResult {
 }
 
 export interface GetKubeconfigDeps {
-  /** The agent connector (src/agent/connect.ts openAgent). */
-  openAgent: OpenAgent;
+  /** The agent connector. Default: src/agent/connect.ts openAgent with `env`. */
+  openAgent?: OpenAgent;
   signal?: AbortSignal;
   events?: KubeconfigEvents;
   env?: NodeJS.ProcessEnv;
@@ -45,7 +47,12 @@ export interface GetKubeconfigDeps {
   stdout?: (text: string) => void;
   maxBytes?: number;
   tlsTimeoutMs?: number;
+  /** Under --wait, how long an unreachable API server is waited for. Default API_GRACE_MS. */
+  apiGraceMs?: number;
 }
+
+/** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there. */
+export const API_GRACE_MS = 30_000;
 
 /** Where one VM's kubeconfig goes: --output, else <--output-dir or ~/.kube>/<vm>. */
 export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessEnv): string {
@@ -63,17 +70,18 @@ export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessE
 /** Reads the bytes of one VM's kubeconfig, waiting if asked. */
 export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<Fetched> {
   const maxBytes = deps.maxBytes ?? MAX_KUBECONFIG_BYTES;
+  let announced = false;
   const what = o.method === 'ssh' ? `${o.remotePath} on ${o.vmIp} over SSH` : `${o.remotePath} in VM ${vm} through the guest agent`;
   return withWait(
     (signal) =>
       o.method === 'ssh'
         ? fetchViaSsh(
-            { host: o.vmIp!.replace(/^\[|\]$/g, ''), user: o.sshUser, key: o.sshKey, port: o.sshPort, options: o.sshOptions },
+            { host: o.vmIp!.replace(/^\[|\]$/g, ''), user: o.sshUser, key: o.sshKey && expandHome(o.sshKey, deps.env ?? process.env), port: o.sshPort, options: o.sshOptions },
             o.remotePath,
             { maxBytes, signal },
           )
         : fetchViaAgent(
-            deps.openAgent,
+            deps.openAgent ?? ((target, options) => openAgent(target, { env: deps.env ?? process.env, ...options })),
             {
               vmName: vm,
               libvirtUri: o.libvirtUri,
@@ -88,7 +96,12 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
       timeoutMs: o.timeoutSec * 1000,
       what,
       signal: deps.signal,
-      onProgress: (ms, last) => deps.events?.progress?.(`waiting for ${what}: ${Math.floor(ms / 1000)} s of ${o.timeoutSec} s (${last.code}: ${last.message})`),
+      onProgress: (ms, last) => {
+        // one line for logs and pipes; then a live status line on a TTY
+        if (!announced) deps.events?.info?.(`${vm}: waiting up to ${o.timeoutSec} s for ${what} (${last.code})`);
+        announced = true;
+        deps.events?.progress?.(`waiting for ${what}: ${Math.floor(ms / 1000)} s of ${o.timeoutSec} s (${last.code}: ${last.message})`);
+      },
     },
   );
 }
@@ -127,9 +140,19 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   const results: TlsResult[] = [];
   for (const [index, c] of parsed.config.clusters.entries()) {
     const server = servers[index]!.to;
-    const res: TlsResult = o.verifyServer
-      ? await verifyCluster({ ...c.cluster, server }, { rewritten: !!o.apiServer, timeoutMs: deps.tlsTimeoutMs, signal: deps.signal })
-      : { verified: false, reason: 'skipped', detail: 'not checked (--no-verify-server)' };
+    const check = () => verifyCluster({ ...c.cluster, server }, { rewritten: !!o.apiServer, timeoutMs: deps.tlsTimeoutMs, signal: deps.signal });
+    let res: TlsResult = o.verifyServer ? await check() : { verified: false, reason: 'skipped', detail: 'not checked (--no-verify-server)' };
+    // Kubesolo writes the kubeconfig a little before its API server listens: under --wait, give it a
+    // bounded grace (an address only other networks reach must not cost the whole --timeout)
+    if (res.reason === 'unreachable' && o.wait) {
+      const graceMs = Math.min(deps.apiGraceMs ?? API_GRACE_MS, Math.max(0, o.timeoutSec * 1000 - (performance.now() - started)));
+      const until = performance.now() + graceMs;
+      deps.events?.info?.(`${vm}: waiting up to ${Math.round(graceMs / 1000)} s for the API server at ${server} to answer, to check its certificate`);
+      while (res.reason === 'unreachable' && performance.now() < until) {
+        await sleep(500, undefined, deps.signal ? { signal: deps.signal } : undefined);
+        res = await check();
+      }
+    }
     if (res.tlsServerName) edits.push({ index, key: 'tls-server-name', value: res.tlsServerName });
     results.push(res);
     if (res.reason === 'unreachable' || res.reason === 'handshake-failed' || res.reason === 'no-ca') deps.events?.warn?.(`${vm}: ${res.detail}`);
@@ -158,4 +181,63 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     elapsedMs: Math.round(performance.now() - started),
     tls: results[0]!,
   };
+}
+
+/** What library callers pass: the CLI's options, typed. Unset fields come from the environment, then defaults. */
+export interface FetchKubeconfigInput {
+  vmName?: string;
+  method?: 'guest-agent' | 'ssh';
+  /** Address clients use for the API server (default KUBECONFIG_API_ADDRESS). */
+  apiServer?: string;
+  /** File to write (default ~/.kube/<vmName>); `false`: write nothing and return the text as `kubeconfig`. */
+  output?: string | false;
+  wait?: boolean;
+  /** Bound on `wait`, seconds. Default 300. */
+  timeoutSec?: number;
+  socket?: string;
+  remotePath?: string;
+  transport?: 'auto' | 'direct' | 'libvirt';
+  libvirtUri?: string;
+  vmIp?: string;
+  sshUser?: string;
+  sshKey?: string;
+  sshPort?: number;
+  sshOptions?: string[];
+  /** TLS check of the new address (default true). */
+  verifyServer?: boolean;
+}
+
+/**
+ * The library's front door: fetch one VM's kubeconfig as `qemu-kubesolo kubeconfig` does.
+ * Throws QksError (see ERROR_CODES) on failure; nothing is written then.
+ */
+export async function fetchKubeconfig(
+  input: FetchKubeconfigInput = {},
+  ctx: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; events?: KubeconfigEvents } = {},
+): Promise<KubeconfigResult & { kubeconfig?: string }> {
+  const env = ctx.env ?? process.env;
+  const o = resolveKubeconfigOptions(
+    {
+      ...(input.vmName !== undefined ? { vmName: [input.vmName] } : {}),
+      method: input.method,
+      apiServer: input.apiServer,
+      output: input.output === false ? '-' : input.output,
+      wait: input.wait,
+      timeout: input.timeoutSec?.toString(),
+      socket: input.socket,
+      remotePath: input.remotePath,
+      transport: input.transport,
+      libvirtUri: input.libvirtUri,
+      vmIp: input.vmIp,
+      sshUser: input.sshUser,
+      sshKey: input.sshKey,
+      sshPort: input.sshPort?.toString(),
+      sshOption: input.sshOptions,
+      verifyServer: input.verifyServer,
+    },
+    env,
+  );
+  let text: string | undefined;
+  const result = await getKubeconfig(o, o.vmNames[0]!, { env, signal: ctx.signal, events: ctx.events, stdout: (t) => (text = t) });
+  return text === undefined ? result : { ...result, kubeconfig: text };
 }

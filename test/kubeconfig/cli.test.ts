@@ -188,7 +188,7 @@ describe('several VMs', () => {
     const names = Array.from({ length: 20 }, (_, i) => `vm-${String(i).padStart(2, '0')}`);
     for (const name of names) {
       // vm-13 has no kubeconfig (yet)
-      const files = name === 'vm-13' ? {} : { [DEFAULT_REMOTE_PATH]: ADMIN.replace('kubesolo', name) };
+      const files: Record<string, string> = name === 'vm-13' ? {} : { [DEFAULT_REMOTE_PATH]: ADMIN.replace('kubesolo', name) };
       agents.push(await startFakeAgent({ socketPath: join(socks, `${name}.sock`), files, faults: { delayMs: 5 } }));
     }
     const list = join(dir, 'vms.txt');

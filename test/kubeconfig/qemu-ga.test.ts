@@ -43,3 +43,19 @@ describeWithPeers('kubeconfig from the real qemu-ga', ['qemu-ga'], () => {
     expect(w.stderr).toMatch(/WAIT_TIMEOUT/);
   });
 });
+
+describeWithPeers('fetchKubeconfig (library) from the real qemu-ga', ['qemu-ga'], () => {
+  it('returns the rewritten text without writing a file', async () => {
+    const { fetchKubeconfig } = await import('../../src/kubeconfig/get.js');
+    const peer = await startRealAgent();
+    try {
+      const remote = join(peer.dir, 'admin.kubeconfig');
+      peer.writeGuestFile(remote, ADMIN);
+      const r = await fetchKubeconfig({ socket: peer.socketPath, remotePath: remote, apiServer: '192.0.2.10', output: false, verifyServer: false }, { env: {} });
+      expect(r.kubeconfig).toBe(ADMIN.replace('127.0.0.1', '192.0.2.10'));
+      expect(r).toMatchObject({ method: 'file-read', server: 'https://192.0.2.10:6443' });
+    } finally {
+      await peer.close();
+    }
+  });
+});

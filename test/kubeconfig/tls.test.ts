@@ -29,10 +29,11 @@ describeWithPeers('kubeconfig TLS check with a real kubectl', ['openssl', 'kubec
   const servers: Awaited<ReturnType<typeof startApiServer>>[] = [];
   let port: number;
   let roguePort: number;
+  let pki: ReturnType<typeof makePki>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qks-kc-tls-'));
-    const pki = makePki(dir, 'kubesolo');
+    pki = makePki(dir, 'kubesolo');
     const other = makePki(dir, 'other');
     const a = await startApiServer(pki, '127.0.0.1');
     servers.push(a);
@@ -100,6 +101,20 @@ describeWithPeers('kubeconfig TLS check with a real kubectl', ['openssl', 'kubec
     const k = await kubectl(forced, dir);
     expect(k.code).not.toBe(0);
     expect(k.stderr).toMatch(/x509|certificate/);
+  });
+
+  it('with --wait, an API server that comes up after the kubeconfig is still checked', async () => {
+    const out = join(dir, 'late-api');
+    const started = performance.now();
+    const run = fetch(`127.0.0.5:${port}`, out, ['--wait', '--timeout', '30']);
+    let late: Awaited<ReturnType<typeof startApiServer>> | undefined;
+    setTimeout(() => void startApiServer(pki, '127.0.0.5', port).then((s) => servers.push((late = s))), 1500);
+    const r = await run;
+    expect(r.code, r.stderr).toBe(0);
+    expect(late).toBeDefined();
+    expect(r.json[0]).toMatchObject({ tls: { verified: true, reason: 'tls-server-name-set', tlsServerName: 'kubernetes' } });
+    expect(performance.now() - started).toBeLessThan(1500 + 1500);
+    expect((await kubectl(out, dir)).code).toBe(0);
   });
 
   it('an unreachable address: written unverified, with a warning', async () => {

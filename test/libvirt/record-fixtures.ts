@@ -7,7 +7,8 @@
  * transport with a tap on the socket, and for the polkit scenarios re-runs itself as a test user.
  * Chunks are kept as the kernel delivered them, so the split points are real ones too.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { runScenario, SCENARIOS, type Recording } from './scenarios.js';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -82,9 +83,9 @@ async function recordVirsh(domain: string): Promise<Recording> {
   });
   await new Promise<void>((r) => server.listen(sock, r));
   try {
-    const r = spawnSync('virsh', ['-c', `qemu:///system?socket=${sock}`, 'qemu-agent-command', '--timeout', '5', domain, '{"execute":"guest-ping"}'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`virsh: ${r.stderr}`);
-    rec.results = [JSON.parse(r.stdout)];
+    // async: the proxy runs in this process's event loop
+    const { stdout } = await promisify(execFile)('virsh', ['-c', `qemu:///system?socket=${sock}`, 'qemu-agent-command', '--timeout', '5', domain, '{"execute":"guest-ping"}'], { timeout: 30_000 });
+    rec.results = [JSON.parse(stdout)];
   } finally {
     server.close();
     rmSync(sock, { force: true });

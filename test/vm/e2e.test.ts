@@ -4,17 +4,19 @@
 // `kubeconfig --wait`, started before the VM boots, returns it with the server rewritten.
 // Then the libvirt situation: another client holds org.qemu.guest_agent.0 — the standard socket is
 // reported SOCKET_HELD quickly, and the dedicated org.qemu.guest_agent.1 still delivers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { domainXml } from '../../src/libvirt/domain-xml.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { ensureLibvirtd, IMAGES_DIR, missingLibvirtd } from '../helpers/libvirtd.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
-import { buildTestInitramfsInfo, GUEST_KUBECONFIG } from './harness/initramfs.js';
+import { buildTestInitramfs, buildTestInitramfsInfo, GUEST_KUBECONFIG, testKernel } from './harness/initramfs.js';
 import { bootTestVm, missingVmPeers, parseGuestFiles, type TestVm } from './harness/qemu.js';
 
 const API = '10.0.0.50';
@@ -146,4 +148,66 @@ describeWithPeers(
     });
   },
   missingVmPeers,
+);
+
+// libvirt runs the guest from the XML `domain-xml` prints (direct kernel boot for the test guest; no NIC:
+// no libvirt network runs here). libvirt connects to org.qemu.guest_agent.0 and keeps it; the tool finds
+// the sockets by VM name (no virsh) and reads the kubeconfig over org.qemu.guest_agent.1.
+describeWithPeers(
+  'end to end under libvirtd, from our domain XML',
+  ['qemu-img'],
+  () => {
+    const name = `qks-dx-${process.pid}`;
+    const dir = join(IMAGES_DIR, `qks-test-${name}`);
+    // setup only: the code under test never calls virsh
+    const virsh = (...args: string[]) => spawnSync('virsh', ['-c', 'qemu:///system', ...args], { encoding: 'utf8', timeout: 60_000 });
+    afterAll(() => {
+      virsh('destroy', name);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('kubeconfig --vm-name --wait and doctor --vm-name work while libvirt holds the standard channel', async () => {
+      await ensureLibvirtd();
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      const files = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz'), disk: join(dir, 'boot.qcow2'), iso: join(dir, 'cidata.iso'), consoleLog: join(dir, 'console.log') };
+      copyFileSync(testKernel().vmlinuz, files.kernel);
+      copyFileSync(await buildTestInitramfs(), files.initrd);
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', files.disk, '64M']);
+      const seed = await runCli(['iso', '--out', files.iso, 'user-data=' + GUEST_KUBECONFIG, 'meta-data=' + GUEST_KUBECONFIG]);
+      expect(seed.code, seed.stderr).toBe(0);
+      writeFileSync(files.consoleLog, '');
+      const qemuUid = spawnSync('id', ['-u', 'libvirt-qemu'], { encoding: 'utf8' });
+      if (qemuUid.status === 0) for (const f of [dir, ...Object.values(files)]) chownSync(f, Number(qemuUid.stdout), -1);
+
+      const xml = domainXml({
+        name, disk: files.disk, iso: files.iso, domainType: 'qemu', memoryMiB: 256, vcpus: 1, network: { type: 'none' },
+        kernel: files.kernel, initrd: files.initrd, consoleLog: files.consoleLog,
+        cmdline: 'console=ttyS0 quiet panic=-1 qks_ports=2 qks_cdrom=1 kc_delay=3',
+      });
+      writeFileSync(join(dir, 'domain.xml'), xml);
+      const out = join(dir, 'kubeconfig');
+      const cli = runCli(['--json', 'kubeconfig', '--vm-name', name, '--transport', 'direct', '--wait', '--timeout', '240', '--api-server', API, '--output', out, '--no-verify-server'], { timeoutMs: 300_000 });
+      const started = Date.now();
+      const created = virsh('create', join(dir, 'domain.xml'));
+      expect(created.status, created.stderr).toBe(0);
+
+      const r = await cli;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json[0]).toMatchObject({ ok: true, transport: { channel: 'org.qemu.guest_agent.1' } });
+      expect(parse(readFileSync(out, 'utf8'))).toEqual(expectedKubeconfig());
+      console.log(`libvirt: domain start to kubeconfig ${Date.now() - started} ms`);
+      expect(readFileSync(files.consoleLog, 'utf8')).toMatch(/^QKS: file: user-data /m);
+
+      // libvirt really holds .0: its own agent command works, and doctor says all is well over .1
+      expect(virsh('qemu-agent-command', name, '{"execute":"guest-ping"}').status).toBe(0);
+      const doc = await runCli(['--json', 'doctor', '--vm-name', name, '--timeout', '2'], { timeoutMs: 60_000 });
+      const checks = (doc.json[0] as { checks: { id: string; status: string; detail: string }[] }).checks;
+      expect(doc.code, JSON.stringify(checks, null, 1)).toBe(0);
+      expect(checks.find((c) => c.id === 'channel-dir')!.status).toBe('ok');
+      expect(checks.find((c) => c.id === 'dedicated-channel')!.status).toBe('ok');
+      expect(checks.find((c) => c.id === 'kubeconfig')!.status).toBe('ok');
+    });
+  },
+  missingLibvirtd,
 );

@@ -57,7 +57,8 @@ export class GuestDisk {
       '-no-reboot', '-nodefaults', '-display', 'none', '-monitor', 'none',
       '-kernel', kernel.kernel, '-initrd', kernel.initrd,
       // net.ifnames=0: the NIC is eth0, as on Alpine, so a config keyed by eth0 applies.
-      '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 net.ifnames=0',
+      // quiet: every console byte costs an emulated I/O exit; cloud-init's own output still shows.
+      '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 net.ifnames=0 quiet',
       '-drive', `file=${this.path},if=virtio,format=raw`,
       '-drive', `file=${seed},media=cdrom,readonly=on`,
       // A NIC for the network-config to configure; restrict=on: no way out of the host.

@@ -1,0 +1,125 @@
+/**
+ * Reading a kubeconfig-sized file (~5.5 KiB) through the real qemu-ga, by guest-file-read and by exec
+ * of cat: our client in-process and as a whole CLI run, beside minimal stdlib clients measured in the
+ * same run (a bare Node `net` client in-process; a bare Python client as a whole process).
+ * Each iteration is a whole retrieval: connect, handshake, read, close.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openAgent } from '../src/agent/connect.js';
+import { measure, measureProcess, report } from './lib.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'qks-bench-agent-'));
+const sock = join(dir, 'qga.sock');
+const file = join(dir, 'admin.kubeconfig');
+writeFileSync(file, 'apiVersion: v1\n' + 'x'.repeat(5600) + '\n');
+const ga = spawn('qemu-ga', ['-m', 'unix-listen', '-p', sock, '-t', dir], { stdio: 'ignore' });
+
+/** The smallest honest client: same steps (flush, sync-delimited, commands), no validation, no timeouts. */
+async function minimalNode(mode: 'file' | 'exec'): Promise<Buffer> {
+  const s = createConnection({ path: sock });
+  let buf = '';
+  const waiters: ((line: string) => void)[] = [];
+  s.setEncoding('latin1');
+  s.on('data', (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      waiters.shift()?.(line);
+    }
+  });
+  const next = () => new Promise<string>((r) => waiters.push(r));
+  const call = async (cmd: object) => {
+    const p = next();
+    s.write(JSON.stringify(cmd));
+    return JSON.parse(Buffer.from(await p, 'latin1').toString('utf8')).return;
+  };
+  await new Promise((r) => s.once('connect', r));
+  const id = Math.floor(Math.random() * 1e9);
+  s.write(Buffer.concat([Buffer.of(0xff), Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } }))]));
+  for (;;) {
+    const line = await next();
+    if (line.startsWith('\xff') && JSON.parse(line.slice(1)).return === id) break;
+  }
+  let out: Buffer;
+  if (mode === 'file') {
+    const h = await call({ execute: 'guest-file-open', arguments: { path: file } });
+    const r = await call({ execute: 'guest-file-read', arguments: { handle: h, count: 65536 } });
+    await call({ execute: 'guest-file-close', arguments: { handle: h } });
+    out = Buffer.from(r['buf-b64'], 'base64');
+  } else {
+    const { pid } = await call({ execute: 'guest-exec', arguments: { path: '/bin/cat', arg: [file], 'capture-output': true } });
+    let st;
+    for (let wait = 1; !(st = await call({ execute: 'guest-exec-status', arguments: { pid } })).exited; wait = Math.min(wait * 2, 50)) {
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    out = Buffer.from(st['out-data'], 'base64');
+  }
+  s.destroy();
+  return out;
+}
+
+const PY = String.raw`
+import socket, json, sys, base64, time, random
+path, f, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_UNIX); s.connect(path); r = s.makefile('rb')
+i = random.randint(1, 1 << 30)
+s.sendall(b'\xff' + json.dumps({'execute': 'guest-sync-delimited', 'arguments': {'id': i}}).encode())
+while True:
+    l = r.readline()
+    if l.startswith(b'\xff') and json.loads(l[1:])['return'] == i: break
+def call(c, a):
+    s.sendall(json.dumps({'execute': c, 'arguments': a}).encode()); return json.loads(r.readline())['return']
+if mode == 'file':
+    h = call('guest-file-open', {'path': f}); d = call('guest-file-read', {'handle': h, 'count': 65536}); call('guest-file-close', {'handle': h})
+    out = base64.b64decode(d['buf-b64'])
+else:
+    p = call('guest-exec', {'path': '/bin/cat', 'arg': [f], 'capture-output': True})['pid']; w = 0.001
+    while True:
+        st = call('guest-exec-status', {'pid': p})
+        if st['exited']: break
+        time.sleep(w); w = min(w * 2, 0.05)
+    out = base64.b64decode(st['out-data'])
+sys.stdout.buffer.write(out)
+`;
+
+async function ours(method: 'file' | 'exec'): Promise<Buffer> {
+  const c = await openAgent({ socket: sock });
+  try {
+    return await c.readFile(file, { method });
+  } finally {
+    await c.close();
+  }
+}
+
+try {
+  for (let i = 0; i < 500 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 10));
+  const expected = (await minimalNode('file')).length;
+  for (const m of ['file', 'exec'] as const) {
+    if ((await ours(m)).length !== expected || (await minimalNode(m)).length !== expected) throw new Error(`wrong length by ${m}`);
+  }
+  const opts = { iterations: 60, warmup: 10 };
+  for (const m of ['file', 'exec'] as const) {
+    // interleave rounds so drift on a shared machine hits both sides alike
+    const base = await measure(`minimal node net client, ${m}`, () => minimalNode(m), opts);
+    const mine = await measure(`openAgent + readFile (${m}) + close`, () => ours(m), opts);
+    report(`in-process, ${m === 'file' ? 'guest-file-open/read/close' : 'guest-exec of cat'} (${expected} bytes)`, base, [mine]);
+  }
+
+  const cli = join(process.cwd(), 'dist/qemu-kubesolo.mjs');
+  const hasPython = spawnSync('python3', ['-c', '']).status === 0;
+  for (const m of ['file', 'exec'] as const) {
+    const rows = [await measureProcess(`qemu-kubesolo agent cat --method ${m}`, process.execPath, [cli, 'agent', 'cat', '--socket', sock, '--method', m, file])];
+    const nodeBare = await measureProcess(`node -e '' (start-up alone)`, process.execPath, ['-e', '']);
+    const base = hasPython ? await measureProcess(`python3 minimal client, ${m}`, 'python3', ['-c', PY, sock, file, m]) : nodeBare;
+    report(`whole process, ${m}`, base, hasPython ? [...rows, nodeBare] : rows);
+  }
+} finally {
+  ga.kill();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,122 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isQksError } from '../errors.js';
+import { resolveArtifactsConfig, type ArtifactsFlags } from './config.js';
+import { ED25519_KEY, SK_ED25519_KEY, sshKeygen } from '../../test/cloudinit/keys.js';
+
+const NO_HOME = '/nonexistent-home';
+const resolve = (flags: ArtifactsFlags, env: NodeJS.ProcessEnv = {}, home = NO_HOME) => resolveArtifactsConfig(flags, { env, home, hostArch: 'x64' });
+
+async function problems(flags: ArtifactsFlags, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  try {
+    await resolve(flags, env);
+  } catch (e) {
+    if (isQksError(e, 'CONFIG_INVALID')) return e.message;
+    throw e;
+  }
+  throw new Error('expected CONFIG_INVALID');
+}
+
+describe('resolveArtifactsConfig', () => {
+  it("has the guide's defaults", async () => {
+    const c = await resolve({});
+    expect(c).toMatchObject({
+      hostname: 'kubesolo', username: 'alpine', password: 'alpine', defaultPassword: true, autoInstallKubesolo: false,
+      kubesoloVersion: 'v1.1.0', arch: 'amd64', outputDir: './artifacts', createIso: false, apiAddresses: [], dns: [], interface: 'eth0',
+    });
+    expect(c.sshKey).toBeUndefined();
+    expect((await resolveArtifactsConfig({}, { env: {}, home: NO_HOME, hostArch: 'arm64' })).arch).toBe('arm64');
+  });
+
+  it('takes flags over environment variables over defaults', async () => {
+    const env = {
+      VM_HOSTNAME: 'from-env', VM_USER: 'envuser', VM_PASSWORD: 'envpw', AUTO_INSTALL_KUBESOLO: 'true', KUBESOLO_RELEASE: 'v1.2.3',
+      ARTIFACTS_DIR: '/tmp/env-dir', SSH_PUBLIC_KEY: ED25519_KEY, KUBECONFIG_API_ADDRESS: '203.0.113.1, k8s.example.com', VM_ARCH: 'arm64',
+      CREATE_ISO: 'yes',
+    };
+    const fromEnv = await resolve({}, env);
+    expect(fromEnv).toMatchObject({
+      hostname: 'from-env', username: 'envuser', password: 'envpw', defaultPassword: false, autoInstallKubesolo: true, kubesoloVersion: 'v1.2.3',
+      outputDir: '/tmp/env-dir', sshKey: ED25519_KEY, sshKeySource: 'env', apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
+    });
+    const fromFlags = await resolve(
+      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddress: ['10.0.0.1'], arch: 'amd64', createIso: false },
+      env,
+    );
+    expect(fromFlags).toMatchObject({
+      hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9',
+      outputDir: 'out', sshKey: SK_ED25519_KEY, sshKeySource: 'flag', apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false,
+    });
+  });
+
+  it('a password hash at a stronger level wins over a password below it; both at one level is an error', async () => {
+    const hash = '$6$saltsalt$' + 'a'.repeat(86);
+    expect(await resolve({ passwordHash: hash }, { VM_PASSWORD: 'x' })).toMatchObject({ passwordHash: hash, password: undefined });
+    expect(await resolve({ password: 'y' }, { VM_PASSWORD_HASH: hash })).toMatchObject({ password: 'y', passwordHash: undefined });
+    expect(await problems({ password: 'y', passwordHash: hash })).toMatch(/--password-hash \/ --password: give a password or a password hash, not both/);
+  });
+
+  it('names the flag and the variable of each bad value, all at once', async () => {
+    const msg = await problems({ hostname: 'Bad_Host', username: 'root', kubesoloVersion: '1.1', arch: 'riscv64' }, { AUTO_INSTALL_KUBESOLO: 'maybe' });
+    expect(msg).toContain('--hostname (VM_HOSTNAME): must be an RFC 1123 label');
+    expect(msg).toContain('--username (VM_USER): is a reserved system account');
+    expect(msg).toContain('--kubesolo-version (KUBESOLO_RELEASE): must look like vX.Y.Z');
+    expect(msg).toContain('--arch (VM_ARCH): must be amd64 or arm64');
+    expect(msg).toContain('--auto-install-kubesolo (AUTO_INSTALL_KUBESOLO): must be true or false');
+  });
+
+  it.each([
+    [{ hostname: 'a'.repeat(64) }, '--hostname'],
+    [{ hostname: '-lead' }, '--hostname'],
+    [{ hostname: 'trail-' }, '--hostname'],
+    [{ hostname: 'ok\nruncmd: [reboot]' }, '--hostname (VM_HOSTNAME): must not contain newlines'],
+    [{ username: '9lives' }, '--username'],
+    [{ username: 'a'.repeat(33) }, '--username'],
+    [{ password: 'pw\u0000' }, '--password (VM_PASSWORD): must not contain newlines'],
+    [{ password: '' }, '--password'],
+    [{ passwordHash: 'plaintext' }, '--password-hash (VM_PASSWORD_HASH): is not a crypt hash'],
+    [{ sshKey: 'ssh-ed25519 AAAA\nssh-rsa AAAA' }, '--ssh-key (SSH_PUBLIC_KEY): must be exactly one public key line'],
+    [{ kubesoloVersion: 'v1.1.0; reboot' }, '--kubesolo-version'],
+    [{ instanceId: 'has space' }, '--instance-id (VM_INSTANCE_ID)'],
+    [{ apiAddress: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IP address or a DNS name'],
+    [{ ip: '192.168.1.5' }, '--ip (VM_IP): must be an address with a prefix length'],
+    [{ ip: '300.1.1.1/24' }, '--ip'],
+    [{ ip: '10.0.0.5/24', gateway: 'fe80::1' }, '--gateway (VM_GATEWAY): must be an IPv4 address like --ip'],
+    [{ gateway: '10.0.0.1' }, '--gateway (VM_GATEWAY): needs a static address'],
+    [{ ip: '10.0.0.5/24', dns: ['8.8.8.8', 'dns.example'] }, '--dns (VM_DNS)[1]: must be an IPv4 or IPv6 address'],
+    [{ ip: '10.0.0.5/24', interface: 'eth0; reboot' }, '--interface (VM_INTERFACE)'],
+  ] as [ArtifactsFlags, string][])('%j → %s', async (flags, want) => {
+    expect(await problems(flags)).toContain(want);
+  });
+
+  it('refuses a private key loudly, from a flag or from a file', async () => {
+    const { privateKey } = sshKeygen('ed25519');
+    expect(await problems({ sshKey: privateKey })).toMatch(/--ssh-key \(SSH_PUBLIC_KEY\): this is a PRIVATE key/);
+    const dir = mkdtempSync(join(tmpdir(), 'qks-cfg-'));
+    writeFileSync(join(dir, 'id_ed25519'), privateKey);
+    expect(await problems({ sshKey: join(dir, 'id_ed25519') })).toMatch(/PRIVATE key/);
+    expect(await problems({ sshKey: join(dir, 'missing.pub') })).toMatch(/--ssh-key \(SSH_PUBLIC_KEY\): cannot read the key file/);
+  });
+
+  it('reads a key from a .pub path and auto-detects ~/.ssh/*.pub (id_ed25519 first, invalid ones skipped)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'qks-home-'));
+    mkdirSync(join(home, '.ssh'));
+    const rsa = sshKeygen('rsa').publicKey;
+    const ed = sshKeygen('ed25519').publicKey;
+    writeFileSync(join(home, '.ssh', 'aaa.pub'), 'not a key\n');
+    writeFileSync(join(home, '.ssh', 'id_rsa.pub'), rsa + '\n');
+    expect(await resolve({}, {}, home)).toMatchObject({ sshKey: rsa, sshKeySource: join(home, '.ssh', 'id_rsa.pub') });
+    writeFileSync(join(home, '.ssh', 'id_ed25519.pub'), ed + '\n');
+    expect(await resolve({}, {}, home)).toMatchObject({ sshKey: ed, sshKeySource: join(home, '.ssh', 'id_ed25519.pub') });
+    expect(await resolve({ sshKey: join(home, '.ssh', 'id_rsa.pub') }, {}, home)).toMatchObject({ sshKey: rsa });
+    expect(await resolve({ sshKey: '~/.ssh/id_rsa.pub' }, {}, home)).toMatchObject({ sshKey: rsa });
+  });
+
+  it('splits list variables and repeated flags on commas and spaces', async () => {
+    const c = await resolve({ ip: '10.0.0.5/24', dns: ['1.1.1.1,8.8.8.8'] }, { KUBECONFIG_API_ADDRESS: 'a.example.com b.example.com' });
+    expect(c.dns).toEqual(['1.1.1.1', '8.8.8.8']);
+    expect(c.apiAddresses).toEqual(['a.example.com', 'b.example.com']);
+  });
+});

@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeWithPeers } from '../../test/helpers/peers.js';
+import { formatVirtInstall, shellQuote, virtInstallArgs } from './virt-install.js';
+
+describe('virtInstallArgs', () => {
+  it("follows the guide's example, with both agent channels", () => {
+    const args = virtInstallArgs({ name: 'kubesolo', userData: './artifacts/user-data', metaData: './artifacts/meta-data' });
+    expect(formatVirtInstall(args)).toBe(
+      [
+        'virt-install',
+        '  --name kubesolo',
+        '  --memory 512',
+        '  --vcpus 2',
+        '  --disk path=/path/to/boot.qcow2',
+        '  --cloud-init user-data=./artifacts/user-data,meta-data=./artifacts/meta-data',
+        '  --network network=default',
+        '  --channel unix,target_type=virtio,name=org.qemu.guest_agent.0',
+        '  --channel unix,target_type=virtio,name=org.qemu.guest_agent.1',
+        '  --os-variant detect=on,require=off',
+        '  --import',
+        '  --noautoconsole',
+      ].join(' \\\n'),
+    );
+  });
+
+  it('attaches the ISO as a CD-ROM instead of --cloud-init, and adds network-config', () => {
+    expect(virtInstallArgs({ name: 'a', isoPath: '/x/cidata.iso', userData: '/x/user-data' })).toEqual(expect.arrayContaining(['--disk', 'path=/x/cidata.iso,device=cdrom']));
+    expect(virtInstallArgs({ name: 'a', isoPath: '/x/cidata.iso' })).not.toContain('--cloud-init');
+    expect(virtInstallArgs({ name: 'a', userData: 'u', metaData: 'm', networkConfig: 'n' })).toContain('user-data=u,meta-data=m,network-config=n');
+  });
+
+  it('quotes for the shell only when needed', () => {
+    expect(shellQuote('path=/a/b.iso,device=cdrom')).toBe('path=/a/b.iso,device=cdrom');
+    expect(shellQuote("it's $HOME")).toBe(`'it'\\''s $HOME'`);
+    expect(shellQuote('')).toBe("''");
+  });
+});
+
+describeWithPeers('virt-install accepts the arguments (--print-xml on the test driver)', ['virt-install'], () => {
+  it('makes a domain with the ISO CD-ROM and both channels', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qks-vi-'));
+    writeFileSync(join(dir, 'boot.qcow2'), '');
+    writeFileSync(join(dir, 'cidata.iso'), '');
+    const args = virtInstallArgs({ name: 'kubesolo', diskPath: join(dir, 'boot.qcow2'), isoPath: join(dir, 'cidata.iso') });
+    const xml = execFileSync('virt-install', ['--connect', 'test:///default', '--print-xml', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(xml).toContain('<name>kubesolo</name>');
+    expect(xml).toContain('<memory>524288</memory>');
+    expect(xml).toMatch(/<disk type="file" device="cdrom">\s*<source file="[^"]*cidata\.iso"\/>/);
+    expect(xml).toContain('<target type="virtio" name="org.qemu.guest_agent.0"/>');
+    expect(xml).toContain('<target type="virtio" name="org.qemu.guest_agent.1"/>');
+  });
+});
