@@ -17,6 +17,7 @@ interface DoctorFlags {
   apiServer?: string;
   iso?: string;
   remotePath?: string;
+  transport?: string;
   timeout?: string;
 }
 
@@ -27,6 +28,7 @@ const FIELD_NAMES = {
   apiServer: '--api-server (KUBECONFIG_API_ADDRESS)',
   iso: '--iso',
   remotePath: '--remote-path',
+  transport: '--transport',
   timeout: '--timeout',
 };
 
@@ -37,6 +39,7 @@ const DoctorFlagsSchema = z.object({
   apiServer: z.string().min(1).optional(),
   iso: z.string().min(1).optional(),
   remotePath: z.string().startsWith('/', 'must be an absolute path in the guest').optional(),
+  transport: z.enum(['auto', 'direct', 'libvirt']).optional(),
   timeout: z
     .string()
     .regex(/^\d+(\.\d+)?$/, 'must be seconds, e.g. 3')
@@ -61,6 +64,7 @@ export function resolveDoctorOptions(flags: DoctorFlags, env: NodeJS.ProcessEnv)
     ...(o.apiServer ? { apiServer: o.apiServer } : {}),
     ...(o.iso ? { iso: o.iso } : {}),
     ...(o.remotePath ? { remotePath: o.remotePath } : {}),
+    ...(o.transport ? { transport: o.transport } : {}),
     ...(o.timeout ? { handshakeTimeoutMs: o.timeout } : {}),
     env,
   };
@@ -99,6 +103,7 @@ export function register(program: Command, run: RunAction): void {
     .option('--api-server <addr>', 'address clients use for the API server: TCP connect to it (port 6443 unless given) (env KUBECONFIG_API_ADDRESS)')
     .option('--iso <path>', 'the cidata.iso: check its SELinux label where SELinux is on')
     .option('--remote-path <path>', 'the kubeconfig in the guest (default /var/lib/kubesolo/pki/admin/admin.kubeconfig)')
+    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket), as for kubeconfig')
     .option('--timeout <seconds>', 'bound on the agent handshake (default 3)')
     .addHelpText(
       'after',

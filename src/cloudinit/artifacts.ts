@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
+import { QksError } from '../errors.js';
 import { buildIso } from '../iso/build.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
@@ -166,6 +167,8 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
   if (!existing) {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700); // mkdir's mode is filtered by the umask
+  } else if (!existing.isDirectory()) {
+    throw new QksError('CONFIG_INVALID', `--output-dir (ARTIFACTS_DIR): ${dir} exists and is not a directory`, { hint: 'Choose a directory path.' });
   } else if ((existing.mode & 0o077) !== 0) {
     warnings.push(`${dir} is readable by other users (mode ${(existing.mode & 0o777).toString(8)}); the files in it are 0600, but consider chmod 700`);
   }

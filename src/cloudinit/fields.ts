@@ -8,7 +8,6 @@ import { checkPasswordHash } from './password.js';
 import { parseSshPublicKey } from './ssh-key.js';
 
 /** Newlines, C0/C1 control characters and Unicode line separators: none may reach a YAML document or a shell line. */
-// eslint-disable-next-line no-control-regex
 export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const NO_CONTROL = 'must not contain newlines or control characters';

@@ -84,7 +84,12 @@ export async function resolveInventory(file: string, flags: ArtifactsFlags, opti
     });
   }
   const { entries, problems } = parseInventory(text, file);
-  const base = (await resolveArtifactsConfig({ ...flags, hostname: undefined, instanceId: undefined, ip: undefined }, options)).outputDir;
+  // Settings that name one machine never apply to all of them: they come from the entries only.
+  const shared: ArtifactsFlags = { ...flags, hostname: undefined, instanceId: undefined, ip: undefined, gateway: undefined };
+  const env = { ...(options.env ?? process.env) };
+  for (const k of ['hostname', 'instanceId', 'ip', 'gateway'] as const) delete env[FIELDS[k].env];
+  options = { ...options, env };
+  const base = (await resolveArtifactsConfig(shared, options)).outputDir;
   const configs: ArtifactsConfig[] = [];
   for (const entry of entries) {
     if (entry.values.hostname === undefined) {
@@ -92,7 +97,7 @@ export async function resolveInventory(file: string, flags: ArtifactsFlags, opti
       continue;
     }
     try {
-      const c = await resolveArtifactsConfig(flags, { ...options, cwd: dirname(resolvePath(file)), entry });
+      const c = await resolveArtifactsConfig(shared, { ...options, cwd: dirname(resolvePath(file)), entry });
       if (entry.values.outputDir === undefined) c.outputDir = join(base, c.hostname);
       configs.push(c);
     } catch (e) {

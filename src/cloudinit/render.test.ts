@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isQksError } from '../errors.js';
@@ -60,6 +61,8 @@ describe('renderTemplate', () => {
       ['hostname: x\n', /user-data\.template:1: .*must start with the line "#cloud-config"/],
       ['## template: jinja\n#cloud-config\nhostname: x\n', /:1: .*#cloud-config/],
       ['#cloud-config\n- a\n- b\n', /must be a mapping/],
+      ['#cloud-config\nbase: 1\nx:\n  <<: {a: 1}\n', /:4: merge keys/],
+      ['#cloud-config\n!if/on k: 1\n', /:2: a tag on a key/],
     ])('%j', (text, why) => {
       const e = templateError(text);
       expect(e.message).toMatch(why);
@@ -70,5 +73,20 @@ describe('renderTemplate', () => {
       expect(data(render('instance-id: "{{ hostname }}"\n', vars, 'meta-data'))).toEqual({ 'instance-id': 'node1' });
       expect(templateError('just text', 'meta-data').message).toMatch(/must be a mapping/);
     });
+  });
+
+  it('any template text either renders to a mapping or fails as TEMPLATE_INVALID (fuzz)', () => {
+    const piece = fc.constantFrom('a', 'b: ', '- ', '  ', '\n', '{{ hostname }}', '{{ keys }}', '{{', '}}', '!if/on ', '!unless/none ', '!x ', '&a ', '*a', '<<: ', '"', "'", '|', '>', '[', ']', '{', '}', ',', '#', ':', '?', '%', '@', '`', '\t', 'yes', '0755', '~');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
+        try {
+          const out = render('#cloud-config\n' + parts.join(''));
+          expect(out.startsWith('#cloud-config\n')).toBe(true);
+        } catch (e) {
+          if (!isQksError(e, 'TEMPLATE_INVALID')) throw e;
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

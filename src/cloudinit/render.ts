@@ -116,7 +116,9 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
       if (!isScalar(pair.key)) {
         fail(ctx, (pair.key as Node) ?? node, 'a mapping key must be plain text', 'An unquoted {{ name }} is a YAML mapping: write it in quotes, "{{ name }}".');
       }
+      if (pair.key.tag && !STANDARD_TAGS.has(pair.key.tag)) fail(ctx, pair.key, `a tag on a key (${pair.key.tag}) is not supported: put !if/NAME on the value`);
       const rawKey = pair.key.value;
+      if (rawKey === '<<' || typeof rawKey === 'symbol') fail(ctx, pair.key, 'merge keys (<<) are not supported: write the entries out');
       // Keys stay the text they were written as (a `yes:` key is the string "yes" for cloud-init too).
       const key = typeof rawKey === 'string' ? substitute(ctx, pair.key, rawKey, false) : (pair.key.source ?? String(rawKey));
       const value = renderNode(ctx, pair.value);

@@ -26,6 +26,8 @@ export interface DoctorOptions {
   iso?: string;
   /** The kubeconfig in the guest. */
   remotePath?: string;
+  /** How to reach the agent (as kubeconfig --transport). Default auto. */
+  transport?: 'auto' | 'direct' | 'libvirt';
   env?: NodeJS.ProcessEnv;
   /** Prefix for host paths (/etc, /sys, libvirt's trees): tests lay out fake ones. Default `/`. */
   root?: string;
@@ -112,6 +114,7 @@ export class DoctorState {
       ...(this.options.socket ? { socket: this.options.socket } : {}),
       ...(this.options.vmName ? { vmName: this.options.vmName } : {}),
       libvirtUri: this.uri.raw,
+      ...(this.options.transport ? { transport: this.options.transport } : {}),
     };
     const client = await open(target, {
       env: this.env,

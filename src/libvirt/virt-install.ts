@@ -3,9 +3,7 @@
  * guest-agent channels (the standard one libvirt uses, and the dedicated one qemu-kubesolo uses) and
  * the seed as a CD-ROM when a cidata.iso was made. Pure: options in, argv out.
  */
-
-export const STANDARD_AGENT_CHANNEL = 'org.qemu.guest_agent.0';
-export const DEDICATED_AGENT_CHANNEL = 'org.qemu.guest_agent.1';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channels.js';
 
 export interface VirtInstallOptions {
   /** Domain name (default: the hostname). */
@@ -56,8 +54,8 @@ export function virtInstallArgs(o: VirtInstallOptions): string[] {
   }
   args.push(
     '--network', o.network ?? VIRT_INSTALL_DEFAULTS.network,
-    '--channel', `unix,target_type=virtio,name=${STANDARD_AGENT_CHANNEL}`,
-    '--channel', `unix,target_type=virtio,name=${DEDICATED_AGENT_CHANNEL}`,
+    '--channel', `unix,target_type=virtio,name=${STANDARD_CHANNEL}`,
+    '--channel', `unix,target_type=virtio,name=${DEDICATED_CHANNEL}`,
     '--os-variant', o.osVariant ?? VIRT_INSTALL_DEFAULTS.osVariant,
     '--import',
     '--noautoconsole',

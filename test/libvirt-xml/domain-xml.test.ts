@@ -7,7 +7,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { domainXml, type DomainSpecInput } from '../../src/libvirt/domain-xml.js';
 import { virtInstallArgs } from '../../src/libvirt/virt-install.js';
 import { runCli } from '../helpers/cli.js';
-import { describeWithPeers, IS_ROOT, which } from '../helpers/peers.js';
+import { ensureLibvirtd, missingLibvirtd } from '../helpers/libvirtd.js';
+import { describeWithPeers } from '../helpers/peers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -96,8 +97,13 @@ function facts(xml: string) {
 
 describeWithPeers(
   'domain-xml beside virt-install --print-xml',
-  ['virt-install', 'virt-xml-validate'],
+  ['virt-install', 'virt-xml-validate', 'qemu-img'],
   () => {
+    // virt-install asks libvirtd for the host's capabilities, even for --print-xml
+    beforeAll(async () => {
+      await ensureLibvirtd();
+    }, 120_000);
+
     it('agrees on name, memory, vCPUs, both agent channels, the read-only CD-ROM and the network', () => {
       const disk = join(dir, 'boot.qcow2');
       const iso = join(dir, 'cidata.iso');
@@ -114,6 +120,5 @@ describeWithPeers(
       expect(validate(r.stdout).ok).toBe(true);
     });
   },
-  // virt-install asks libvirtd for the host's capabilities, even for --print-xml
-  () => (!IS_ROOT || !which('qemu-img') ? 'needs root and qemu-img' : spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { timeout: 10_000 }).status === 0 ? undefined : 'libvirtd is not running (test/helpers/libvirtd.ts starts it)'),
+  missingLibvirtd,
 );

@@ -44,7 +44,7 @@ async function status(disk: GuestDisk): Promise<CloudInitStatus> {
 
 function assertBooted(b: BootResult): void {
   if (!b.finished) {
-    throw new Error(`the guest did not report cloud-init finished (exit ${JSON.stringify(b.exit)}); console tail:\n${b.console.slice(-3000)}`);
+    throw new Error(`the guest did not report cloud-init finished (guest said: ${b.guestSaid ?? 'nothing'}; qemu ${JSON.stringify(b.exit)}); console tail:\n${b.console.slice(-3000)}`);
   }
 }
 

@@ -174,7 +174,9 @@ describeWithPeers(
       copyFileSync(testKernel().vmlinuz, files.kernel);
       copyFileSync(await buildTestInitramfs(), files.initrd);
       execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', files.disk, '64M']);
-      const seed = await runCli(['iso', '--out', files.iso, 'user-data=' + GUEST_KUBECONFIG, 'meta-data=' + GUEST_KUBECONFIG]);
+      writeFileSync(join(dir, 'user-data'), '#cloud-config\nhostname: libvirt-e2e\n');
+      writeFileSync(join(dir, 'meta-data'), `instance-id: ${name}\n`);
+      const seed = await runCli(['iso', '--out', files.iso, join(dir, 'user-data'), join(dir, 'meta-data')]);
       expect(seed.code, seed.stderr).toBe(0);
       writeFileSync(files.consoleLog, '');
       const qemuUid = spawnSync('id', ['-u', 'libvirt-qemu'], { encoding: 'utf8' });

@@ -3,6 +3,7 @@
  * Pure: a decoded remote_error and what we were doing in, one QksError out.
  */
 import { QksError } from '../../errors.js';
+import { agentReplyError } from '../errors.js';
 import type { RemoteError } from './protocol.js';
 
 /** The virErrorNumber values we tell apart. */
@@ -92,18 +93,12 @@ export function libvirtErrorToQks(e: RemoteError, ctx: ErrorContext): QksError {
 }
 
 /**
- * libvirt passes the agent's error on as text, without the class: recover what the direct transport
- * would report. qemu-ga says "Command X has been disabled" (class CommandNotFound) for a blocked
- * command and "The command X has not been found" for an unknown one.
+ * libvirt passes the agent's error on as text, without its class: recover the class from qemu-ga's
+ * wording ("Command X has been disabled" and "The command X has not been found" are CommandNotFound)
+ * so the direct transport's classification applies unchanged.
  */
 function agentFailure(command: string, desc: string, details: Record<string, unknown>): QksError {
-  if (/has been disabled|has not been found|CommandNotFound|CommandDisabled/i.test(desc)) {
-    return new QksError('COMMAND_DISABLED', `the guest agent refuses ${command}: ${desc}`, {
-      hint: `Enable ${command} in the guest's qemu-ga configuration (block-rpcs / allow-rpcs) and restart qemu-ga.`,
-      details: { ...details, command, class: 'CommandNotFound', desc },
-    });
-  }
-  return new QksError('COMMAND_FAILED', `${command} failed in the guest: ${desc}`, {
-    details: { ...details, command, class: 'GenericError', desc },
-  });
+  const cls = /has been disabled|has not been found/i.test(desc) ? 'CommandNotFound' : 'GenericError';
+  const e = agentReplyError(command, { class: cls, desc });
+  return new QksError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), retryable: e.retryable, details: { ...details, ...e.details } });
 }

@@ -28,6 +28,8 @@ export interface BootResult {
   seconds: number;
   /** The guest's uptime when boot-finished appeared (from its console line), if it got there. */
   guestSeconds?: number;
+  /** The harness's own last line on the console ("QKS: ..."), when the guest got that far. */
+  guestSaid?: string;
   console: string;
   exit: { code: number | null; signal: NodeJS.Signals | null; timedOut: boolean };
 }
@@ -48,8 +50,8 @@ export class GuestDisk {
     return new GuestDisk(image, dir, path);
   }
 
-  /** Boots the disk with `seed` as the CD-ROM until the guest powers off or the timeout kills it. */
-  async boot(seed: string, opts: BootOptions = {}): Promise<BootResult> {
+  /** Boots the disk with the seed(s) as CD-ROM(s) until the guest powers off or the timeout kills it. */
+  async boot(seeds: string | string[], opts: BootOptions = {}): Promise<BootResult> {
     const { kernel } = this.image;
     const consolePath = join(this.dir, `console-${Date.now()}.log`);
     const args = [
@@ -60,7 +62,7 @@ export class GuestDisk {
       // quiet: every console byte costs an emulated I/O exit; cloud-init's own output still shows.
       '-append', 'console=ttyS0 root=/dev/vda rw panic=-1 net.ifnames=0 quiet',
       '-drive', `file=${this.path},if=virtio,format=raw`,
-      '-drive', `file=${seed},media=cdrom,readonly=on`,
+      ...[seeds].flat().flatMap((seed) => ['-drive', `file=${seed},media=cdrom,readonly=on`]),
       // A NIC for the network-config to configure; restrict=on: no way out of the host.
       '-nic', 'user,model=virtio-net-pci,restrict=on',
       '-serial', `file:${consolePath}`,
@@ -101,7 +103,8 @@ export class GuestDisk {
     const m = new RegExp(`${DONE_MARKER} after ([0-9.]+) s`).exec(consoleText);
     // Make the disk consistent for debugfs whatever happened (a killed guest leaves a dirty journal).
     await execFileP('e2fsck', ['-fy', this.path], { timeout: 120_000 }).catch(() => undefined);
-    return { finished: !!m && !exit.timedOut, seconds, guestSeconds: m ? Number(m[1]) : undefined, console: consoleText, exit };
+    const guestSaid = /QKS: [^\r\n]*/.exec(consoleText)?.[0];
+    return { finished: !!m && !exit.timedOut, seconds, guestSeconds: m ? Number(m[1]) : undefined, guestSaid, console: consoleText, exit };
   }
 
   /** A file's bytes, or undefined when it does not exist. */

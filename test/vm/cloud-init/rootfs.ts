@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -146,6 +146,7 @@ export function imageKey(suite: Suite, kernel: HostKernel): string {
 export async function ensureGuestImage(suite: Suite = 'trixie', env: NodeJS.ProcessEnv = process.env): Promise<GuestImage> {
   const kernel = findHostKernel();
   if (typeof kernel === 'string') throw new Error(kernel);
+  await removeLeftovers(cacheDir(env));
   const { root, seconds: debootstrapSeconds } = await ensureRootfs(suite, env);
   const dir = cacheDir(env);
   const image = join(dir, `image-${suite}-${imageKey(suite, kernel)}.ext4`);
@@ -181,6 +182,21 @@ export async function ensureGuestImage(suite: Suite = 'trixie', env: NodeJS.Proc
   return { suite, root, image, kernel, debootstrapSeconds, imageSeconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * Work directories of runs that were killed (a runner that died mid-boot, an interrupted build). Any
+ * older than two hours cannot belong to a live run: boots are bounded at 5 min, builds at 15.
+ */
+async function removeLeftovers(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  const cutoff = Date.now() - 2 * 3600_000;
+  for (const name of readdirSync(dir)) {
+    if (!/^\.(run|building|image)-/.test(name)) continue;
+    const path = join(dir, name);
+    const mtime = await stat(path).then((s) => s.mtimeMs, () => Date.now());
+    if (mtime < cutoff) await rm(path, { recursive: true, force: true });
+  }
+}
+
 export interface ChrootResult {
   code: number;
   stdout: string;
@@ -210,9 +226,9 @@ export async function inChroot(root: string, files: Record<string, string>, args
   }
 }
 
-/** `cloud-init schema --config-file` of the guest's cloud-init. */
-export async function schemaCheck(root: string, userData: string): Promise<ChrootResult> {
-  const r = await inChroot(root, { 'user-data': userData }, ['cloud-init', 'schema', '--config-file', '{dir}/user-data']);
+/** `cloud-init schema --config-file` of the guest's cloud-init (25.x can also check a network-config). */
+export async function schemaCheck(root: string, data: string, type: 'cloud-config' | 'network-config' = 'cloud-config'): Promise<ChrootResult> {
+  const r = await inChroot(root, { [type]: data }, ['cloud-init', 'schema', '--schema-type', type, '--config-file', `{dir}/${type}`]);
   await r.cleanup();
   return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }

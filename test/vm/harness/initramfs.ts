@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -214,6 +214,10 @@ export async function buildTestInitramfsInfo(): Promise<InitramfsInfo> {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
     built = true;
+    // older builds (other inputs) are dead weight now
+    for (const f of readdirSync(CACHE_DIR)) {
+      if (/^initramfs-[0-9a-f]{16}\.cpio\.gz$/.test(f) && join(CACHE_DIR, f) !== path) rmSync(join(CACHE_DIR, f), { force: true });
+    }
   }
   return { path, kernel, qemuGaVersion: gaVersion, built, bytes: statSync(path).size, ms: performance.now() - started };
 }

@@ -1,0 +1,151 @@
+/**
+ * A real sshd for the remote tests: its own config, host key, authorized key and known_hosts in a temp
+ * dir, on 127.0.0.1 and a free port, run as root (so the tests log in as root). The client side gets
+ * its own ssh_config (QKS_SSH_CONFIG) so the user's ~/.ssh is never read or written.
+ * Plus real `qemu-ga -m unix-listen` sockets laid out as libvirt lays them under a temp root.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { sh, which } from '../helpers/peers.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `cond` every few ms until true or `boundMs` passes (no fixed sleeps). */
+export async function waitFor(cond: () => boolean | Promise<boolean>, boundMs: number, what: string): Promise<void> {
+  const until = Date.now() + boundMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out after ${boundMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection({ host: '127.0.0.1', port });
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+}
+
+export interface TestSshd {
+  dir: string;
+  port: number;
+  /** The accepted private key. */
+  key: string;
+  /** A key sshd does not accept. */
+  badKey: string;
+  /** ssh_config with our known_hosts (host key known). */
+  config: string;
+  /** ssh_config with an empty known_hosts (host key unknown). */
+  configUnknownHost: string;
+  uri(opts?: { key?: string; params?: string }): string;
+  stop(): Promise<void>;
+}
+
+export async function startSshd(): Promise<TestSshd> {
+  const dir = mkdtempSync(join(tmpdir(), 'qks-h-sshd-'));
+  for (const k of ['host', 'user', 'bad']) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `qks-test-${k}`, '-f', join(dir, k)]);
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user.pub')));
+  const port = await freePort();
+  const sshdPath = which('sshd')!;
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${dir}/host`,
+      `PidFile ${dir}/sshd.pid`,
+      `AuthorizedKeysFile ${dir}/authorized_keys`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'AllowStreamLocalForwarding yes',
+      'StrictModes no',
+      'MaxSessions 100',
+      'MaxStartups 100',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  // sshd's privilege-separation dir (what Debian's unit creates at boot)
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const hostPub = readFileSync(join(dir, 'host.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
+  writeFileSync(join(dir, 'known_hosts.empty'), '');
+  const clientConfig = (kh: string) =>
+    ['Host *', `  UserKnownHostsFile ${kh}`, '  GlobalKnownHostsFile /dev/null', '  IdentitiesOnly yes', '  IdentityAgent none', '  LogLevel ERROR', ''].join('\n');
+  writeFileSync(join(dir, 'ssh_config'), clientConfig(join(dir, 'known_hosts')));
+  writeFileSync(join(dir, 'ssh_config.unknown'), clientConfig(join(dir, 'known_hosts.empty')));
+  sh(sshdPath, ['-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')]);
+  await waitFor(() => tcpOpen(port), 10_000, 'sshd to listen');
+  const pid = Number(readFileSync(join(dir, 'sshd.pid'), 'utf8').trim());
+  return {
+    dir,
+    port,
+    key: join(dir, 'user'),
+    badKey: join(dir, 'bad'),
+    config: join(dir, 'ssh_config'),
+    configUnknownHost: join(dir, 'ssh_config.unknown'),
+    uri: (o = {}) => `qemu+ssh://root@127.0.0.1:${port}/system?keyfile=${encodeURIComponent(o.key ?? join(dir, 'user'))}${o.params ? `&${o.params}` : ''}`,
+    async stop() {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      await waitFor(() => !alive(pid), 5_000, 'sshd to exit');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A real qemu-ga listening on `socketPath` (parent dirs created), as libvirt's socket would be. */
+export async function startQemuGa(socketPath: string): Promise<{ socketPath: string; proc: ChildProcess; stop(): Promise<void> }> {
+  mkdirSync(dirname(socketPath), { recursive: true });
+  const state = mkdtempSync(join(tmpdir(), 'qks-h-ga-'));
+  const proc = spawn(which('qemu-ga')!, ['-m', 'unix-listen', '-p', socketPath, '-t', state], { stdio: 'ignore' });
+  await waitFor(() => existsSync(socketPath), 10_000, `qemu-ga socket ${socketPath}`);
+  return {
+    socketPath,
+    proc,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Processes whose command line contains `needle` (pgrep -f), excluding pgrep itself. */
+export function processesMatching(needle: string): string[] {
+  try {
+    return sh('pgrep', ['-af', '--', needle]).split('\n').filter((l) => l.trim() && !l.includes('pgrep'));
+  } catch {
+    return [];
+  }
+}
