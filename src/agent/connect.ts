@@ -8,6 +8,7 @@ import { DEFAULT_LIBVIRT_URI, parseLibvirtUri } from '../libvirt/uri.js';
 import { discoverChannelSockets, DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channels.js';
 import { AgentClient, type AgentClientOptions } from './client.js';
 import { connectDirect } from './direct.js';
+import { libvirtAgentCandidates } from './libvirt-rpc/transport.js';
 import { remoteAgentCandidates } from '../remote/agent.js';
 import { PERMISSION_HINT } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
@@ -102,7 +103,7 @@ export async function agentCandidates(target: AgentTarget, options: OpenAgentOpt
   }
   // a remote hypervisor (qemu+ssh): discovery and socket forwards over OpenSSH, src/remote/
   if (transport !== 'libvirt' && uri.transport === 'ssh') out.push(...(await remoteAgentCandidates({ uri, vmName: target.vmName, env, ...(options.signal ? { signal: options.signal } : {}) })));
-  if (transport !== 'direct' && options.libvirtCandidates) out.push(...options.libvirtCandidates(target, env));
+  if (transport !== 'direct') out.push(...(options.libvirtCandidates ?? libvirtAgentCandidates)(target, env));
   if (!out.length) {
     if (discoveryError) throw discoveryError;
     throw new QksError('USAGE', `no way to reach the agent of ${target.vmName} with --transport ${transport} and ${uri.raw}`, {

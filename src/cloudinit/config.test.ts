@@ -30,6 +30,11 @@ describe('resolveArtifactsConfig', () => {
     expect((await resolveArtifactsConfig({}, { env: {}, home: NO_HOME, hostArch: 'arm64' })).arch).toBe('arm64');
   });
 
+  it('reads KUBECONFIG_API_ADDRESS in the forms the kubeconfig verb takes, keeping the hosts for the SANs', async () => {
+    const c = await resolve({}, { KUBECONFIG_API_ADDRESS: 'https://203.0.113.1:6443, [2001:db8::1]:6443 k8s.example.com:443 2001:db8::2' });
+    expect(c.apiAddresses).toEqual(['203.0.113.1', '2001:db8::1', 'k8s.example.com', '2001:db8::2']);
+  });
+
   it('takes flags over environment variables over defaults', async () => {
     const env = {
       VM_HOSTNAME: 'from-env', VM_USER: 'envuser', VM_PASSWORD: 'envpw', AUTO_INSTALL_KUBESOLO: 'true', KUBESOLO_RELEASE: 'v1.2.3',

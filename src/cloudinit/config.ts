@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { QksError } from '../errors.js';
 import {
   apiAddressField,
+  hostOfApiAddress,
   archField,
   boolField,
   cidrField,
@@ -211,7 +212,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
     const v = env[FIELDS[k].env];
     if (v === undefined || v === '') return undefined;
     if (k === 'autoInstallKubesolo' || k === 'createIso') return parseBool(v);
-    if (k === 'apiAddresses' || k === 'dns') return splitList(v);
+    if (k === 'apiAddresses') return splitList(v).map(hostOfApiAddress);
+    if (k === 'dns') return splitList(v);
     return v;
   };
   /** The winning value of a field and the name errors give it. */

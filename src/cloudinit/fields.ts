@@ -92,6 +92,17 @@ export const apiAddressField = text().refine((s) => isIP(s) !== 0 || isDnsName(s
   error: 'must be an IP address or a DNS name (no scheme, port or path), e.g. 203.0.113.10 or k8s.example.com',
 });
 
+/**
+ * KUBECONFIG_API_ADDRESS is shared with the kubeconfig verb, which takes `https://host:port` forms;
+ * a certificate SAN is the host alone, so the variable's entries are cut down to it.
+ */
+export function hostOfApiAddress(raw: string): string {
+  const s = raw.trim().replace(/^https:\/\//i, '').replace(/\/$/, '');
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
+  if (bracketed) return bracketed[1]!;
+  return isIP(s) === 6 ? s : s.replace(/:\d+$/, '');
+}
+
 export const interfaceField = text().refine((s) => /^[A-Za-z0-9_.-]{1,15}$/.test(s), {
   error: 'must be a Linux interface name (1-15 characters of A-Z, a-z, 0-9, "_", "." and "-"), e.g. eth0',
 });

@@ -13,6 +13,11 @@ function bad(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = {}): QksError {
 }
 
 describe('resolveKubeconfigOptions', () => {
+  it('uses the first address when KUBECONFIG_API_ADDRESS lists several (as artifacts accepts)', () => {
+    expect(resolveKubeconfigOptions({}, { KUBECONFIG_API_ADDRESS: '203.0.113.1, k8s.example.com' }).apiServer).toMatchObject({ host: '203.0.113.1' });
+    expect(resolveKubeconfigOptions({ apiServer: 'k8s.example.com' }, { KUBECONFIG_API_ADDRESS: '203.0.113.1' }).apiServer).toMatchObject({ host: 'k8s.example.com' });
+  });
+
   it('has the documented defaults', () => {
     const o = resolveKubeconfigOptions({}, {});
     expect(o).toMatchObject({

@@ -135,7 +135,8 @@ export function resolveKubeconfigOptions(flags: KubeconfigFlags, env: NodeJS.Pro
   const raw = {
     vmNames: names.length ? names : [env.VM_NAME || env.VM_HOSTNAME || DEFAULT_VM_NAME],
     method: flags.method ?? 'guest-agent',
-    apiServer: flags.apiServer ?? env.KUBECONFIG_API_ADDRESS,
+    // the variable may list several addresses (artifacts puts them all in the certificate); clients use the first
+    apiServer: flags.apiServer ?? env.KUBECONFIG_API_ADDRESS?.split(/[\s,]+/).find(Boolean),
     output: flags.output,
     outputDir: flags.outputDir,
     wait: !!flags.wait,

@@ -6,6 +6,7 @@
 import { QksError } from '../../errors.js';
 import { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri } from '../../libvirt/uri.js';
 import { DEFAULT_TIMEOUTS } from '../timeouts.js';
+import type { AgentCandidate, AgentTarget } from '../connect.js';
 import type { AgentTransport, ExecuteOptions, TransportInfo } from '../transport.js';
 import { LIBVIRT_AUTH_HINT } from './errors.js';
 import {
@@ -186,4 +187,23 @@ async function authenticate(session: LibvirtSession, left: () => number, uri: st
     hint: `${LIBVIRT_AUTH_HINT} SASL (auth_unix_rw = "sasl") is not supported.`,
     details: { authTypes: types },
   });
+}
+
+/**
+ * The libvirt candidate for openAgent(): libvirtd's socket for a local URI (after the channel sockets
+ * in `auto`; alone with `--transport libvirt`). Remote URIs get none here: the SSH hop handles them.
+ */
+export function libvirtAgentCandidates(target: AgentTarget, env: NodeJS.ProcessEnv = process.env): AgentCandidate[] {
+  if (!target.vmName) return [];
+  const uriText = target.libvirtUri ?? env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI;
+  const uri = parseLibvirtUri(uriText);
+  if (uri.transport !== 'unix') return [];
+  const domain = target.vmName;
+  return [
+    {
+      label: `libvirtd ${libvirtdSocketCandidates(uri, env).join(' or ')} (${uriText})`,
+      kind: 'libvirt',
+      open: (o) => openLibvirtTransport({ uri: uriText, domain, env, timeoutMs: o.handshakeTimeoutMs, ...(o.signal ? { signal: o.signal } : {}) }),
+    },
+  ];
 }
