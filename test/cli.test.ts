@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI_BUNDLE, runCli } from './helpers/cli.js';
 import { VERSION } from '../src/version.js';
 
 describe('the CLI shell', () => {
@@ -21,5 +22,22 @@ describe('the CLI shell', () => {
   it('exits 2 on an unknown verb', async () => {
     const r = await runCli(['no-such-verb']);
     expect(r.code).toBe(2);
+  });
+
+  it('exits quietly when the reader of stdout goes away (| head)', async () => {
+    const child = spawn(process.execPath, [CLI_BUNDLE, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // like `| head` closing early
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.mjs/);
+    expect(code).toBe(0);
+  });
+
+  it('lists every verb in the top-level help', async () => {
+    const r = await runCli(['--help']);
+    for (const verb of ['artifacts', 'iso', 'kubeconfig', 'agent', 'fake-agent', 'doctor', 'domain-xml', 'virt-install-args', 'demo']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
+    }
   });
 });

@@ -103,7 +103,7 @@ export async function agentCandidates(target: AgentTarget, options: OpenAgentOpt
   }
   // a remote hypervisor (qemu+ssh): discovery and socket forwards over OpenSSH, src/remote/
   if (transport !== 'libvirt' && uri.transport === 'ssh') out.push(...(await remoteAgentCandidates({ uri, vmName: target.vmName, env, ...(options.signal ? { signal: options.signal } : {}) })));
-  if (transport !== 'direct') out.push(...(options.libvirtCandidates ?? libvirtAgentCandidates)(target, env));
+  if (transport !== 'direct') out.push(...(options.libvirtCandidates ?? ((t, e) => libvirtAgentCandidates(t, e, options.root)))(target, env));
   if (!out.length) {
     if (discoveryError) throw discoveryError;
     throw new QksError('USAGE', `no way to reach the agent of ${target.vmName} with --transport ${transport} and ${uri.raw}`, {

@@ -72,7 +72,7 @@ async function readInput(name: string, localPath: string): Promise<IsoFile> {
 export function register(program: Command, run: RunAction): void {
   program
     .command('iso')
-    .description('Pack files into an ISO 9660 image with Joliet and Rock Ridge (a cloud-init NoCloud seed: label "cidata").')
+    .description('pack files into an ISO 9660 image with Joliet and Rock Ridge (a cloud-init NoCloud seed: label "cidata").')
     .argument('<files...>', 'files to put in the image: PATH (keeps its base name) or NAME=PATH (NAME may hold "/")')
     .requiredOption('-o, --out <file>', 'the ISO file to write (atomically, mode 0600), or - for stdout')
     .option('-l, --label <label>', `volume label: letters, digits, "_" or "-", at most 16 (default: ${DEFAULT_VOLUME_ID})`)

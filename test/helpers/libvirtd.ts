@@ -79,9 +79,11 @@ export interface TestDomainOptions {
   /** virtio-serial channel target names, each a unix socket libvirt places. */
   channels?: string[];
   memoryMiB?: number;
+  /** A prebuilt initramfs (default: build or reuse the test harness's). */
+  initrd?: string;
 }
 
-export function domainXml(o: Required<TestDomainOptions> & { kernel: string; initrd: string; consoleLog: string }): string {
+export function domainXml(o: Required<Omit<TestDomainOptions, 'initrd'>> & { kernel: string; initrd: string; consoleLog: string }): string {
   const channels = o.channels
     .map((c) => `    <channel type='unix'><source mode='bind'/><target type='virtio' name='${c}'/></channel>`)
     .join('\n');
@@ -107,11 +109,12 @@ ${channels}
 
 /** Creates a transient domain (gone when destroyed) from the test initramfs and the host's kernel. */
 export async function startTestDomain(opts: TestDomainOptions): Promise<TestDomain> {
-  const o: Required<TestDomainOptions> = {
+  const { initrd: prebuilt, ...rest } = opts;
+  const o: Required<Omit<TestDomainOptions, 'initrd'>> = {
     kernelArgs: 'kc_delay=0',
     channels: ['org.qemu.guest_agent.0', 'org.qemu.guest_agent.1'],
     memoryMiB: 256,
-    ...opts,
+    ...rest,
   };
   virsh(['destroy', o.name]); // a leftover of an interrupted run
   const dir = join(IMAGES_DIR, `qks-test-${o.name}`);
@@ -121,7 +124,7 @@ export async function startTestDomain(opts: TestDomainOptions): Promise<TestDoma
   const initrd = join(dir, 'initrd.gz');
   const consoleLog = join(dir, 'console.log');
   copyFileSync(testKernel().vmlinuz, kernel);
-  copyFileSync(await buildTestInitramfs(), initrd);
+  copyFileSync(prebuilt ?? (await buildTestInitramfs()), initrd);
   writeFileSync(consoleLog, '');
   const qemuUser = spawnSync('id', ['-u', 'libvirt-qemu']);
   if (qemuUser.status === 0) {

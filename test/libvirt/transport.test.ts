@@ -139,6 +139,19 @@ describe('LibvirtTransport failures', () => {
     await t.close();
   });
 
+  it('stops waiting for an agent reply when the signal aborts', async () => {
+    const frames = replyFrames(rootPing);
+    fake = await startFakeLibvirtd((call) => (call.header.program === 0x20008087 ? null : frames.get(call.header.serial)!));
+    const t = await openLibvirtTransport({ domain: 'qks-rec', socketPath: fake.socketPath });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const started = performance.now();
+    const e = await failure(t.execute('guest-ping', undefined, { timeoutMs: 5_000, signal: ac.signal }));
+    expect(e.code).toBe('INTERNAL');
+    expect(performance.now() - started).toBeLessThan(1000);
+    await t.close();
+  });
+
   it('a retryable LIBVIRT_ERROR when the daemon hangs up mid-call', async () => {
     fake = await startFakeLibvirtd(() => 'close');
     const e = await failure(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 1000 }));

@@ -9,7 +9,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { sh, which } from '../helpers/peers.js';
+import { execFileSync } from 'node:child_process';
+
+// (not ../helpers/peers.js: that imports vitest, and bench/remote.bench.ts uses this harness outside it)
+function which(cmd: string): string | undefined {
+  for (const d of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin']) if (d && existsSync(`${d}/${cmd}`)) return `${d}/${cmd}`;
+  return undefined;
+}
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -13,6 +13,8 @@ export interface CallOptions {
   timeoutMs: number;
   /** What the call is for: names it in errors and decides how libvirt errors map. */
   context: ErrorContext;
+  /** Stops waiting (Ctrl-C); a late reply is dropped. */
+  signal?: AbortSignal;
 }
 
 interface Pending {
@@ -60,7 +62,7 @@ export class LibvirtSession {
       };
       const onConnect = () => done();
       const onError = (e: NodeJS.ErrnoException) => done(connectError(socketPath, e));
-      const onAbort = () => done(new QksError('INTERNAL', 'interrupted', { cause: options.signal?.reason }));
+      const onAbort = () => done(abortError(options.signal!));
       const timer = setTimeout(
         () => done(new QksError('LIBVIRT_TIMEOUT', `libvirtd socket ${socketPath} did not accept the connection within ${options.timeoutMs} ms`, { hint: 'libvirtd is overloaded or hung; check it (systemctl status libvirtd).' })),
         options.timeoutMs,
@@ -77,12 +79,27 @@ export class LibvirtSession {
     if (this.failure) return Promise.reject(this.failure);
     const serial = ++this.serial;
     const frame = encodeCall(program, procedure, serial, args);
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<Buffer>((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        this.pending.delete(serial);
+        reject(abortError(signal!));
+      };
       const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(serial);
         reject(timeoutError(options));
       }, options.timeoutMs);
-      this.pending.set(serial, { resolve, reject, context: options.context, timer });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          signal?.removeEventListener('abort', onAbort);
+          f(v);
+        };
+      this.pending.set(serial, { resolve: settle(resolve), reject: settle(reject), context: options.context, timer });
       this.tap?.('out', frame);
       this.socket.write(frame);
     });
@@ -139,6 +156,10 @@ export class LibvirtSession {
       p.reject(e);
     }
   }
+}
+
+function abortError(signal: AbortSignal): QksError {
+  return signal.reason instanceof QksError ? signal.reason : new QksError('INTERNAL', 'interrupted');
 }
 
 function connectError(socketPath: string, e: NodeJS.ErrnoException): QksError {

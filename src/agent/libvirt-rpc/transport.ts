@@ -3,6 +3,8 @@
  * users in the `libvirt` group who cannot open the channel sockets, and for VMs without the dedicated
  * channel. libvirt does the guest-sync and shares its agent connection, so nothing is held here.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { QksError } from '../../errors.js';
 import { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri } from '../../libvirt/uri.js';
 import { DEFAULT_TIMEOUTS } from '../timeouts.js';
@@ -74,6 +76,7 @@ export class LibvirtTransport implements AgentTransport {
     const body = await this.session.call(QEMU_PROGRAM, QemuProc.DOMAIN_AGENT_COMMAND, agentCommandArgs(this.dom, json, seconds), {
       timeoutMs: timeoutMs + RPC_MARGIN_MS,
       context: { operation: command, command, domain: this.dom.name, uri: this.uri },
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     return parseAgentReply(command, decodeAgentCommandRet(body));
   }
@@ -190,20 +193,27 @@ async function authenticate(session: LibvirtSession, left: () => number, uri: st
 }
 
 /**
- * The libvirt candidate for openAgent(): libvirtd's socket for a local URI (after the channel sockets
- * in `auto`; alone with `--transport libvirt`). Remote URIs get none here: the SSH hop handles them.
+ * The libvirt candidate for openAgent(): libvirtd's socket for a local URI. With `--transport libvirt`
+ * always; in `auto` (after the channel sockets) only when a libvirtd socket is there, so a host without
+ * libvirtd keeps the channel sockets' own error. Remote URIs get none here: the SSH hop handles them.
+ * `root` prefixes the socket paths, as it does libvirt's other paths in tests.
  */
-export function libvirtAgentCandidates(target: AgentTarget, env: NodeJS.ProcessEnv = process.env): AgentCandidate[] {
+export function libvirtAgentCandidates(target: AgentTarget, env: NodeJS.ProcessEnv = process.env, root = '/'): AgentCandidate[] {
   if (!target.vmName) return [];
   const uriText = target.libvirtUri ?? env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI;
   const uri = parseLibvirtUri(uriText);
   if (uri.transport !== 'unix') return [];
+  const paths = libvirtdSocketCandidates(uri, env).map((p) => (root === '/' ? p : join(root, p)));
+  if ((target.transport ?? 'auto') === 'auto' && !paths.some((p) => existsSync(p))) return [];
   const domain = target.vmName;
   return [
     {
-      label: `libvirtd ${libvirtdSocketCandidates(uri, env).join(' or ')} (${uriText})`,
+      label: `libvirtd ${paths.join(' or ')} (${uriText})`,
       kind: 'libvirt',
-      open: (o) => openLibvirtTransport({ uri: uriText, domain, env, timeoutMs: o.handshakeTimeoutMs, ...(o.signal ? { signal: o.signal } : {}) }),
+      open: async (o) => {
+        const first = paths.find((p) => existsSync(p));
+        return openLibvirtTransport({ uri: uriText, domain, env, timeoutMs: o.handshakeTimeoutMs, ...(root !== '/' && first ? { socketPath: first } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+      },
     },
   ];
 }
