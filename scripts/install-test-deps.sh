@@ -12,7 +12,7 @@ pkgs=(
   libvirt-daemon-system libvirt-clients libxml2-utils dbus polkitd             # real libvirtd, virt-xml-validate
   virtinst                                                                     # virt-install --print-xml, a peer for domain-xml
   debootstrap e2fsprogs                                                        # the cloud-init VM's root fs
-  iproute2 procps psmisc openssl ca-certificates
+  iproute2 procps psmisc openssl ca-certificates python3
 )
 # kubectl: Debian's kubernetes-client, unless the machine already has a kubectl (they conflict)
 command -v kubectl >/dev/null || pkgs+=(kubernetes-client)

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { encodeMessage, MessageStatus, MessageType } from '../../src/agent/libvirt-rpc/framing.js';
 import { RemoteProc } from '../../src/agent/libvirt-rpc/protocol.js';
-import { openLibvirtTransport } from '../../src/agent/libvirt-rpc/transport.js';
+import { openLibvirtTransport, probeLibvirt } from '../../src/agent/libvirt-rpc/transport.js';
 import { loadFixture, replay, replyFrames, startFakeLibvirtd, type FakeLibvirtd } from './fake-libvirtd.js';
 
 let fake: FakeLibvirtd | undefined;
@@ -85,6 +85,19 @@ describe('LibvirtTransport over recorded libvirtd replies', () => {
     expect(e.exitCode).toBe(exit);
     expect(e.message).toMatch(message);
     if (code === 'LIBVIRT_AUTH') expect(e.hint).toMatch(/libvirt group/);
+  });
+});
+
+describe('probeLibvirt (for doctor)', () => {
+  it('reports socket, authentication and a connected agent', async () => {
+    fake = await startFakeLibvirtd(replay(loadFixture('group-polkit-ping')));
+    expect(await probeLibvirt({ domain: 'qks-rec', socketPath: fake.socketPath })).toMatchObject({ ok: true, socketPath: fake.socketPath, auth: 'polkit', agentConnected: true });
+  });
+
+  it('reports how far it got when the agent is not connected, without throwing', async () => {
+    fake = await startFakeLibvirtd(replay(loadFixture('root-agent-not-connected')));
+    const p = await probeLibvirt({ domain: 'qks-rec-noga', socketPath: fake.socketPath });
+    expect(p).toMatchObject({ ok: false, auth: 'none', agentConnected: false, error: { code: 'AGENT_NOT_CONNECTED' } });
   });
 });
 

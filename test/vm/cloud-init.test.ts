@@ -12,80 +12,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithPeers } from '../helpers/peers.js';
 import { GuestDisk, type BootResult } from './cloud-init/boot.js';
+import {
+  assertBooted, describeBoot, EXPECTED_ON_DEBIAN, expectOnlyExpectedErrors, expectKubesoloScripts, expectStaticNetwork, expectUserApplied, GA_SCRIPT, KUBESOLO_SCRIPT, log, status,
+} from './cloud-init/effects.js';
 import { CLOUD_INIT_VERSION, ensureGuestImage, VM_TIER_COMMANDS, vmTierMissing, type GuestImage } from './cloud-init/rootfs.js';
-import { opensslVerifies, removeSeeds, seedFromTool, TEST_SSH_KEY, type Seed } from './cloud-init/seeds.js';
-import { allStagesFinished, statusErrors, statusSchema, unexpectedErrors, type CloudInitStatus, type ExpectedError } from './cloud-init/status.js';
-
-/** Errors the Debian guest reports for an Alpine seed; anything else in status.json fails the test. */
-const EXPECTED_ON_DEBIAN: ExpectedError[] = [
-  { stage: 'modules-final', module: 'package-update-upgrade-install', why: 'apk package names (openssh, doas, cgroup-tools...) and no mirror: the harness keeps the guest offline' },
-  { stage: 'modules-final', module: 'scripts-user', why: 'runcmd calls rc-update / rc-service (OpenRC) and the Kubesolo installer (curl, download): Alpine-only' },
-];
+import { removeSeeds, seedFromTool, TEST_SSH_KEY, type Seed } from './cloud-init/seeds.js';
+import { allStagesFinished, statusErrors } from './cloud-init/status.js';
 
 const DEFAULT_USER = { username: 'qksuser', password: 'correct horse battery', hostname: 'qks-vm-default' };
 const CHANGED = { username: 'kubeops', password: 'another secret 42', hostname: 'qks-vm-static', ip: '192.168.50.10/24', gateway: '192.168.50.1', dns: '192.168.50.53' };
-
-const GA_SCRIPT = '/etc/init.d/qemu-guest-agent-kubesolo';
-const KUBESOLO_SCRIPT = '/etc/init.d/kubesolo';
-
-function log(line: string): void {
-  console.info(`[cloud-init VM] ${line}`);
-}
-
-function describeBoot(n: number, b: BootResult): string {
-  return `boot ${n}: ${b.seconds.toFixed(1)} s wall to power-off, cloud-init finished at ${b.guestSeconds?.toFixed(1) ?? '?'} s guest uptime`;
-}
-
-async function status(disk: GuestDisk): Promise<CloudInitStatus> {
-  const text = await disk.readText('/var/lib/cloud/data/status.json');
-  expect(text, 'status.json written').toBeTruthy();
-  return statusSchema.parse(JSON.parse(text!));
-}
-
-function assertBooted(b: BootResult): void {
-  if (!b.finished) {
-    throw new Error(`the guest did not report cloud-init finished (guest said: ${b.guestSaid ?? 'nothing'}; qemu ${JSON.stringify(b.exit)}); console tail:\n${b.console.slice(-3000)}`);
-  }
-}
-
-/** The checks every applied seed must pass: user, password, key, doas rule, agent service script. */
-async function expectUserApplied(disk: GuestDisk, seed: Seed, user: { username: string; password: string; hostname: string }): Promise<void> {
-  expect((await disk.readText('/etc/hostname'))?.trim()).toBe(user.hostname);
-
-  const passwd = (await disk.readText('/etc/passwd'))!.split('\n').find((l) => l.startsWith(`${user.username}:`));
-  expect(passwd, `${user.username} in /etc/passwd`).toBeDefined();
-  const [, , uid, gid, , home] = passwd!.split(':');
-
-  const shadow = (await disk.readText('/etc/shadow'))!.split('\n').find((l) => l.startsWith(`${user.username}:`));
-  const hash = shadow!.split(':')[1]!;
-  expect(hash).toMatch(/^\$6\$/);
-  expect(await opensslVerifies(hash, user.password), 'shadow hash verifies with openssl passwd -6').toBe(true);
-  expect(await opensslVerifies(hash, `${user.password}x`)).toBe(false);
-
-  const keysPath = `${home}/.ssh/authorized_keys`;
-  expect((await disk.readText(keysPath))!.split('\n').filter(Boolean)).toEqual([TEST_SSH_KEY]);
-  expect(await disk.stat(keysPath)).toMatchObject({ type: 'file', mode: 0o600, uid: Number(uid), gid: Number(gid) });
-
-  const doas = `/etc/doas.d/${user.username}.conf`;
-  expect(await disk.readText(doas)).toBe(`permit nopass ${user.username}\n`);
-  expect(await disk.stat(doas)).toMatchObject({ type: 'file', mode: 0o600, uid: 0, gid: 0 });
-
-  // The second qemu-ga, for the dedicated channel: the file the seed says, executable, with its own
-  // port, pidfile, state dir and log (so it never collides with the standard instance).
-  const ga = await disk.readText(GA_SCRIPT);
-  expect(ga).toBe(seed.writeFiles.get(GA_SCRIPT)?.content);
-  expect(ga).toMatch(/^#!\/sbin\/openrc-run\n/);
-  for (const part of ['/dev/virtio-ports/org.qemu.guest_agent.1', '-f /run/qemu-ga-kubesolo.pid', '-t /run/qemu-ga-kubesolo', '-l /var/log/qemu-ga-kubesolo.log']) {
-    expect(ga).toContain(part);
-  }
-  expect(await disk.stat(GA_SCRIPT)).toMatchObject({ type: 'file', mode: 0o755, uid: 0, gid: 0 });
-}
-
-function expectOnlyExpectedErrors(st: CloudInitStatus): void {
-  expect(allStagesFinished(st), 'every cloud-init stage finished').toBe(true);
-  const unexpected = unexpectedErrors(statusErrors(st), EXPECTED_ON_DEBIAN);
-  expect(unexpected, 'cloud-init errors not explained by the guest being Debian').toEqual([]);
-}
 
 describeWithPeers(
   'cloud-init 25.1.4 in a Debian 13 VM applies the seed from `artifacts --create-iso`',
@@ -185,35 +120,12 @@ describeWithPeers(
 
     it('auto-install: the Kubesolo OpenRC script and its installer are written with the right content and modes', async () => {
       if (!changed) throw new Error('the changed-config boot did not run');
-      const script = await disk.readText(KUBESOLO_SCRIPT);
-      expect(script).toBe(changed.writeFiles.get(KUBESOLO_SCRIPT)?.content);
-      expect(script).toMatch(/^#!\/sbin\/openrc-run\n/);
-      expect(script).toContain('command="/usr/local/bin/kubesolo"');
-      expect(script).toMatch(/command_args="--path=\/var\/lib\/kubesolo[ "]/);
-      expect(script).toContain('command_background=true');
-      expect(script).toMatch(/depend\(\) \{\s+need net\s+after firewall\s+\}/);
-      expect(await disk.stat(KUBESOLO_SCRIPT)).toMatchObject({ type: 'file', mode: 0o755, uid: 0, gid: 0 });
-      const installers = [...changed.writeFiles.keys()].filter((p) => p !== KUBESOLO_SCRIPT && /kubesolo/.test(p) && p !== GA_SCRIPT);
-      for (const p of installers) {
-        expect(await disk.readText(p), p).toBe(changed.writeFiles.get(p)?.content);
-        const perm = changed.writeFiles.get(p)?.permissions;
-        if (perm) expect((await disk.stat(p))?.mode, p).toBe(parseInt(perm, 8));
-      }
+      await expectKubesoloScripts(disk, changed);
     });
 
     it('static network: cloud-init rendered the address, gateway and DNS, and the guest came up with them', async () => {
       if (!changed) throw new Error('the changed-config boot did not run');
-      // On Debian with ifupdown (and no netplan) cloud-init picks the eni renderer, as on Alpine.
-      const eni = await disk.readText('/etc/network/interfaces.d/50-cloud-init');
-      expect(eni).toMatch(/^auto eth0$/m);
-      expect(eni).toMatch(/^iface eth0 inet static$/m);
-      expect(eni).toMatch(new RegExp(`^\\s+address ${CHANGED.ip.replace(/\./g, '\\.')}$`, 'm'));
-      expect(eni).toContain(`route add default gw ${CHANGED.gateway}`);
-      expect(eni).toMatch(new RegExp(`^\\s+dns-nameservers ${CHANGED.dns.replace(/\./g, '\\.')}$`, 'm'));
-      const report = (await disk.readText('/var/lib/qks-report/boot-3.txt')) ?? '';
-      expect(report).toContain(`hostname: ${CHANGED.hostname}\n`);
-      expect(report).toMatch(new RegExp(`addr: \\d+: eth0\\s+inet ${CHANGED.ip.replace(/\./g, '\\.')} `));
-      expect(report).toContain(`route: default via ${CHANGED.gateway} dev eth0`);
+      await expectStaticNetwork(disk, CHANGED, '/var/lib/qks-report/boot-3.txt');
     });
   },
   vmTierMissing,

@@ -217,3 +217,41 @@ export function libvirtAgentCandidates(target: AgentTarget, env: NodeJS.ProcessE
     },
   ];
 }
+
+/** What `doctor` reports about the libvirtd path for one VM. */
+export interface LibvirtProbe {
+  ok: boolean;
+  /** The libvirtd socket that answered. */
+  socketPath?: string;
+  /** How libvirtd let us in. */
+  auth?: 'none' | 'polkit';
+  /** guest-ping through libvirtd answered. */
+  agentConnected: boolean;
+  ms: number;
+  error?: ReturnType<QksError['toJSON']>;
+}
+
+/**
+ * Checks the libvirtd path end to end (socket, authentication, domain, agent) and never throws:
+ * for `doctor`, which reports each step.
+ */
+export async function probeLibvirt(options: LibvirtTransportOptions): Promise<LibvirtProbe> {
+  const started = performance.now();
+  let t: LibvirtTransport | undefined;
+  try {
+    t = await openLibvirtTransport(options);
+    await t.execute('guest-ping', undefined, { timeoutMs: options.commandTimeoutMs ?? DEFAULT_TIMEOUTS.handshakeMs });
+    return { ok: true, socketPath: t.info.socketPath!, auth: t.auth, agentConnected: true, ms: performance.now() - started };
+  } catch (e) {
+    const error = e instanceof QksError ? e : new QksError('INTERNAL', String(e));
+    return {
+      ok: false,
+      ...(t ? { socketPath: t.info.socketPath!, auth: t.auth } : {}),
+      agentConnected: false,
+      ms: performance.now() - started,
+      error: error.toJSON(),
+    };
+  } finally {
+    await t?.close();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * What `npm pack` ships, and that it works once installed: the tarball holds the bundle, the library's
+ * JavaScript and .d.ts files, templates, the guide's two scripts and the README, and nothing else
+ * (no tests, fixtures, TypeScript sources or source maps); `npm install -g` of it gives a working bin
+ * and an importable library.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npm pack and install -g', () => {
+  let tmp: string;
+  let tarball: string;
+  let files: string[];
+  let prefix: string;
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'qks-pack-'));
+    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+    const info = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+    tarball = join(tmp, info[0]!.filename);
+    files = info[0]!.files.map((f) => f.path).sort();
+    prefix = join(tmp, 'prefix');
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 240_000,
+    });
+  }, 600_000);
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('ships only what users need', () => {
+    expect(files).toContain('dist/qemu-kubesolo.mjs');
+    expect(files).toContain('dist/lib/index.js');
+    expect(files).toContain('dist/lib/index.d.ts');
+    expect(files).toContain('templates/user-data.template');
+    expect(files).toContain('scripts/generate-cloud-init.sh');
+    expect(files).toContain('scripts/get-kubeconfig.sh');
+    expect(files).toContain('README.md');
+    const unwanted = files.filter((f) => /^(test|fixtures|bench|src)\/|\.map$|\.test\.|(^|\/)\.ci\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('installs a working qemu-kubesolo command', () => {
+    const bin = join(prefix, 'bin', 'qemu-kubesolo');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+    const out = join(tmp, 'artifacts');
+    execFileSync(bin, ['artifacts', '--output-dir', out, '--create-iso'], { env: { ...process.env, HOME: tmp, SSH_PUBLIC_KEY: '' }, stdio: 'pipe' });
+    expect(existsSync(join(out, 'cidata.iso'))).toBe(true);
+  });
+
+  it('installs an importable, typed library', async () => {
+    const dir = join(prefix, 'lib', 'node_modules', 'qemu-kubesolo');
+    const lib = (await import(pathToFileURL(join(dir, 'dist/lib/index.js')).href)) as Record<string, unknown>;
+    for (const name of ['buildIso', 'openAgent', 'AgentClient', 'startFakeAgent', 'fetchKubeconfig', 'generateArtifacts', 'QksError']) {
+      expect(typeof lib[name], name).toBe('function');
+    }
+    expect(readFileSync(join(dir, 'dist/lib/index.d.ts'), 'utf8')).toContain('fetchKubeconfig');
+  });
+});
