@@ -11,7 +11,12 @@ import { promisify } from 'node:util';
 import { PERMISSION_HINT } from '../agent/errors.js';
 import { selinuxLabelCommands, SELINUX_ISO_TYPE } from '../iso/selinux.js';
 import { DEDICATED_CHANNEL, STANDARD_CHANNEL, type ChannelSource } from '../libvirt/channels.js';
-import { parseApiAddress } from '../kubeconfig/rewrite.js';
+import { parseApiAddress, rewriteServerUrl } from '../kubeconfig/rewrite.js';
+import { parseKubeconfig } from '../kubeconfig/schema.js';
+import { verifyCluster } from '../kubeconfig/tls.js';
+import { probeLibvirt } from '../agent/libvirt-rpc/transport.js';
+import { libvirtdSocketCandidates } from '../libvirt/uri.js';
+import { isQksError } from '../errors.js';
 import { accessFix, parseIdFile } from './identity.js';
 import type { DoctorState } from './state.js';
 import { skipped, type Check, type CheckOutcome } from './types.js';
@@ -345,6 +350,57 @@ export const isoSelinuxCheck: Check = {
   },
 };
 
+export const libvirtdCheck: Check = {
+  id: 'libvirtd',
+  title: 'libvirtd path (--transport libvirt)',
+  async run(s) {
+    if (!s.options.vmName || s.options.socket) return skipped('needs --vm-name (the libvirt domain), without --socket');
+    if (s.uri.transport !== 'unix') return skipped('run doctor on the hypervisor itself for its libvirtd');
+    const candidates = libvirtdSocketCandidates(s.uri, s.env).map((p) => s.at(p));
+    const present: string[] = [];
+    for (const p of candidates) if (await stat(p).then((st) => st.isSocket(), () => false)) present.push(p);
+    if (!present.length) return skipped(`no libvirtd socket (${candidates.join(', ')}): the libvirt transport is not available here`);
+    const r = await probeLibvirt({ uri: s.uri.raw, domain: s.options.vmName, socketPath: present[0]!, env: s.env, ...(s.options.handshakeTimeoutMs ? { timeoutMs: s.options.handshakeTimeoutMs } : {}) });
+    const data = { socket: r.socketPath ?? present[0], auth: r.auth, agentConnected: r.agentConnected, ms: Math.round(r.ms), ...(r.error ? { code: r.error.code } : {}) };
+    if (r.ok) return { status: 'ok', detail: `${data.socket} (auth ${r.auth ?? '?'}): the agent answers through libvirtd in ${data.ms} ms`, data };
+    const e = r.error!;
+    // the direct path may still work, so a libvirtd problem alone is a warning
+    return { status: 'warn', detail: `${data.socket}: ${e.message} [${e.code}]`, ...(e.hint ? { fix: e.hint } : {}), data };
+  },
+};
+
+export const apiCertificateCheck: Check = {
+  id: 'api-certificate',
+  title: 'API certificate valid for the address',
+  async run(s) {
+    const raw = s.options.apiServer ?? s.env.KUBECONFIG_API_ADDRESS?.split(/[\s,]+/).find(Boolean);
+    if (!raw) return skipped('no --api-server (or KUBECONFIG_API_ADDRESS) given');
+    const addr = parseApiAddress(raw);
+    if (!addr) return skipped('the address is not valid (see "API server reachable")');
+    const kc = await s.kubeconfig();
+    if (!kc.ok) return skipped('the kubeconfig cannot be read from the guest (see "kubeconfig in the guest"), so its CA is unknown');
+    try {
+      const cluster = parseKubeconfig(kc.value).config.clusters[0]!.cluster;
+      const server = rewriteServerUrl(cluster.server, addr);
+      const r = await verifyCluster({ ...cluster, server }, { rewritten: true, timeoutMs: s.options.tcpTimeoutMs ?? 2000 });
+      const data = { server, reason: r.reason, ...(r.tlsServerName ? { tlsServerName: r.tlsServerName } : {}) };
+      if (r.reason === 'address-covered' || r.reason === 'server-name-covered') return { status: 'ok', detail: `${server}: ${r.detail}`, data };
+      if (r.reason === 'tls-server-name-set') {
+        return {
+          status: 'warn',
+          detail: `${server}: the certificate does not name ${addr.host}; kubectl verifies it only with tls-server-name: ${r.tlsServerName}`,
+          fix: `qemu-kubesolo kubeconfig --api-server ${raw} sets tls-server-name for you; or give the address to Kubesolo at first boot: artifacts --api-address ${addr.host}.`,
+          data,
+        };
+      }
+      return skipped(`${server}: ${r.detail}`);
+    } catch (e) {
+      if (!isQksError(e)) throw e;
+      return { status: 'fail', detail: `${e.message} [${e.code}]`, ...(e.hint ? { fix: e.hint } : {}), data: { code: e.code } };
+    }
+  },
+};
+
 /** The checklist, in order. Add a check here: one line. */
 export const CHECKS: readonly Check[] = [
   identityCheck,
@@ -354,7 +410,9 @@ export const CHECKS: readonly Check[] = [
   agentCheck,
   agentCommandsCheck,
   kubeconfigCheck,
+  libvirtdCheck,
   apiReachableCheck,
+  apiCertificateCheck,
   isoSelinuxCheck,
 ];
 

@@ -12,7 +12,7 @@
  * included); names are validated before that.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QksError } from '../errors.js';
@@ -370,6 +370,12 @@ export class SshHost {
 async function waitGone(pid: number | undefined, boundMs: number): Promise<void> {
   if (!pid) return;
   const alive = () => {
+    try {
+      // a daemonized master that exited may stay a zombie where PID 1 does not reap (containers): that is gone
+      if (/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    } catch {
+      // no /proc (or no such pid): fall back to signal 0
+    }
     try {
       process.kill(pid, 0);
       return true;
