@@ -10,7 +10,23 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAgent } from '../src/agent/connect.js';
-import { measure, measureProcess, report } from './lib.js';
+import { measureProcess, report, type Sample } from './lib.js';
+
+/** Times two functions in alternation, so drift on a shared machine hits both alike. */
+async function measurePair(a: [string, () => Promise<unknown>], b: [string, () => Promise<unknown>], iterations = 200, warmup = 20): Promise<[Sample, Sample]> {
+  const ms: [number[], number[]] = [[], []];
+  for (let i = 0; i < warmup + iterations; i++) {
+    for (const [k, fn] of [a[1], b[1]].entries()) {
+      const t = performance.now();
+      await fn();
+      if (i >= warmup) ms[k]!.push(performance.now() - t);
+    }
+  }
+  return [
+    { name: a[0], ms: ms[0].sort((x, y) => x - y) },
+    { name: b[0], ms: ms[1].sort((x, y) => x - y) },
+  ];
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'qks-bench-agent-'));
 const sock = join(dir, 'qga.sock');
@@ -23,6 +39,7 @@ async function minimalNode(mode: 'file' | 'exec'): Promise<Buffer> {
   const s = createConnection({ path: sock });
   let buf = '';
   const waiters: ((line: string) => void)[] = [];
+  const lines: string[] = [];
   s.setEncoding('latin1');
   s.on('data', (d: string) => {
     buf += d;
@@ -30,10 +47,12 @@ async function minimalNode(mode: 'file' | 'exec'): Promise<Buffer> {
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      waiters.shift()?.(line);
+      const w = waiters.shift();
+      if (w) w(line);
+      else lines.push(line);
     }
   });
-  const next = () => new Promise<string>((r) => waiters.push(r));
+  const next = () => (lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((r) => waiters.push(r)));
   const call = async (cmd: object) => {
     const p = next();
     s.write(JSON.stringify(cmd));
@@ -103,11 +122,8 @@ try {
   for (const m of ['file', 'exec'] as const) {
     if ((await ours(m)).length !== expected || (await minimalNode(m)).length !== expected) throw new Error(`wrong length by ${m}`);
   }
-  const opts = { iterations: 60, warmup: 10 };
   for (const m of ['file', 'exec'] as const) {
-    // interleave rounds so drift on a shared machine hits both sides alike
-    const base = await measure(`minimal node net client, ${m}`, () => minimalNode(m), opts);
-    const mine = await measure(`openAgent + readFile (${m}) + close`, () => ours(m), opts);
+    const [base, mine] = await measurePair([`minimal node net client, ${m}`, () => minimalNode(m)], [`openAgent + readFile (${m}) + close`, () => ours(m)]);
     report(`in-process, ${m === 'file' ? 'guest-file-open/read/close' : 'guest-exec of cat'} (${expected} bytes)`, base, [mine]);
   }
 

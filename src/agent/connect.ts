@@ -41,7 +41,10 @@ export interface OpenAgentOptions extends AgentClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Prefix for libvirt's paths (tests). Default `/`. */
   root?: string;
-  /** Candidates for the libvirt transport (libvirtd's RPC socket), tried after the channel sockets. */
+  /**
+   * Candidates for the libvirt transport, tried after the channel sockets. Default: libvirtd's RPC
+   * socket for the URI (`libvirtAgentCandidates` in libvirt-rpc/); `() => []` turns the libvirt transport off.
+   */
   libvirtCandidates?: (target: AgentTarget, env: NodeJS.ProcessEnv) => AgentCandidate[];
   /** Replaces the candidate list entirely (tests, other hops). */
   candidates?: AgentCandidate[];
@@ -75,9 +78,14 @@ function directCandidate(socketPath: string, channel: string | undefined, domain
 
 /** The candidate list for a target, best first. Discovery problems become a QksError when nothing is left to try. */
 export async function agentCandidates(target: AgentTarget, options: OpenAgentOptions = {}): Promise<AgentCandidate[]> {
+  return (await planAttempts(target, options)).candidates;
+}
+
+/** Candidates, plus why channel discovery found nothing (reported beside the candidates' failures). */
+async function planAttempts(target: AgentTarget, options: OpenAgentOptions): Promise<{ candidates: AgentCandidate[]; discoveryError?: QksError }> {
   const env = options.env ?? process.env;
   const transport = target.transport ?? 'auto';
-  if (target.socket) return [directCandidate(target.socket, undefined, target.vmName)];
+  if (target.socket) return { candidates: [directCandidate(target.socket, undefined, target.vmName)] };
   if (!target.vmName) {
     throw new QksError('USAGE', 'no guest-agent socket given: pass --socket PATH or --vm-name NAME', {
       hint: 'e.g. --vm-name kubesolo (with LIBVIRT_URI for the hypervisor), or --socket /path/to/org.qemu.guest_agent.1',
@@ -107,20 +115,25 @@ export async function agentCandidates(target: AgentTarget, options: OpenAgentOpt
   if (!out.length) {
     if (discoveryError) throw discoveryError;
     throw new QksError('USAGE', `no way to reach the agent of ${target.vmName} with --transport ${transport} and ${uri.raw}`, {
-      hint: transport === 'libvirt' ? 'The libvirt transport is not available in this build; use --transport direct.' : 'Use a local URI (qemu:///system or qemu:///session) or --socket.',
+      hint: transport === 'libvirt' ? 'The libvirt transport is turned off here; use --transport direct.' : 'Use a local URI (qemu:///system or qemu:///session) or --socket.',
     });
   }
-  return out;
+  return { candidates: out, ...(discoveryError ? { discoveryError } : {}) };
 }
 
 // When several candidates fail, the most telling failure decides the code.
-const PRIORITY: ErrorCode[] = ['SOCKET_PERMISSION', 'SOCKET_HELD', 'COMMAND_DISABLED', 'PROTOCOL_ERROR', 'AGENT_TIMEOUT', 'AGENT_DISCONNECTED', 'LIBVIRT_AUTH', 'AGENT_NOT_CONNECTED', 'VM_NOT_FOUND', 'SOCKET_NOT_FOUND'];
+const PRIORITY: ErrorCode[] = [
+  'SOCKET_PERMISSION', 'SOCKET_HELD', 'COMMAND_DISABLED', 'PROTOCOL_ERROR', 'AGENT_TIMEOUT', 'AGENT_DISCONNECTED',
+  'LIBVIRT_AUTH', 'AGENT_NOT_CONNECTED', 'LIBVIRT_TIMEOUT', 'LIBVIRT_ERROR', 'VM_NOT_FOUND', 'SOCKET_NOT_FOUND', 'LIBVIRT_NOT_RUNNING',
+];
 
 /** Connects to the first candidate that completes a handshake. */
 export async function openAgent(target: AgentTarget, options: OpenAgentOptions = {}): Promise<AgentClient> {
-  const candidates = options.candidates ?? (await agentCandidates(target, options));
+  const plan = options.candidates ? { candidates: options.candidates } : await planAttempts(target, options);
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_TIMEOUTS.handshakeMs;
   const failures: { label: string; error: QksError }[] = [];
+  if ('discoveryError' in plan && plan.discoveryError) failures.push({ label: `channel sockets of ${target.vmName}`, error: plan.discoveryError });
+  const candidates = plan.candidates;
   for (const c of candidates) {
     try {
       const transport = await c.open({ handshakeTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });

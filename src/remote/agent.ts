@@ -21,6 +21,8 @@ export interface RemoteAgentOptions {
   /** Prefix for the remote libvirt paths (tests). Default env QKS_CHANNEL_ROOT, else `/`. */
   channelRoot?: string;
   ssh?: SshOptions;
+  /** Reuse a host scan younger than this (ms). Default SCAN_TTL_MS. */
+  maxAgeMs?: number;
 }
 
 function setup(o: RemoteAgentOptions) {
@@ -37,6 +39,7 @@ async function discover(o: RemoteAgentOptions): Promise<{ uri: LibvirtUri; found
     mode: uri.mode,
     env,
     ...(o.channelRoot ? { root: o.channelRoot } : {}),
+    ...(o.maxAgeMs !== undefined ? { maxAgeMs: o.maxAgeMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });
   if (!found.sockets.length) throw remoteDiscoveryError(found, o.vmName);

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { QksError } from '../errors.js';
-import { AGENT_CHANNELS, libvirtQemuDirs, matchesShortName, parseStatusXml, shortName, type ChannelSocket, type ChannelSource } from '../libvirt/channels.js';
+import { AGENT_CHANNELS, libvirtQemuDirs, matchesShortName, parseStatusXml, type ChannelSocket, type ChannelSource } from '../libvirt/channels.js';
 import { validateVmName, type SshHost } from './ssh.js';
 
 export type RemoteAccess = 'ok' | 'perm' | 'notsock';
@@ -34,23 +34,31 @@ export interface RemoteDiscoverOptions {
   root?: string;
   env?: NodeJS.ProcessEnv;
   channels?: readonly string[];
+  /** Reuse a scan of the host younger than this (ms), when it knows the VM. Default SCAN_TTL_MS; 0 = always scan. */
+  maxAgeMs?: number;
   signal?: AbortSignal;
 }
 
-// Items: C:<channel> | X:<status xml> | L:<dir to scan> | T:<path to test>. Prints:
-//   X <path> + content + boundary | E <entry path> | S ok|perm|notsock <path> | D <denied path>
+/** A host scan serves every VM of a batch: one remote command for 20 VMs instead of 20. */
+export const SCAN_TTL_MS = 5_000;
+
+// Items: C:<channel> | X:<state dir: its *.xml> | L:<dir to scan> | T:<path to test>. Prints:
+//   X <xml path> + its <domain> line and <channel> blocks + boundary | E <entry> | S ok|perm|notsock <path> | D <denied>
+// A directory reached twice (/var/run -> /run) is scanned once.
 const SCRIPT = [
-  `B=$1; n=$2; s=$3; shift 3; CH=;`,
+  `B=$1; shift; CH=; SEEN=;`,
   `t() { if [ -S "$1" ]; then if [ -r "$1" ] && [ -w "$1" ]; then printf 'S ok %s\\n' "$1"; else printf 'S perm %s\\n' "$1"; fi;`,
   ` elif [ -e "$1" ]; then printf 'S notsock %s\\n' "$1";`,
   ` else d=\${1%/*}; if [ -d "$d" ] && ! [ -x "$d" ]; then printf 'D %s\\n' "$d"; fi; fi; };`,
+  `once() { r=$(cd -- "$1" 2>/dev/null && pwd -P) || return 0; case $SEEN in *"|$r|"*) return 1;; esac; SEEN="$SEEN|$r|"; };`,
   `for a in "$@"; do k=\${a%%:*}; p=\${a#?:};`,
-  ` case $p in @HOME@*) p=$HOME\${p#@HOME@};; @RUNTIME@*) p=\${XDG_RUNTIME_DIR:-$HOME/.cache}\${p#@RUNTIME@};; esac;`,
   ` case $k in`,
   ` C) CH="$CH $p";;`,
-  ` X) if [ -f "$p" ] && [ -r "$p" ]; then printf 'X %s\\n' "$p"; cat -- "$p"; printf '\\n%s\\n' "$B"; elif [ -e "$p" ]; then printf 'D %s\\n' "$p"; fi;;`,
-  ` L) if [ -d "$p" ]; then if [ -r "$p" ] && [ -x "$p" ]; then for e in "$p"/*; do b=\${e##*/};`,
-  ` case $b in *-"$n"|*-"$s") printf 'E %s\\n' "$e"; for c in $CH; do t "$e/$c"; done;; esac; done;`,
+  ` X) if [ -d "$p" ]; then if [ -r "$p" ] && [ -x "$p" ]; then once "$p/." || continue; for x in "$p"/*.xml; do [ -f "$x" ] || continue;`,
+  ` if [ -r "$x" ]; then printf 'X %s\\n' "$x"; sed -n -e '/<domain[ >]/p' -e '/<channel/,/<\\/channel>/p' -- "$x"; printf '\\n%s\\n' "$B"; else printf 'D %s\\n' "$x"; fi; done;`,
+  ` else printf 'D %s\\n' "$p"; fi; fi;;`,
+  ` L) if [ -d "$p" ]; then if [ -r "$p" ] && [ -x "$p" ]; then once "$p" || continue; for e in "$p"/*; do [ -e "$e" ] || continue; printf 'E %s\\n' "$e";`,
+  ` if [ -d "$e" ]; then for c in $CH; do t "$e/$c"; done; else t "$e"; fi; done;`,
   ` else printf 'D %s\\n' "$p"; fi; else t "$p"; fi;;`,
   ` T) t "$p";;`,
   ` esac; done`,
@@ -84,71 +92,117 @@ export function parseScanOutput(out: string, boundary: string): Scan {
   return scan;
 }
 
-function rootedJoin(root: string, p: string): string {
-  // session paths start with a placeholder the remote shell expands; they are never under a test root
-  return p.startsWith('@') ? p : join(root, p);
+interface Layout {
+  stateDirs: string[];
+  target: string;
+  channels: readonly string[];
+  at: (p: string) => string;
 }
 
-/** Looks for the VM's channel sockets on the host behind `ssh` (one round trip, two if the status XML names unusual paths). */
-export async function discoverRemoteChannels(ssh: SshHost, vmName: string, options: RemoteDiscoverOptions = {}): Promise<RemoteDiscovery> {
-  validateVmName(vmName);
+function layoutFor(options: RemoteDiscoverOptions): Layout {
   const env = options.env ?? process.env;
   const root = options.root ?? env.QKS_CHANNEL_ROOT ?? '/';
-  const mode = options.mode ?? 'system';
-  const channels = options.channels ?? AGENT_CHANNELS;
-  const { stateDirs, libDir } = mode === 'session' ? libvirtQemuDirs('session', { HOME: '@HOME@', XDG_RUNTIME_DIR: '@RUNTIME@' }) : libvirtQemuDirs('system');
-  const at = (p: string) => rootedJoin(root, p);
-  const target = at(join(libDir, 'channel/target'));
-  const fixed = channels.flatMap((ch) => [join(target, `domain-${vmName}`, ch), join(target, `${vmName}.${ch}`)]);
-  const items = [
-    ...channels.map((c) => `C:${c}`),
-    ...stateDirs.map((sd) => `X:${at(join(sd, `${vmName}.xml`))}`),
-    ...stateDirs.map((sd) => `L:${at(join(sd, 'channel'))}`),
-    `L:${target}`,
-    ...fixed.map((p) => `T:${p}`),
-  ];
-  const boundary = `--qks-${randomBytes(8).toString('hex')}--`;
-  const r = await ssh.exec(SCRIPT, [boundary, vmName, shortName(vmName), ...items], options.signal);
-  const scan = parseScanOutput(r.stdout, boundary);
-
-  // the live status XML names the exact paths; test any the scan did not reach
-  const live = scan.xml[0] ? parseStatusXml(scan.xml[0].text) : { channels: [] };
-  const xmlPaths = live.channels.filter((c) => channels.includes(c.name)).map((c) => ({ ...c, path: at(c.path) }));
-  const untested = xmlPaths.filter((c) => !scan.tested.has(c.path)).map((c) => c.path);
-  if (untested.length) {
-    const more = parseScanOutput((await ssh.exec(SCRIPT, [boundary, vmName, shortName(vmName), ...untested.map((p) => `T:${p}`)], options.signal)).stdout, boundary);
-    for (const [p, a] of more.tested) scan.tested.set(p, a);
-    scan.denied.push(...more.denied);
+  if (options.mode === 'session') {
+    throw new QksError('USAGE', 'qemu+ssh://HOST/session is not supported yet: the remote session tree depends on the remote user\'s environment', {
+      hint: 'Use qemu+ssh://HOST/system, or run qemu-kubesolo on the hypervisor with qemu:///session.',
+    });
   }
+  const { stateDirs, libDir } = libvirtQemuDirs('system');
+  const at = (p: string) => join(root, p);
+  return { stateDirs: stateDirs.map(at), target: at(join(libDir, 'channel/target')), channels: options.channels ?? AGENT_CHANNELS, at };
+}
 
-  // the candidates in local discovery's order: status XML, id dirs (live id first, then highest), named dir, flat file
+function parentOf(p: string): string {
+  return p.slice(0, p.lastIndexOf('/'));
+}
+function baseOf(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+async function runScan(ssh: SshHost, items: string[], signal?: AbortSignal): Promise<Scan> {
+  const boundary = `--qks-${randomBytes(8).toString('hex')}--`;
+  const r = await ssh.exec(SCRIPT, [boundary, ...items], signal);
+  return parseScanOutput(r.stdout, boundary);
+}
+
+/** Every VM's channel sockets on the host, in one remote command. */
+function scanHost(ssh: SshHost, l: Layout, signal?: AbortSignal): Promise<Scan> {
+  return runScan(ssh, [...l.channels.map((c) => `C:${c}`), ...l.stateDirs.map((sd) => `X:${sd}`), ...l.stateDirs.map((sd) => `L:${join(sd, 'channel')}`), `L:${l.target}`], signal);
+}
+
+// Recent scans per connection and layout, shared by concurrent callers.
+const scans = new WeakMap<SshHost, Map<string, { at: number; scan: Promise<Scan> }>>();
+
+function cachedScan(ssh: SshHost, l: Layout, maxAgeMs: number, signal?: AbortSignal): { scan: Promise<Scan>; fresh: boolean } {
+  const key = JSON.stringify([l.stateDirs, l.target, l.channels]);
+  let byLayout = scans.get(ssh);
+  if (!byLayout) scans.set(ssh, (byLayout = new Map()));
+  const hit = byLayout.get(key);
+  if (hit && Date.now() - hit.at < maxAgeMs) return { scan: hit.scan, fresh: false };
+  const entry = { at: Date.now(), scan: scanHost(ssh, l, signal) };
+  entry.scan.catch(() => byLayout!.delete(key));
+  byLayout.set(key, entry);
+  return { scan: entry.scan, fresh: true };
+}
+
+/** One VM's candidates from a host scan, in local discovery's order (pure but for the layout). */
+function resolve(scan: Scan, l: Layout, vmName: string, via: string): RemoteDiscovery {
+  const xml = scan.xml.find((x) => l.stateDirs.some((sd) => x.path === join(sd, `${vmName}.xml`)));
+  const live = xml ? parseStatusXml(xml.text) : { channels: [] };
   const liveId = 'id' in live ? live.id : undefined;
+  const xmlPaths = live.channels.filter((c) => l.channels.includes(c.name)).map((c) => ({ ...c, path: l.at(c.path) }));
+
+  // id dirs: the newest layout first, then the live id, then the highest
   const idDirs: { dir: string; source: ChannelSource; id: number }[] = [];
   for (const e of scan.entries) {
-    const base = e.slice(e.lastIndexOf('/') + 1);
-    const parent = e.slice(0, e.lastIndexOf('/'));
-    const m = parent === target ? /^domain-(\d+)-(.+)$/.exec(base) : /^(\d+)-(.+)$/.exec(base);
-    if (m && matchesShortName(m[2]!, vmName)) idDirs.push({ dir: e, source: parent === target ? 'lib-dir-id' : 'state-dir', id: Number(m[1]) });
+    const inTarget = parentOf(e) === l.target;
+    const m = inTarget ? /^domain-(\d+)-(.+)$/.exec(baseOf(e)) : /^(\d+)-(.+)$/.exec(baseOf(e));
+    if (m && matchesShortName(m[2]!, vmName)) idDirs.push({ dir: e, source: inTarget ? 'lib-dir-id' : 'state-dir', id: Number(m[1]) });
   }
   const order: ChannelSource[] = ['state-dir', 'lib-dir-id'];
   idDirs.sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source) || (b.id === liveId ? 1 : 0) - (a.id === liveId ? 1 : 0) || b.id - a.id);
 
   const candidates: ChannelSocket[] = [];
-  for (const ch of channels) {
+  for (const ch of l.channels) {
     for (const c of xmlPaths.filter((x) => x.name === ch)) candidates.push({ path: c.path, channel: ch, source: 'status-xml', ...(liveId !== undefined ? { domainId: liveId } : {}) });
     for (const d of idDirs) candidates.push({ path: join(d.dir, ch), channel: ch, source: d.source, domainId: d.id });
-    candidates.push({ path: join(target, `domain-${vmName}`, ch), channel: ch, source: 'lib-dir-name' });
-    candidates.push({ path: join(target, `${vmName}.${ch}`), channel: ch, source: 'lib-flat' });
+    candidates.push({ path: join(l.target, `domain-${vmName}`, ch), channel: ch, source: 'lib-dir-name' });
+    candidates.push({ path: join(l.target, `${vmName}.${ch}`), channel: ch, source: 'lib-flat' });
   }
   const seen = new Set<string>();
   const unique = candidates.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
   return {
-    via: ssh.via,
+    via,
     sockets: unique.filter((c) => scan.tested.get(c.path) === 'ok'),
     forbidden: unique.filter((c) => scan.tested.get(c.path) === 'perm'),
-    searched: [...new Set([...stateDirs.map((sd) => at(join(sd, `${vmName}.xml`))), ...unique.map((c) => c.path)])],
+    searched: [...new Set([...l.stateDirs.map((sd) => join(sd, `${vmName}.xml`)), ...unique.map((c) => c.path)])],
     denied: [...new Set(scan.denied)],
   };
+}
+
+/**
+ * Looks for the VM's channel sockets on the host behind `ssh`. One remote command scans every VM of
+ * the host; a batch reuses that scan for SCAN_TTL_MS (a VM it does not know triggers a fresh one).
+ */
+export async function discoverRemoteChannels(ssh: SshHost, vmName: string, options: RemoteDiscoverOptions = {}): Promise<RemoteDiscovery> {
+  validateVmName(vmName);
+  const l = layoutFor(options);
+  const known = (d: RemoteDiscovery) => d.sockets.length > 0 || d.forbidden.length > 0;
+  let { scan, fresh } = cachedScan(ssh, l, options.maxAgeMs ?? SCAN_TTL_MS, options.signal);
+  let found = resolve(await scan, l, vmName, ssh.via);
+  if (!known(found) && !fresh) {
+    ({ scan } = cachedScan(ssh, l, 0, options.signal));
+    found = resolve(await scan, l, vmName, ssh.via);
+  }
+  // the live status XML may name paths outside the scanned trees: test those (rare)
+  const s = await scan;
+  const xmlUntested = found.searched.filter((p) => !s.tested.has(p) && !p.endsWith('.xml') && !p.startsWith(l.target) && !l.stateDirs.some((sd) => p.startsWith(sd + '/')));
+  if (xmlUntested.length) {
+    const more = await runScan(ssh, xmlUntested.map((p) => `T:${p}`), options.signal);
+    const merged: Scan = { ...s, tested: new Map([...s.tested, ...more.tested]), denied: [...s.denied, ...more.denied] };
+    found = resolve(merged, l, vmName, ssh.via);
+  }
+  return found;
 }
 
 /** The error for a discovery that found nothing usable, naming the host. */

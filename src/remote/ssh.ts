@@ -26,8 +26,11 @@ export const DEFAULT_SSH_TIMEOUTS = {
   masterMs: 20_000,
   /** Bound on one remote command or mux request through the master, ms. */
   commandMs: 15_000,
-  /** The master exits by itself after this long with no channel open (orphan safety net), seconds. */
-  persistSec: 300,
+  /**
+   * The master exits by itself after this long with no channel open: the safety net when this process
+   * is killed without running its exit hook (SIGKILL, SIGHUP). An idle connection is re-made on next use.
+   */
+  persistSec: 60,
   /** How long close() waits for the master process to be gone, ms. */
   exitMs: 2_000,
 } as const;
@@ -223,7 +226,7 @@ function trackForExit(h: SshHost): void {
 export class SshHost {
   readonly dest: SshDestination;
   readonly via: string;
-  readonly dir: string;
+  private privateDir: string | undefined;
   private readonly opts: SshOptions;
   private readonly env: NodeJS.ProcessEnv;
   private readonly base: string[];
@@ -238,9 +241,12 @@ export class SshHost {
     this.opts = opts;
     this.env = env;
     this.base = sshBaseArgs(dest, opts, env);
-    // short path: unix socket paths are limited to 108 bytes
-    this.dir = mkdtempSync(join(tmpdir(), 'qks-ssh-'));
     trackForExit(this);
+  }
+
+  /** The private 0700 dir (control socket, forwarded sockets): made by connect(), removed when that fails and by close(). */
+  get dir(): string {
+    return this.privateDir ?? '';
   }
 
   get isClosed(): boolean {
@@ -268,8 +274,12 @@ export class SshHost {
   /** Connects (once; concurrent callers share the attempt). Throws SSH_HOST_KEY, SSH_AUTH, SSH_TIMEOUT, SSH_FAILED. */
   connect(signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new QksError('INTERNAL', `ssh connection to ${this.via} already closed`));
+    // short path: unix socket paths are limited to 108 bytes
+    if (!this.master && (!this.privateDir || !existsSync(this.privateDir))) this.privateDir = mkdtempSync(join(tmpdir(), 'qks-ssh-'));
     this.master ??= this.startMaster(signal).catch((e: unknown) => {
+      // nothing runs: leave no dir behind
       this.master = undefined;
+      if (this.privateDir) rmSync(this.privateDir, { recursive: true, force: true });
       throw e;
     });
     return this.master;
@@ -346,12 +356,12 @@ export class SshHost {
     live.delete(this);
     if (this.master) {
       await this.master.catch(() => undefined);
-      if (existsSync(this.controlPath)) {
+      if (this.privateDir && existsSync(this.controlPath)) {
         await runSsh(this.ssh, [...this.muxArgs(), '-O', 'exit', '--', this.dest.host], { timeoutMs: DEFAULT_SSH_TIMEOUTS.exitMs, dest: this.dest, what: 'exit' }).catch(() => undefined);
       }
       await waitGone(this.masterPid, DEFAULT_SSH_TIMEOUTS.exitMs);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.privateDir) rmSync(this.privateDir, { recursive: true, force: true });
   }
 
   /** Synchronous last resort (process exit): signal the master, remove the dir. */
@@ -363,7 +373,7 @@ export class SshHost {
         // already gone
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.privateDir) rmSync(this.privateDir, { recursive: true, force: true });
   }
 }
 

@@ -30,6 +30,13 @@ describe('fake agent faults, survived by the client', () => {
     await c.close();
   });
 
+  it('every reply one byte per write, the handshake included', async () => {
+    const a = await start({ files: { [KC]: 'k{"}\\'.repeat(100) }, faults: { splitWrites: 1 } });
+    const c = await openAgent({ socket: a.socketPath });
+    expect((await c.readFile(KC, { method: 'exec' })).toString()).toBe('k{"}\\'.repeat(100));
+    await c.close();
+  });
+
   it('stale replies and garbage left before the handshake are dropped', async () => {
     const a = await start({ faults: { garbage: 'junk}}{{', staleReplies: [{ return: 42 }, { return: { pid: 1 } }, '{"return": {"half'] } });
     const c = await openAgent({ socket: a.socketPath });

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentClient } from '../../src/agent/client.js';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
@@ -98,14 +98,30 @@ describeWithPeers(
 
     it('shares one SSH connection (one ssh process) among many VMs and requests', async () => {
       const ssh = sshHostFor(parseLibvirtUri(sshd.uri()), {}, env);
-      const opened = await Promise.all(['kube-a', 'kube-b', 'kube-c', 'kube-a'].map((vmName) => openRemoteAgentSocket({ uri: sshd.uri(), vmName, env })));
+      const exec = vi.spyOn(ssh, 'exec');
+      const opened = await Promise.all(['kube-a', 'kube-b', 'kube-c', 'kube-a'].map((vmName) => openRemoteAgentSocket({ uri: sshd.uri(), vmName, env, maxAgeMs: 60_000 })));
       try {
+        // one host scan serves the batch (plus one test of kube-c's unusual status-XML path)
+        expect(exec.mock.calls.length).toBeLessThanOrEqual(2);
         expect(new Set(opened.map((o) => o.socketPath)).size).toBe(4);
         expect(processesMatching(ssh.dir)).toHaveLength(1);
       } finally {
         await Promise.all(opened.map((o) => o.close()));
       }
       expect(readdirSync(ssh.dir)).toEqual(['m']);
+    });
+
+    it('a VM started after a host scan is still found (a miss rescans)', async () => {
+      const ssh = sshHostFor(parseLibvirtUri(sshd.uri()), {}, env);
+      expect((await discoverRemoteChannels(ssh, 'kube-late', { env, maxAgeMs: 60_000 })).sockets).toEqual([]);
+      mkdirSync(join(root, 'run/libvirt/qemu/channel/21-kube-late'), { recursive: true });
+      const late = await startFakeAgent({ socketPath: join(root, 'run/libvirt/qemu/channel/21-kube-late/org.qemu.guest_agent.1') });
+      try {
+        const d = await discoverRemoteChannels(ssh, 'kube-late', { env, maxAgeMs: 60_000 });
+        expect(d.sockets.map((x) => x.domainId)).toEqual([21]);
+      } finally {
+        await late.close();
+      }
     });
 
     it('unknown host key → SSH_HOST_KEY, and known_hosts is not written', async () => {
@@ -135,8 +151,12 @@ describeWithPeers(
 
     it('nothing listening → SSH_FAILED; a silent server → SSH_TIMEOUT within ConnectTimeout', async () => {
       const port = await freePort();
-      const refused = await rejection(new SshHost(sshDestination(parseLibvirtUri(`qemu+ssh://root@127.0.0.1:${port}/system`)), { configFile: sshd.config }).connect());
+      const nobody = new SshHost(sshDestination(parseLibvirtUri(`qemu+ssh://root@127.0.0.1:${port}/system`)), { configFile: sshd.config });
+      const refused = await rejection(nobody.connect());
       expect(refused.code).toBe('SSH_FAILED');
+      // a failed connect leaves nothing behind, even before close()
+      expect(existsSync(nobody.dir)).toBe(false);
+      await nobody.close();
       const silent: Server = createServer(() => undefined);
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
       const host = new SshHost(sshDestination(parseLibvirtUri(`qemu+ssh://root@127.0.0.1:${(silent.address() as { port: number }).port}/system`)), { configFile: sshd.config, connectTimeoutSec: 1 });
