@@ -3,6 +3,8 @@
 # property, real-peer integration) and the VM tier, then prints one closing line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# the peers live in sbin too (qemu-ga, libvirtd, sshd, blkid); a non-login root shell may lack it
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 bash scripts/install-test-deps.sh || exit 1
 out=.cache/test-results; mkdir -p "$out"; rm -f "$out"/*.json
 rc=0

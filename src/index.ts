@@ -35,7 +35,8 @@ export {
   type LibvirtProbe,
   type LibvirtTransportOptions,
 } from './agent/libvirt-rpc/transport.js';
-export { DEFAULT_TIMEOUTS } from './agent/timeouts.js';
+export { DEFAULT_TIMEOUTS, EXEC_POLL } from './agent/timeouts.js';
+export { DirectTransport, connectDirect, type DirectOptions } from './agent/direct.js';
 export { FrameDecoder, decodeAll, encodeCommand, MAX_MESSAGE_BYTES, type Frame } from './agent/framing.js';
 
 // the fake agent: a qemu-ga look-alike over memfs, with faults, for test harnesses
