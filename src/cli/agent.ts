@@ -24,7 +24,7 @@ const TargetSchema = z.object({
   vmName: z.string().min(1).optional(),
   libvirtUri: z.string().min(1).optional(),
   transport: z.enum(['auto', 'direct', 'libvirt']),
-  timeoutMs: z.number().positive('must be a positive number of seconds').optional(),
+  timeoutMs: z.number({ error: 'must be a number of seconds, e.g. 3' }).positive('must be a positive number of seconds').optional(),
 });
 type TargetOptions = z.infer<typeof TargetSchema>;
 

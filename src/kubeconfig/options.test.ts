@@ -18,6 +18,11 @@ describe('resolveKubeconfigOptions', () => {
     expect(resolveKubeconfigOptions({ apiServer: 'k8s.example.com' }, { KUBECONFIG_API_ADDRESS: '203.0.113.1' }).apiServer).toMatchObject({ host: 'k8s.example.com' });
   });
 
+  it('says what a number flag wants when given text', () => {
+    expect(bad({ timeout: 'abc' }).message).toBe('--timeout: must be a number of seconds');
+    expect(bad({ jobs: 'many' }).message).toMatch(/^--jobs.*: must be a whole number$/);
+  });
+
   it('has the documented defaults', () => {
     const o = resolveKubeconfigOptions({}, {});
     expect(o).toMatchObject({

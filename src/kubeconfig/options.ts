@@ -21,7 +21,7 @@ const VmName = z
   .max(200, 'is too long')
   .refine((s) => !/[/\0\n\r]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('-'), 'must not contain "/" or line breaks, start with "-", or be . or ..');
 
-const Seconds = z.coerce.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(86_400, 'must be at most 86400 (a day)');
+const Seconds = z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(86_400, 'must be at most 86400 (a day)');
 
 export const KubeconfigOptionsSchema = z
   .object({
@@ -58,10 +58,10 @@ export const KubeconfigOptionsSchema = z
       .refine((s) => s === undefined || isValidHost(s.replace(/^\[|\]$/g, '')), 'must be an IP address or host name'),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'must be a user name'),
     sshKey: z.string().min(1).optional(),
-    sshPort: z.coerce.number().int().min(1).max(65535, 'must be a port number (1-65535)').optional(),
+    sshPort: z.coerce.number({ error: 'must be a port number (1-65535)' }).int().min(1).max(65535, 'must be a port number (1-65535)').optional(),
     sshOptions: z.array(z.string().regex(/^[A-Za-z]+=[^\n\0]*$/, 'must be Key=Value, as ssh -o takes')),
     verifyServer: z.boolean(),
-    jobs: z.coerce.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64'),
+    jobs: z.coerce.number({ error: 'must be a whole number' }).int().min(1, 'must be at least 1').max(64, 'must be at most 64'),
   })
   .superRefine((o, ctx) => {
     const many = o.vmNames.length > 1;

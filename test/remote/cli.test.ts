@@ -4,11 +4,13 @@
  * socket file left" is checked on exactly what that run made.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI_BUNDLE, runCli } from '../helpers/cli.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
 import { processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from './harness.js';
 
@@ -100,6 +102,31 @@ describeWithPeers(
       expect(missing.code).toBe(3);
       expect(missing.stdout + missing.stderr).toContain('SOCKET_NOT_FOUND');
       expect(missing.stdout + missing.stderr).toContain(`127.0.0.1:${sshd.port}`);
+    });
+
+    it('Ctrl-C while connecting: the command ends at once and leaves no ssh process or file', async () => {
+      const silent: Server = createServer(() => undefined);
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const tmp = join(work, 'sigint');
+      mkdirSync(tmp);
+      const uri = `qemu+ssh://root@127.0.0.1:${(silent.address() as { port: number }).port}/system`;
+      const child = spawn(process.execPath, [CLI_BUNDLE, 'agent', 'ping', '--vm-name', 'kube-a'], {
+        env: { ...process.env, LIBVIRT_URI: uri, QKS_SSH_CONFIG: sshd.config, QKS_CHANNEL_ROOT: root, TMPDIR: tmp },
+        stdio: 'ignore',
+      });
+      try {
+        await waitFor(() => processesMatching(tmp).length > 0, 10_000, 'ssh to start');
+        const t0 = performance.now();
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await exited;
+        expect(performance.now() - t0).toBeLessThan(3000);
+        await waitFor(() => processesMatching(tmp).length === 0, 5000, 'no ssh process');
+        expect(readdirSync(tmp)).toEqual([]);
+      } finally {
+        child.kill('SIGKILL');
+        silent.close();
+      }
     });
 
     it('a hostile VM name runs nothing remotely', async () => {

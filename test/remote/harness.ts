@@ -4,12 +4,11 @@
  * its own ssh_config (QKS_SSH_CONFIG) so the user's ~/.ssh is never read or written.
  * Plus real `qemu-ga -m unix-listen` sockets laid out as libvirt lays them under a temp root.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 
 // (not ../helpers/peers.js: that imports vitest, and bench/remote.bench.ts uses this harness outside it)
 function which(cmd: string): string | undefined {
