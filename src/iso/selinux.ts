@@ -2,14 +2,10 @@
  * RHEL and Fedora run QEMU confined by SELinux (sVirt): a seed ISO kept outside libvirt's own image
  * directories needs the type `virt_content_t` (read-only VM content) or QEMU cannot open it.
  */
+import { shellQuote } from '../shell.js';
 
 /** The SELinux type for read-only content attached to VMs, such as a cidata.iso. */
 export const SELINUX_ISO_TYPE = 'virt_content_t';
-
-/** Quotes a word for POSIX sh. */
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Escapes a path for the regular expression `semanage fcontext` takes. */
 function regexEscape(s: string): string {

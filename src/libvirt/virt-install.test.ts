@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../../test/helpers/peers.js';
-import { formatVirtInstall, shellQuote, virtInstallArgs } from './virt-install.js';
+import { formatVirtInstall, virtInstallArgs } from './virt-install.js';
 
 describe('virtInstallArgs', () => {
   it("follows the guide's example, with both agent channels", () => {
@@ -31,12 +31,6 @@ describe('virtInstallArgs', () => {
     expect(virtInstallArgs({ name: 'a', isoPath: '/x/cidata.iso', userData: '/x/user-data' })).toEqual(expect.arrayContaining(['--disk', 'path=/x/cidata.iso,device=cdrom']));
     expect(virtInstallArgs({ name: 'a', isoPath: '/x/cidata.iso' })).not.toContain('--cloud-init');
     expect(virtInstallArgs({ name: 'a', userData: 'u', metaData: 'm', networkConfig: 'n' })).toContain('user-data=u,meta-data=m,network-config=n');
-  });
-
-  it('quotes for the shell only when needed', () => {
-    expect(shellQuote('path=/a/b.iso,device=cdrom')).toBe('path=/a/b.iso,device=cdrom');
-    expect(shellQuote("it's $HOME")).toBe(`'it'\\''s $HOME'`);
-    expect(shellQuote('')).toBe("''");
   });
 });
 

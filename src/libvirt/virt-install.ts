@@ -4,6 +4,7 @@
  * the seed as a CD-ROM when a cidata.iso was made. Pure: options in, argv out.
  */
 import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channels.js';
+import { shellQuote } from '../shell.js';
 
 export interface VirtInstallOptions {
   /** Domain name (default: the hostname). */
@@ -61,12 +62,6 @@ export function virtInstallArgs(o: VirtInstallOptions): string[] {
     '--noautoconsole',
   );
   return args;
-}
-
-/** Quotes one word for a POSIX shell (only when needed, so the common case reads like the guide). */
-export function shellQuote(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The command as one line a user can paste, with ` \` continuations like the guide's example. */

@@ -8,7 +8,7 @@
  * of a new TCP + key exchange + auth). ControlPersist bounds an orphaned master (the master exits by
  * itself after that long with no channel open); normally close() or the process exit hook ends it.
  *
- * Nothing is ever put on the remote command line unquoted: `shQuote` every word (VM names and paths
+ * Nothing is ever put on the remote command line unquoted: `shellQuote` every word (VM names and paths
  * included); names are validated before that.
  */
 import { spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QksError } from '../errors.js';
 import type { LibvirtUri } from '../libvirt/uri.js';
+import { shellQuote } from '../shell.js';
 
 /** Every default bound of the SSH hop, in one place. */
 export const DEFAULT_SSH_TIMEOUTS = {
@@ -85,14 +86,10 @@ export function describeDestination(d: SshDestination): string {
   return `${d.user ? `${d.user}@` : ''}${host}${d.port ? `:${d.port}` : ''}`;
 }
 
-/** POSIX shell single-quoting: safe for any string, in sh, bash, dash, ksh and zsh. */
-export function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** A remote command line: `sh -c SCRIPT qks ARG...`, every word quoted (ssh hands it to the login shell). */
 export function remoteCommand(script: string, args: readonly string[] = []): string {
-  return ['sh', '-c', script, 'qks', ...args].map(shQuote).join(' ');
+  return ['sh', '-c', script, 'qks', ...args].map(shellQuote).join(' ');
 }
 
 /**

@@ -131,6 +131,11 @@ describeWithPeers(
       expect(e.hint).toContain('known_hosts');
     });
 
+    it('no_verify=1 accepts an unknown host key, as libvirt does', async () => {
+      const cands = await remoteAgentCandidates({ uri: sshd.uri({ params: 'no_verify=1' }), vmName: 'kube-a', env: { ...env, QKS_SSH_CONFIG: sshd.configUnknownHost } });
+      expect(cands.length).toBeGreaterThan(0);
+    });
+
     it('a refused key → SSH_AUTH', async () => {
       const e = await rejection(remoteAgentCandidates({ uri: sshd.uri({ key: sshd.badKey }), vmName: 'kube-a', env }));
       expect(e.code).toBe('SSH_AUTH');
