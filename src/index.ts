@@ -57,6 +57,13 @@ export {
 export { DomainSpecSchema, VmNameSchema, domainXml, parseDomainSpec, parseNetwork, xmlEscape, type DomainSpec, type DomainSpecInput } from './libvirt/domain-xml.js';
 export { VIRT_INSTALL_DEFAULTS, formatVirtInstall, virtInstallArgs, type VirtInstallOptions } from './libvirt/virt-install.js';
 
+// remote hypervisors: qemu+ssh:// over the system OpenSSH client
+export { openRemoteAgentSocket, remoteAgentCandidates, type RemoteAgentOptions } from './remote/agent.js';
+export { DEFAULT_SSH_TIMEOUTS, SshHost, closeSshConnections, sshDestination } from './remote/ssh.js';
+export { discoverRemoteChannels, type RemoteDiscovery } from './remote/discover.js';
+export { checkSshHop, type SshHopResult } from './remote/doctor.js';
+export { shellQuote } from './shell.js';
+
 // the ISO writer
 export { DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, buildIso, checkVolumeId, type BuildIsoOptions, type IsoFile } from './iso/build.js';
 export { SELINUX_ISO_TYPE, selinuxLabelCommands } from './iso/selinux.js';

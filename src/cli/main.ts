@@ -121,6 +121,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     }
     process.exitCode = new Output(program.opts()).error(e).exitCode;
   } finally {
+    // shared SSH connections (qemu+ssh) end with the command; the module is loaded only if one was used
+    await import('../remote/ssh.js').then((m) => m.closeSshConnections()).catch(() => {});
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

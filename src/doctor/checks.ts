@@ -17,6 +17,7 @@ import { verifyCluster } from '../kubeconfig/tls.js';
 import { probeLibvirt } from '../agent/libvirt-rpc/transport.js';
 import { libvirtdSocketCandidates } from '../libvirt/uri.js';
 import { isQksError } from '../errors.js';
+import { checkSshHop } from '../remote/doctor.js';
 import { accessFix, parseIdFile } from './identity.js';
 import type { DoctorState } from './state.js';
 import { skipped, type Check, type CheckOutcome } from './types.js';
@@ -65,7 +66,7 @@ export const channelDirCheck: Check = {
   title: 'channel directory',
   async run(s) {
     if (s.options.socket) return skipped(`--socket ${s.options.socket} given: no discovery needed`);
-    if (s.uri.transport !== 'unix') return skipped(`${s.uri.raw} is a remote hypervisor: run doctor on ${s.uri.host}, or use --socket over your own forward`);
+    if (s.uri.transport !== 'unix') return skipped(`${s.uri.raw} is a remote hypervisor: see "SSH hop"`);
     const d = await s.discovery();
     if (!d.ok) return { status: 'fail', detail: d.error.message, ...(d.error.hint ? { fix: d.error.hint } : {}) };
     const found = d.value!;
@@ -350,6 +351,16 @@ export const isoSelinuxCheck: Check = {
   },
 };
 
+export const sshHopCheck: Check = {
+  id: 'ssh-hop',
+  title: 'SSH hop to the hypervisor',
+  async run(s) {
+    if (s.uri.transport !== 'ssh') return skipped(`${s.uri.raw} is local: no SSH hop`);
+    const { status, detail, fix, data } = await checkSshHop({ uri: s.uri, ...(s.options.vmName ? { vmName: s.options.vmName } : {}), env: s.env, ...(s.options.signal ? { signal: s.options.signal } : {}) });
+    return { status, detail, ...(fix ? { fix } : {}), ...(data ? { data } : {}) };
+  },
+};
+
 export const libvirtdCheck: Check = {
   id: 'libvirtd',
   title: 'libvirtd path (--transport libvirt)',
@@ -404,6 +415,7 @@ export const apiCertificateCheck: Check = {
 /** The checklist, in order. Add a check here: one line. */
 export const CHECKS: readonly Check[] = [
   identityCheck,
+  sshHopCheck,
   channelDirCheck,
   dedicatedChannelCheck,
   socketPermissionCheck,

@@ -129,6 +129,15 @@ describeWithPeers(
       }
     });
 
+    it('doctor over qemu+ssh: the SSH hop is its own line, and the agent answers through it', async () => {
+      const r = await cli(['--json', 'doctor', '--vm-name', 'kube-a']);
+      const report = r.json[0] as { checks: { id: string; status: string }[] };
+      const status = (id: string) => report.checks.find((c) => c.id === id)?.status;
+      expect(status('ssh-hop')).toBe('ok');
+      expect(status('agent')).toBe('ok');
+      expect(status('channel-dir')).toBe('skip'); // local discovery does not apply to a remote hypervisor
+    });
+
     it('a hostile VM name runs nothing remotely', async () => {
       const marker = `qks-cli-pwned-${process.pid}`;
       const r = await cli(['agent', 'ping', '--vm-name', `$(touch ${marker})`]);
