@@ -25,6 +25,8 @@ export const EXIT = {
   REMOTE: 7,
   /** Some checks (doctor) or some items of a batch failed; the others were done. */
   PARTIAL: 8,
+  /** Ctrl-C or SIGTERM: what shells expect (128 + SIGINT). */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -76,6 +78,7 @@ export const ERROR_CODES = {
   // batches and checks
   PARTIAL_FAILURE: { exit: EXIT.PARTIAL, retryable: false },
   CHECKS_FAILED: { exit: EXIT.PARTIAL, retryable: false },
+  INTERRUPTED: { exit: EXIT.INTERRUPTED, retryable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -123,6 +126,11 @@ export class QksError extends Error {
 
 export function isQksError(e: unknown, code?: ErrorCode): e is QksError {
   return e instanceof QksError && (code === undefined || e.code === code);
+}
+
+/** The error an operation cancelled by `signal` ends with: the aborter's own QksError, else INTERRUPTED. */
+export function abortError(signal: AbortSignal): QksError {
+  return signal.reason instanceof QksError ? signal.reason : new QksError('INTERRUPTED', 'interrupted');
 }
 
 /** Wraps anything thrown into a QksError, keeping QksErrors as they are. */

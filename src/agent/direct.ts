@@ -9,7 +9,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { QksError } from '../errors.js';
+import { abortError, QksError } from '../errors.js';
 import { agentReplyError, connectError, disconnectedError, heldError, protocolError, timeoutError } from './errors.js';
 import { encodeCommand, FrameDecoder, SENTINEL, type Frame } from './framing.js';
 import { AgentErrorSchema } from './messages.js';
@@ -35,10 +35,6 @@ type Waiter = {
   onFrame(frame: Frame): void;
   fail(err: QksError): void;
 };
-
-function abortError(signal: AbortSignal): QksError {
-  return signal.reason instanceof QksError ? signal.reason : new QksError('INTERNAL', 'aborted');
-}
 
 /** Opens the socket and completes the handshake; the connection is closed again on any failure. */
 export async function connectDirect(socketPath: string, options: DirectOptions = {}): Promise<DirectTransport> {

@@ -148,15 +148,6 @@ export function register(program: Command, run: RunAction): void {
     .option('-j, --jobs <n>', `VMs fetched at once (default ${DEFAULT_JOBS})`)
     .addHelpText('after', HELP)
     .action(
-      run(async (ctx, opts: KubeconfigFlags) => {
-        try {
-          return await action(ctx, opts);
-        } catch (e) {
-          if (!ctx.signal.aborted) throw e;
-          // interrupted (Ctrl-C): say so, and exit 130 as shells expect
-          ctx.output.error(ctx.signal.reason instanceof QksError ? ctx.signal.reason : e);
-          return 130;
-        }
-      }),
+      run((ctx, opts: KubeconfigFlags) => action(ctx, opts)),
     );
 }

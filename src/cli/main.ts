@@ -4,7 +4,7 @@
  * registers itself here; nothing below src/cli/ prints or exits.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT, QksError } from '../errors.js';
+import { abortError, EXIT, QksError } from '../errors.js';
 import { Output } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
 import { VERSION } from '../version.js';
@@ -50,7 +50,8 @@ Exit codes:
   5  timeout: no answer from the agent, --wait ran out, SSH connect timeout
   6  guest agent or libvirt error, or an unreadable reply
   7  remote error: SSH hop, API server TLS
-  8  partial: some checks or some VMs of a batch failed`;
+  8  partial: some checks or some VMs of a batch failed
+  130  interrupted (Ctrl-C)`;
 
 export async function buildProgram(signal: AbortSignal, argv: string[] = process.argv): Promise<Command> {
   const program = new Command();
@@ -78,9 +79,8 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
         const code = await action(ctx, ...args);
         process.exitCode = code ?? EXIT.OK;
       } catch (e) {
-        const err = ctx.output.error(e);
-        // an interrupted wait ends as shells expect from Ctrl-C, whatever error the abort surfaced as
-        process.exitCode = signal.aborted ? 130 : err.exitCode;
+        // an interrupted command reports the interruption (exit 130), whatever error the abort surfaced as
+        process.exitCode = ctx.output.error(signal.aborted ? abortError(signal) : e).exitCode;
       }
     };
 
@@ -97,9 +97,9 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
 export async function main(argv: string[] = process.argv): Promise<void> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort(new QksError('INTERNAL', `interrupted by ${sig}`));
-    process.exitCode = 130;
+    if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
+    controller.abort(new QksError('INTERRUPTED', `interrupted by ${sig}`));
+    process.exitCode = EXIT.INTERRUPTED;
   };
   // a reader that went away (`| head`) is not an error worth a stack trace
   for (const stream of [process.stdout, process.stderr]) {

@@ -4,7 +4,7 @@
  * retries what waiting can fix (agent not up, socket missing, file not written yet) until a deadline.
  */
 import pRetry from 'p-retry';
-import { isQksError, QksError } from '../errors.js';
+import { abortError, isQksError, QksError } from '../errors.js';
 import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
 import type { TransportInfo } from '../agent/transport.js';
@@ -149,7 +149,7 @@ export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, 
       },
     });
   } catch (e) {
-    if (opts.signal?.aborted) throw opts.signal.reason instanceof QksError ? opts.signal.reason : new QksError('INTERNAL', 'interrupted');
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     const err = isQksError(e) ? e : undefined;
     const timedOut = deadline.signal.aborted || (opts.wait && err?.retryable && performance.now() - started >= opts.timeoutMs);
     if (timedOut) {

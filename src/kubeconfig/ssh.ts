@@ -9,7 +9,7 @@
  * `doas -n` (what Alpine uses), then `sudo -n`, never prompting.
  */
 import { spawn } from 'node:child_process';
-import { QksError } from '../errors.js';
+import { abortError, QksError } from '../errors.js';
 
 export interface SshTarget {
   /** Host name or IP of the VM (--vm-ip). */
@@ -143,7 +143,7 @@ export function sshReadFile(
       () => stop(new QksError('SSH_TIMEOUT', `ssh to ${where(t)} did not finish within ${timeoutMs} ms`, { hint: 'Check the VM and the network; try again.' })),
       timeoutMs,
     );
-    const onAbort = () => stop(new QksError('INTERNAL', 'interrupted', { retryable: false }));
+    const onAbort = () => stop(abortError(opts.signal!));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (d: Buffer) => {
       size += d.length;

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QksError } from '../errors.js';
+import { abortError, QksError } from '../errors.js';
 import type { LibvirtUri } from '../libvirt/uri.js';
 import { shellQuote } from '../shell.js';
 
@@ -196,10 +196,6 @@ export function runSsh(command: string, args: string[], opts: { timeoutMs: numbe
       else resolve({ code, stdout, stderr });
     });
   });
-}
-
-function abortError(signal: AbortSignal): QksError {
-  return signal.reason instanceof QksError ? signal.reason : new QksError('INTERNAL', 'aborted');
 }
 
 // Masters still running when the process exits are ended here (synchronously: the exit hook cannot wait).

@@ -10,6 +10,7 @@ import { connectDirect } from '../../src/agent/direct.js';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { describeWithPeers } from '../helpers/peers.js';
 import { kubeconfigLike, startFakePeer, startRealAgent, type AgentPeer, type PeerOptions } from './peers.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -19,16 +20,6 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
   return 'no error';
 }
-async function errorOf(p: Promise<unknown>): Promise<QksError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isQksError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
-
 const PEERS: { name: string; commands: string[]; start: (o?: PeerOptions) => Promise<AgentPeer> }[] = [
   { name: 'real qemu-ga', commands: ['qemu-ga'], start: startRealAgent },
   { name: 'fake agent', commands: [], start: startFakePeer },
@@ -88,7 +79,7 @@ for (const P of PEERS) {
     });
 
     it('fails with COMMAND_FAILED for a program that does not exist', async () => {
-      const e = await errorOf(client.exec('/nonexistent/program'));
+      const e = await rejectionOf(client.exec('/nonexistent/program'));
       expect(e.code).toBe('COMMAND_FAILED');
       expect(e.details.class).toBe('GenericError');
     });
@@ -104,14 +95,14 @@ for (const P of PEERS) {
 
     it('says GUEST_FILE_NOT_FOUND (retryable) for a missing file, by either method', async () => {
       for (const method of ['file', 'exec'] as const) {
-        const e = await errorOf(client.readFile(join(peer.dir, 'not-yet'), { method }));
+        const e = await rejectionOf(client.readFile(join(peer.dir, 'not-yet'), { method }));
         expect(e.code).toBe('GUEST_FILE_NOT_FOUND');
         expect(e.retryable).toBe(true);
       }
     });
 
     it('refuses a file over maxBytes and still closes the handle', async () => {
-      const e = await errorOf(client.readFile(kubeconfigPath, { method: 'file', maxBytes: 100, chunkBytes: 64 }));
+      const e = await rejectionOf(client.readFile(kubeconfigPath, { method: 'file', maxBytes: 100, chunkBytes: 64 }));
       expect(e.code).toBe('COMMAND_FAILED');
       expect(e.message).toMatch(/larger than 100 bytes/);
       if (peer.fake) expect(peer.fake.openHandles).toBe(0);
@@ -119,7 +110,7 @@ for (const P of PEERS) {
     });
 
     it('maps an unknown command to COMMAND_FAILED with the class, and passes others through execute()', async () => {
-      const e = await errorOf(client.execute('no-such-command'));
+      const e = await rejectionOf(client.execute('no-such-command'));
       expect(e.code).toBe('COMMAND_FAILED');
       expect(e.details).toMatchObject({ class: 'CommandNotFound' });
       const h = await client.execute('guest-file-open', { path: kubeconfigPath });
@@ -134,7 +125,7 @@ for (const P of PEERS) {
 
     it('answers a second client only once the first has gone: SOCKET_HELD within the handshake timeout', async () => {
       const started = performance.now();
-      const e = await errorOf(connectDirect(peer.socketPath, { handshakeTimeoutMs: 400 }));
+      const e = await rejectionOf(connectDirect(peer.socketPath, { handshakeTimeoutMs: 400 }));
       const ms = performance.now() - started;
       expect(e.code).toBe('SOCKET_HELD');
       expect(e.message).toMatch(/held by another client/);
@@ -172,7 +163,7 @@ for (const P of PEERS) {
     });
 
     it('says COMMAND_DISABLED for a blocked command, and guest-info shows it disabled', async () => {
-      const e = await errorOf(client.exec('/bin/true'));
+      const e = await rejectionOf(client.exec('/bin/true'));
       expect(e.code).toBe('COMMAND_DISABLED');
       expect(e.details).toMatchObject({ class: 'CommandNotFound', command: 'guest-exec' });
       expect(e.retryable).toBe(false);

@@ -11,6 +11,7 @@ import { connectDirect } from '../../src/agent/direct.js';
 import { isQksError, QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgentFaults } from '../../src/fake-agent/index.js';
 import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../../src/libvirt/channels.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 /** These tests are about channel sockets: keep a libvirtd that may run on this host out of them. */
@@ -31,16 +32,6 @@ async function libvirtTree(agents: Partial<Record<string, FakeAgentFaults>>): Pr
   }
   return root;
 }
-async function errorOf(p: Promise<unknown>): Promise<QksError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isQksError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
-
 describe('openAgent by VM name', () => {
   it('prefers the dedicated channel when both answer', async () => {
     const root = await libvirtTree({ [DEDICATED_CHANNEL]: {}, [STANDARD_CHANNEL]: {} });
@@ -59,14 +50,14 @@ describe('openAgent by VM name', () => {
 
   it('libvirt holds the standard channel and there is no dedicated one: SOCKET_HELD saying what to do', async () => {
     const root = await libvirtTree({ [STANDARD_CHANNEL]: { neverAnswer: true } });
-    const e = await errorOf(openAgent({ vmName: 'vm1' }, { root, env: {}, handshakeTimeoutMs: 200, ...DIRECT_ONLY }));
+    const e = await rejectionOf(openAgent({ vmName: 'vm1' }, { root, env: {}, handshakeTimeoutMs: 200, ...DIRECT_ONLY }));
     expect(e.code).toBe('SOCKET_HELD');
     expect(e.hint).toMatch(/dedicated channel org\.qemu\.guest_agent\.1/);
   });
 
   it('lists every attempt when all fail', async () => {
     const root = await libvirtTree({ [DEDICATED_CHANNEL]: { neverAnswer: true }, [STANDARD_CHANNEL]: { garbageOnly: true } });
-    const e = await errorOf(openAgent({ vmName: 'vm1' }, { root, env: {}, handshakeTimeoutMs: 200, ...DIRECT_ONLY }));
+    const e = await rejectionOf(openAgent({ vmName: 'vm1' }, { root, env: {}, handshakeTimeoutMs: 200, ...DIRECT_ONLY }));
     expect(e.code).toBe('SOCKET_HELD');
     expect(e.message).toMatch(/tried:\n {2}- dedicated channel .*org\.qemu\.guest_agent\.1: .*\[SOCKET_HELD\]\n {2}- standard channel .*\[PROTOCOL_ERROR\]/);
     expect(e.details.attempts).toHaveLength(2);
@@ -74,7 +65,7 @@ describe('openAgent by VM name', () => {
 
   it('no socket for the VM: SOCKET_NOT_FOUND naming the places searched', async () => {
     const root = await libvirtTree({});
-    const e = await errorOf(openAgent({ vmName: 'other' }, { root, env: {}, ...DIRECT_ONLY }));
+    const e = await rejectionOf(openAgent({ vmName: 'other' }, { root, env: {}, ...DIRECT_ONLY }));
     expect(e.code).toBe('SOCKET_NOT_FOUND');
     expect(e.hint).toMatch(/--socket/);
     expect((e.details.searched as string[]).length).toBeGreaterThan(3);
@@ -84,11 +75,11 @@ describe('openAgent by VM name', () => {
     const root = await libvirtTree({ [DEDICATED_CHANNEL]: {} });
     const cands = await agentCandidates({ socket: '/x.sock', vmName: 'vm1' }, { root, env: {} });
     expect(cands.map((c) => c.label)).toEqual(['socket /x.sock']);
-    expect((await errorOf(openAgent({}, { env: {} }))).code).toBe('USAGE');
+    expect((await rejectionOf(openAgent({}, { env: {} }))).code).toBe('USAGE');
   });
 
   it('takes the URI from LIBVIRT_URI and refuses a bad one', async () => {
-    expect((await errorOf(openAgent({ vmName: 'vm1' }, { env: { LIBVIRT_URI: 'bogus' } }))).code).toBe('CONFIG_INVALID');
+    expect((await rejectionOf(openAgent({ vmName: 'vm1' }, { env: { LIBVIRT_URI: 'bogus' } }))).code).toBe('CONFIG_INVALID');
   });
 
   it('goes on to libvirtd when the channel sockets fail, and reports the discovery failure beside the others', async () => {
@@ -99,7 +90,7 @@ describe('openAgent by VM name', () => {
     await c.ping();
     await c.close();
     const failing = { label: 'libvirtd (stub)', kind: 'libvirt' as const, open: () => Promise.reject(new QksError('VM_NOT_FOUND', 'no domain vm9')) };
-    const e = await errorOf(openAgent({ vmName: 'vm9' }, { root, env: {}, libvirtCandidates: () => [failing] }));
+    const e = await rejectionOf(openAgent({ vmName: 'vm9' }, { root, env: {}, libvirtCandidates: () => [failing] }));
     expect(e.code).toBe('VM_NOT_FOUND');
     expect((e.details.attempts as { code: string }[]).map((a) => a.code)).toEqual(['SOCKET_NOT_FOUND', 'VM_NOT_FOUND']);
   });

@@ -13,22 +13,13 @@ import { encodeMessage, MessageStatus, MessageType } from '../../src/agent/libvi
 import { RemoteProc } from '../../src/agent/libvirt-rpc/protocol.js';
 import { openLibvirtTransport, probeLibvirt } from '../../src/agent/libvirt-rpc/transport.js';
 import { loadFixture, replay, replyFrames, startFakeLibvirtd, type FakeLibvirtd } from './fake-libvirtd.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 let fake: FakeLibvirtd | undefined;
 afterEach(async () => {
   await fake?.close();
   fake = undefined;
 });
-
-async function failure(p: Promise<unknown>): Promise<QksError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isQksError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a QksError');
-}
 
 describe('LibvirtTransport over recorded libvirtd replies', () => {
   it('pings as root (auth none) and reports where it went', async () => {
@@ -70,7 +61,7 @@ describe('LibvirtTransport over recorded libvirtd replies', () => {
     const rec = loadFixture(name);
     fake = await startFakeLibvirtd(replay(rec));
     const domain = name === 'root-no-domain' ? 'qks-no-such-domain' : name === 'root-agent-not-connected' ? 'qks-rec-noga' : 'qks-rec';
-    const e = await failure(
+    const e = await rejectionOf(
       (async () => {
         const t = await openLibvirtTransport({ domain, socketPath: fake!.socketPath });
         try {
@@ -107,7 +98,7 @@ describe('LibvirtTransport failures', () => {
   it('LIBVIRT_NOT_RUNNING when no socket is there, naming every path tried', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qks-e-'));
     try {
-      const e = await failure(openLibvirtTransport({ domain: 'x', uri: `qemu:///system?socket=${dir}/nope`, timeoutMs: 1000 }));
+      const e = await rejectionOf(openLibvirtTransport({ domain: 'x', uri: `qemu:///system?socket=${dir}/nope`, timeoutMs: 1000 }));
       expect(e.code).toBe('LIBVIRT_NOT_RUNNING');
       expect(e.message).toContain(`${dir}/nope (absent)`);
     } finally {
@@ -121,7 +112,7 @@ describe('LibvirtTransport failures', () => {
     // a socket file nobody listens on, as a crashed daemon leaves it (bound, never listening)
     execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path]);
     try {
-      const e = await failure(openLibvirtTransport({ domain: 'x', socketPath: path, timeoutMs: 1000 }));
+      const e = await rejectionOf(openLibvirtTransport({ domain: 'x', socketPath: path, timeoutMs: 1000 }));
       expect(e.code).toBe('LIBVIRT_NOT_RUNNING');
       expect(e.message).toContain('refused');
     } finally {
@@ -132,7 +123,7 @@ describe('LibvirtTransport failures', () => {
   it('LIBVIRT_TIMEOUT within its bound when the daemon accepts and says nothing', async () => {
     fake = await startFakeLibvirtd(() => null);
     const started = performance.now();
-    const e = await failure(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 300 }));
+    const e = await rejectionOf(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 300 }));
     expect(e.code).toBe('LIBVIRT_TIMEOUT');
     expect(e.message).toContain('AUTH_LIST');
     expect(performance.now() - started).toBeLessThan(1000);
@@ -143,7 +134,7 @@ describe('LibvirtTransport failures', () => {
     fake = await startFakeLibvirtd((call) => (call.header.program === 0x20008087 ? null : frames.get(call.header.serial)!));
     const t = await openLibvirtTransport({ domain: 'qks-rec', socketPath: fake.socketPath });
     const started = performance.now();
-    const e = await failure(t.execute('guest-ping', undefined, { timeoutMs: 200 }));
+    const e = await rejectionOf(t.execute('guest-ping', undefined, { timeoutMs: 200 }));
     expect(e.code).toBe('AGENT_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(200 + 1000 + 300);
     // libvirt got a whole-second timeout of at least 1
@@ -159,22 +150,22 @@ describe('LibvirtTransport failures', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     const started = performance.now();
-    const e = await failure(t.execute('guest-ping', undefined, { timeoutMs: 5_000, signal: ac.signal }));
-    expect(e.code).toBe('INTERNAL');
+    const e = await rejectionOf(t.execute('guest-ping', undefined, { timeoutMs: 5_000, signal: ac.signal }));
+    expect(e.code).toBe('INTERRUPTED');
     expect(performance.now() - started).toBeLessThan(1000);
     await t.close();
   });
 
   it('a retryable LIBVIRT_ERROR when the daemon hangs up mid-call', async () => {
     fake = await startFakeLibvirtd(() => 'close');
-    const e = await failure(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 1000 }));
+    const e = await rejectionOf(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 1000 }));
     expect(e.code).toBe('LIBVIRT_ERROR');
     expect(e.retryable).toBe(true);
   });
 
   it('PROTOCOL_ERROR when the peer is not libvirtd', async () => {
     fake = await startFakeLibvirtd((_c, s) => (s.write('HTTP/1.1 400 Bad Request\r\n\r\n'), null));
-    const e = await failure(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 1000 }));
+    const e = await rejectionOf(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 1000 }));
     expect(e.code).toBe('PROTOCOL_ERROR');
   });
 
@@ -185,7 +176,7 @@ describe('LibvirtTransport failures', () => {
       if (call.header.procedure === RemoteProc.DOMAIN_LOOKUP_BY_NAME) f.writeInt32BE(-1, f.length - 4);
       return f;
     });
-    const e = await failure(openLibvirtTransport({ domain: 'qks-rec', socketPath: fake.socketPath }));
+    const e = await rejectionOf(openLibvirtTransport({ domain: 'qks-rec', socketPath: fake.socketPath }));
     expect(e.code).toBe('VM_NOT_FOUND');
     expect(e.message).toContain('not running');
   });
@@ -194,7 +185,7 @@ describe('LibvirtTransport failures', () => {
     fake = await startFakeLibvirtd((call) =>
       encodeMessage({ ...call.header, type: MessageType.REPLY, status: MessageStatus.OK }, Buffer.from('0000000100000001', 'hex')),
     );
-    const e = await failure(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath }));
+    const e = await rejectionOf(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath }));
     expect(e.code).toBe('LIBVIRT_AUTH');
     expect(e.message).toContain('SASL');
   });

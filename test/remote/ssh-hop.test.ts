@@ -17,18 +17,9 @@ import { checkSshHop } from '../../src/remote/doctor.js';
 import { closeSshConnections, SshHost, sshDestination, sshHostFor } from '../../src/remote/ssh.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
 import { freePort, processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from './harness.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 const KUBECONFIG = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
-
-async function rejection(p: Promise<unknown>): Promise<QksError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isQksError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describeWithPeers(
   'qemu+ssh hop (real sshd, real qemu-ga)',
@@ -125,7 +116,7 @@ describeWithPeers(
     });
 
     it('unknown host key → SSH_HOST_KEY, and known_hosts is not written', async () => {
-      const e = await rejection(remoteAgentCandidates({ uri: sshd.uri(), vmName: 'kube-a', env: { ...env, QKS_SSH_CONFIG: sshd.configUnknownHost } }));
+      const e = await rejectionOf(remoteAgentCandidates({ uri: sshd.uri(), vmName: 'kube-a', env: { ...env, QKS_SSH_CONFIG: sshd.configUnknownHost } }));
       expect(e.code).toBe('SSH_HOST_KEY');
       expect(e.exitCode).toBe(7);
       expect(e.hint).toContain('known_hosts');
@@ -137,18 +128,18 @@ describeWithPeers(
     });
 
     it('a refused key → SSH_AUTH', async () => {
-      const e = await rejection(remoteAgentCandidates({ uri: sshd.uri({ key: sshd.badKey }), vmName: 'kube-a', env }));
+      const e = await rejectionOf(remoteAgentCandidates({ uri: sshd.uri({ key: sshd.badKey }), vmName: 'kube-a', env }));
       expect(e.code).toBe('SSH_AUTH');
       expect(e.exitCode).toBe(4);
     });
 
     it('a missing keyfile is named before ssh runs', async () => {
-      const e = await rejection(remoteAgentCandidates({ uri: sshd.uri({ key: '/nonexistent/qks-key' }), vmName: 'kube-a', env }));
+      const e = await rejectionOf(remoteAgentCandidates({ uri: sshd.uri({ key: '/nonexistent/qks-key' }), vmName: 'kube-a', env }));
       expect(e.code).toBe('INPUT_NOT_FOUND');
     });
 
     it('a missing remote socket → SOCKET_NOT_FOUND naming the host', async () => {
-      const e = await rejection(remoteAgentCandidates({ uri: sshd.uri(), vmName: 'nope', env }));
+      const e = await rejectionOf(remoteAgentCandidates({ uri: sshd.uri(), vmName: 'nope', env }));
       expect(e.code).toBe('SOCKET_NOT_FOUND');
       expect(e.message).toContain(`root@127.0.0.1:${sshd.port}`);
       expect(e.exitCode).toBe(3);
@@ -157,7 +148,7 @@ describeWithPeers(
     it('nothing listening → SSH_FAILED; a silent server → SSH_TIMEOUT within ConnectTimeout', async () => {
       const port = await freePort();
       const nobody = new SshHost(sshDestination(parseLibvirtUri(`qemu+ssh://root@127.0.0.1:${port}/system`)), { configFile: sshd.config });
-      const refused = await rejection(nobody.connect());
+      const refused = await rejectionOf(nobody.connect());
       expect(refused.code).toBe('SSH_FAILED');
       // a failed connect leaves nothing behind, even before close()
       expect(existsSync(nobody.dir)).toBe(false);
@@ -167,7 +158,7 @@ describeWithPeers(
       const host = new SshHost(sshDestination(parseLibvirtUri(`qemu+ssh://root@127.0.0.1:${(silent.address() as { port: number }).port}/system`)), { configFile: sshd.config, connectTimeoutSec: 1 });
       try {
         const t0 = performance.now();
-        const e = await rejection(host.connect());
+        const e = await rejectionOf(host.connect());
         expect(e.code).toBe('SSH_TIMEOUT');
         expect(performance.now() - t0).toBeLessThan(5000);
       } finally {
@@ -181,7 +172,7 @@ describeWithPeers(
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
       const host = new SshHost(sshDestination(parseLibvirtUri(`qemu+ssh://root@127.0.0.1:${(silent.address() as { port: number }).port}/system`)), { configFile: sshd.config });
       const ac = new AbortController();
-      const p = rejection(host.connect(ac.signal));
+      const p = rejectionOf(host.connect(ac.signal));
       await waitFor(() => processesMatching(host.dir).length === 1, 5000, 'ssh to start');
       ac.abort();
       await p;
@@ -194,13 +185,13 @@ describeWithPeers(
     it('hostile VM names are quoted (nothing runs) or refused', async () => {
       const marker = `qks-pwned-${process.pid}`;
       for (const vmName of [`x; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; '`, `*`]) {
-        const e = await rejection(remoteAgentCandidates({ uri: sshd.uri(), vmName, env }));
+        const e = await rejectionOf(remoteAgentCandidates({ uri: sshd.uri(), vmName, env }));
         expect(e.code).toBe('SOCKET_NOT_FOUND');
       }
       // the remote shell starts in root's home; nothing may have been created there or in /tmp
       expect(existsSync(join(homedir(), marker))).toBe(false);
       expect(existsSync(join('/', marker))).toBe(false);
-      const e = await rejection(remoteAgentCandidates({ uri: sshd.uri(), vmName: 'x; touch /tmp/pwned', env }));
+      const e = await rejectionOf(remoteAgentCandidates({ uri: sshd.uri(), vmName: 'x; touch /tmp/pwned', env }));
       expect(e.code).toBe('USAGE');
       expect(existsSync('/tmp/pwned')).toBe(false);
     });
@@ -228,7 +219,7 @@ describeWithPeers(
 
 describe('qemu+ssh hop without peers', () => {
   it('refuses a VM name with a slash before any ssh runs', async () => {
-    const e = await rejection(remoteAgentCandidates({ uri: 'qemu+ssh://root@127.0.0.1:1/system', vmName: '../x', env: {} }));
+    const e = await rejectionOf(remoteAgentCandidates({ uri: 'qemu+ssh://root@127.0.0.1:1/system', vmName: '../x', env: {} }));
     expect(e.code).toBe('USAGE');
   });
 });

@@ -3,7 +3,7 @@
  * The I/O edge of libvirt-rpc/: framing, XDR and the protocol are pure modules beside it.
  */
 import { connect, type Socket } from 'node:net';
-import { QksError } from '../../errors.js';
+import { abortError, QksError } from '../../errors.js';
 import { LIBVIRT_AUTH_HINT, libvirtErrorToQks, type ErrorContext } from './errors.js';
 import { MessageDecoder, MessageStatus, MessageType, type RpcMessage } from './framing.js';
 import { decodeRemoteError, encodeCall } from './protocol.js';
@@ -156,10 +156,6 @@ export class LibvirtSession {
       p.reject(e);
     }
   }
-}
-
-function abortError(signal: AbortSignal): QksError {
-  return signal.reason instanceof QksError ? signal.reason : new QksError('INTERNAL', 'interrupted');
 }
 
 function connectError(socketPath: string, e: NodeJS.ErrnoException): QksError {
