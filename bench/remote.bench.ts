@@ -14,7 +14,7 @@ import { remoteAgentCandidates } from '../src/remote/agent.js';
 import { discoverRemoteChannels } from '../src/remote/discover.js';
 import { forwardRemoteSocket } from '../src/remote/forward.js';
 import { closeSshConnections, SshHost, sshDestination } from '../src/remote/ssh.js';
-import { processesMatching, startQemuGa, startSshd } from '../test/remote/harness.js';
+import { processesMatching, startQemuGa, startSshd } from '../test/helpers/sshd.js';
 import { measure, median, report } from './lib.js';
 
 const VMS = 20;

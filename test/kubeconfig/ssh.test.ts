@@ -1,77 +1,27 @@
-// --method ssh against a real OpenSSH sshd on 127.0.0.1 (its own config, host key, authorized key and
-// known_hosts, all made by the test), with hostile remote paths.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+// --method ssh against a real OpenSSH sshd on 127.0.0.1 (test/helpers/sshd.ts: its own config, host key,
+// authorized key and known_hosts, all made by the test), with hostile remote paths.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { describeWithPeers, which } from '../helpers/peers.js';
+import { describeWithPeers } from '../helpers/peers.js';
+import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function untilListening(port: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = createConnection({ host: '127.0.0.1', port }, () => (c.destroy(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`sshd did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const HOSTILE = ['with space', 'semi;touch PWNED1', '$(touch PWNED2)', '`touch PWNED3`', `it's "quoted"`, 'trail ', '-dash', 'star*?[a]', 'back\\slash', 'new$HOME'];
 
 describeWithPeers('kubeconfig over SSH to a real sshd', ['sshd', 'ssh', 'ssh-keygen'], () => {
   let dir: string;
-  let sshd: ChildProcess;
+  let sshd: TestSshd;
   let port: number;
   let common: string[];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qks-kc-ssh-'));
-    const keygen = (f: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'qks-test', '-f', join(dir, f)]);
-    keygen('host_key');
-    keygen('client_key');
-    keygen('other_key');
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
-    port = await freePort();
-    const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
-    writeFileSync(join(dir, 'empty_known_hosts'), '');
-    writeFileSync(join(dir, 'sshd_config'), [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${join(dir, 'host_key')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PubkeyAuthentication yes',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      'StrictModes no',
-      'UsePAM no',
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      'LogLevel ERROR',
-      '',
-    ].join('\n'));
-    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 }); // sshd's privilege-separation dir
-    sshd = spawn(which('sshd')!, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await untilListening(port, 10_000);
+    sshd = await startSshd();
+    port = sshd.port;
     // the guest's files: the kubeconfig under every hostile directory name
     for (const h of HOSTILE) {
       mkdirSync(join(dir, 'guest', h), { recursive: true });
@@ -80,12 +30,12 @@ describeWithPeers('kubeconfig over SSH to a real sshd', ['sshd', 'ssh', 'ssh-key
     common = ['--method', 'ssh', '--vm-ip', '127.0.0.1', '--ssh-port', String(port), '--ssh-user', userInfo().username, '--no-verify-server'];
   });
 
-  afterAll(() => {
-    sshd?.kill('SIGTERM');
+  afterAll(async () => {
+    await sshd?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const trusted = () => ['--ssh-key', join(dir, 'client_key'), '--ssh-option', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '--ssh-option', 'StrictHostKeyChecking=yes'];
+  const trusted = () => ['--ssh-key', sshd.key, '--ssh-option', `UserKnownHostsFile=${join(sshd.dir, 'known_hosts')}`, '--ssh-option', 'StrictHostKeyChecking=yes'];
 
   it('reads the kubeconfig, hostile paths and all, with no injection', async () => {
     for (const [i, h] of HOSTILE.entries()) {
@@ -107,19 +57,19 @@ describeWithPeers('kubeconfig over SSH to a real sshd', ['sshd', 'ssh', 'ssh-key
   });
 
   it('a refused key: exit 4', async () => {
-    const r = await runCli(['kubeconfig', ...common, '--ssh-key', join(dir, 'other_key'), '--ssh-option', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '--remote-path', join(dir, 'guest', 'with space', 'admin.kubeconfig'), '--output', join(dir, 'refused')]);
+    const r = await runCli(['kubeconfig', ...common, '--ssh-key', sshd.badKey, '--ssh-option', `UserKnownHostsFile=${join(sshd.dir, 'known_hosts')}`, '--remote-path', join(dir, 'guest', 'with space', 'admin.kubeconfig'), '--output', join(dir, 'refused')]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/refused the SSH key \[SSH_AUTH\]/);
   });
 
   it('an unknown host key under StrictHostKeyChecking=yes, and a changed one under the default: exit 7', async () => {
     const path = join(dir, 'guest', 'with space', 'admin.kubeconfig');
-    const unknown = await runCli(['kubeconfig', ...common, '--ssh-key', join(dir, 'client_key'), '--ssh-option', `UserKnownHostsFile=${join(dir, 'empty_known_hosts')}`, '--ssh-option', 'StrictHostKeyChecking=yes', '--remote-path', path, '--output', join(dir, 'unknown')]);
+    const unknown = await runCli(['kubeconfig', ...common, '--ssh-key', sshd.key, '--ssh-option', `UserKnownHostsFile=${join(sshd.dir, 'known_hosts.empty')}`, '--ssh-option', 'StrictHostKeyChecking=yes', '--remote-path', path, '--output', join(dir, 'unknown')]);
     expect(unknown.code).toBe(7);
     expect(unknown.stderr).toMatch(/SSH_HOST_KEY/);
-    const otherPub = readFileSync(join(dir, 'other_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    const otherPub = readFileSync(`${sshd.badKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
     writeFileSync(join(dir, 'changed_known_hosts'), `[127.0.0.1]:${port} ${otherPub}\n`);
-    const changed = await runCli(['kubeconfig', ...common, '--ssh-key', join(dir, 'client_key'), '--ssh-option', `UserKnownHostsFile=${join(dir, 'changed_known_hosts')}`, '--remote-path', path, '--output', join(dir, 'changed')]);
+    const changed = await runCli(['kubeconfig', ...common, '--ssh-key', sshd.key, '--ssh-option', `UserKnownHostsFile=${join(dir, 'changed_known_hosts')}`, '--remote-path', path, '--output', join(dir, 'changed')]);
     expect(changed.code).toBe(7);
     expect(changed.stderr).toMatch(/SSH_HOST_KEY/);
     expect(existsSync(join(dir, 'changed'))).toBe(false);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
 import { CLI_BUNDLE, runCli } from '../helpers/cli.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
-import { processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from './harness.js';
+import { processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from '../helpers/sshd.js';
 
 const KUBECONFIG_PATH = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 const b64 = (s: string) => Buffer.from(s).toString('base64');

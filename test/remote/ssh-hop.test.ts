@@ -16,7 +16,7 @@ import { discoverRemoteChannels } from '../../src/remote/discover.js';
 import { checkSshHop } from '../../src/remote/doctor.js';
 import { closeSshConnections, SshHost, sshDestination, sshHostFor } from '../../src/remote/ssh.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
-import { freePort, processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from './harness.js';
+import { freePort, processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from '../helpers/sshd.js';
 import { rejectionOf } from '../helpers/errors.js';
 
 const KUBECONFIG = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
