@@ -40,4 +40,13 @@ describe('the CLI shell', () => {
       expect(r.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
     }
   });
+
+  it.each([
+    ['artifacts'], ['iso'], ['kubeconfig'], ['agent'], ['agent', 'ping'], ['agent', 'info'], ['agent', 'exec'], ['agent', 'cat'],
+    ['agent', 'execute'], ['fake-agent'], ['doctor'], ['domain-xml'], ['virt-install-args'], ['demo'],
+  ])('%s %s --help shows examples', async (...verb) => {
+    const r = await runCli([...verb.filter(Boolean), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Examples:\n  \$ (sudo )?qemu-kubesolo /);
+  });
 });

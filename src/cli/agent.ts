@@ -82,7 +82,13 @@ The agent is found with --socket, or from --vm-name: the dedicated channel org.q
 first, then the standard org.qemu.guest_agent.0 (which libvirt usually holds).`;
 
 export function register(program: Command, run: RunAction): void {
-  const agent = program.command('agent').description('talk to a VM guest agent directly: ping, info, exec, cat, execute');
+  const agent = program
+    .command('agent')
+    .description('talk to a VM guest agent directly: ping, info, exec, cat, execute')
+    .addHelpText(
+      'after',
+      `\nEach subcommand takes --vm-name NAME (discovery, dedicated channel first) or --socket PATH.\n\nExamples:\n  $ qemu-kubesolo agent ping --vm-name kubesolo\n  $ qemu-kubesolo agent info --vm-name kubesolo\n  $ qemu-kubesolo agent cat --vm-name kubesolo /var/lib/kubesolo/pki/admin/admin.kubeconfig\n  $ qemu-kubesolo agent exec --vm-name kubesolo -- /bin/uname -a`,
+    );
 
   addTargetOptions(agent.command('ping').description('check that the guest agent answers'))
     .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent ping --vm-name kubesolo\n  $ qemu-kubesolo --json agent ping --socket /run/libvirt/qemu/channel/1-kubesolo/org.qemu.guest_agent.1`)
