@@ -19,6 +19,12 @@ describe('the CLI shell', () => {
     expect(r.stdout).toContain('Exit codes:');
   });
 
+  it('gives wrappers a JSON usage error with --json, even for errors commander finds', async () => {
+    const r = await runCli(['--json', 'kubeconfig', '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(r.json).toEqual([{ ok: false, error: { code: 'USAGE', message: "unknown option '--no-such-flag'", retryable: false } }]);
+  });
+
   it('exits 2 on an unknown verb', async () => {
     const r = await runCli(['no-such-verb']);
     expect(r.code).toBe(2);

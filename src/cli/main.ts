@@ -108,20 +108,23 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       throw e;
     });
   }
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const program = await buildProgram(controller.signal, argv);
   try {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      // help and --version exit 0; every other commander complaint is a usage error
-      process.exitCode = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      // help and --version exit 0; every other commander complaint is a usage error (already printed on
+      // stderr by commander; wrappers reading --json get it on stdout too)
+      if (e.exitCode === 0) process.exitCode = EXIT.OK;
+      else if (argv.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, error: new QksError('USAGE', e.message.replace(/^error: /, '')).toJSON() }) + '\n');
+      process.exitCode ??= EXIT.USAGE;
       return;
     }
     process.exitCode = new Output(program.opts()).error(e).exitCode;
   } finally {
-    // shared SSH connections (qemu+ssh) end with the command; the module is loaded only if one was used
+    // shared SSH connections (qemu+ssh) end with the command (a no-op when none was opened)
     await import('../remote/ssh.js').then((m) => m.closeSshConnections()).catch(() => {});
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
