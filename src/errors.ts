@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   TEMPLATE_INVALID: { exit: EXIT.USAGE, retryable: false },
   INPUT_NOT_FOUND: { exit: EXIT.USAGE, retryable: false },
   OUTPUT_FAILED: { exit: EXIT.INTERNAL, retryable: false },
+  OUTPUT_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },
   // guest-agent socket and protocol
   SOCKET_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
   SOCKET_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },

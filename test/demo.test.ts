@@ -1,15 +1,18 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseSshPublicKey } from '../src/cloudinit/ssh-key.js';
 import { throwawaySshKey } from '../src/demo/demo.js';
 import { runCli } from './helpers/cli.js';
 
+const tmp = mkdtempSync(join(tmpdir(), 'qks-demo-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
 describe('qemu-kubesolo demo', () => {
   it('writes artifacts and fetches a kubeconfig from a fake VM over a real socket, printing each step', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'qks-demo-test-')), 'out');
+    const dir = join(mkdtempSync(join(tmp, 'run-')), 'out'); // not there yet: the demo makes it
     const r = await runCli(['demo', '--dir', dir], { env: { HOME: '/nonexistent', SSH_PUBLIC_KEY: '' } });
     expect(r.code, r.stderr).toBe(0);
     for (const n of [1, 2, 3, 4]) expect(r.stderr).toContain(`[${n}/4]`);
@@ -23,7 +26,7 @@ describe('qemu-kubesolo demo', () => {
   });
 
   it('gives wrappers one JSON result', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'qks-demo-test-')), 'out');
+    const dir = join(mkdtempSync(join(tmp, 'run-')), 'out'); // not there yet: the demo makes it
     const r = await runCli(['--json', '--quiet', 'demo', '--dir', dir], { env: { HOME: '/nonexistent', SSH_PUBLIC_KEY: '' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toHaveLength(1);

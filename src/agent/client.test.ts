@@ -65,6 +65,15 @@ describe('AgentClient over a stub transport', () => {
     expect(polls).toBeLessThan(20);
   });
 
+  it('an abort while polling exec status is INTERRUPTED, whatever the abort reason', async () => {
+    const t = stub({ 'guest-exec': () => ({ pid: 1 }), 'guest-exec-status': () => ({ exited: false }) });
+    const ac = new AbortController();
+    const p = new AgentClient(t).exec('/bin/sleep', ['100'], { signal: ac.signal }).catch((x: unknown) => x);
+    await expect.poll(() => t.sent.filter((c) => c === 'guest-exec-status').length).toBeGreaterThan(2);
+    ac.abort(); // a plain AbortController: its reason is a DOMException, not a QksError
+    expect(isQksError(await p, 'INTERRUPTED')).toBe(true);
+  });
+
   it('decodes exec output, signal and truncation flags', async () => {
     const t = stub({
       'guest-exec': (a) => {

@@ -2,7 +2,7 @@
  * The guest-agent operations the product needs, typed and validated, over any AgentTransport
  * (direct unix socket, libvirtd, an SSH-forwarded socket). Every operation has a bound.
  */
-import { QksError, isQksError } from '../errors.js';
+import { abortError, QksError, isQksError } from '../errors.js';
 import { ExecStartSchema, ExecStatusSchema, FileHandleSchema, FileReadSchema, GuestInfoSchema, parseReturn } from './messages.js';
 import { DEFAULT_TIMEOUTS, EXEC_POLL } from './timeouts.js';
 import type { AgentTransport, TransportInfo } from './transport.js';
@@ -81,14 +81,14 @@ class Deadline {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(abortError(signal));
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(t);
-      reject(signal!.reason);
+      reject(abortError(signal!));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -173,7 +173,7 @@ export class DirectTransport implements AgentTransport {
    * Synchronises with the agent. `initial`: on a fresh connection silence means the socket is held
    * (SOCKET_HELD); later it means the agent is stuck (AGENT_TIMEOUT).
    */
-  async handshake(initial: boolean, signal?: AbortSignal): Promise<void> {
+  async handshake(initial: boolean, signal?: AbortSignal, timeoutMs: number = this.handshakeTimeoutMs): Promise<void> {
     const bytesBefore = this.bytesIn;
     let id = randomInt(1, 2 ** 47);
     let delimited = true;
@@ -199,13 +199,13 @@ export class DirectTransport implements AgentTransport {
         }
         return undefined;
       },
-      this.handshakeTimeoutMs,
+      timeoutMs,
       () => {
         const details = { socketPath: this.socketPath, ...(this.info.channel ? { channel: this.info.channel } : {}) };
-        if (initial && this.bytesIn === bytesBefore) return heldError(this.socketPath, this.info.channel, this.handshakeTimeoutMs);
+        if (initial && this.bytesIn === bytesBefore) return heldError(this.socketPath, this.info.channel, timeoutMs);
         if (garbage + this.decoder.pendingGarbage > 0 && messages === 0)
           return protocolError(`the peer on ${this.socketPath} answered the handshake with bytes that are not guest-agent JSON`, { ...details, garbageBytes: garbage + this.decoder.pendingGarbage });
-        return timeoutError('guest-sync-delimited', this.handshakeTimeoutMs, details);
+        return timeoutError('guest-sync-delimited', timeoutMs, details);
       },
       'the handshake',
       signal,
@@ -221,12 +221,14 @@ export class DirectTransport implements AgentTransport {
 
   private async executeNow(command: string, args: Record<string, unknown> | undefined, options: ExecuteOptions): Promise<unknown> {
     if (this.closedError) throw disconnectedError(this.socketPath, command);
-    if (this.needsResync) await this.handshake(false, options.signal);
     const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
+    // the resync counts against the command's own bound, so a caller's deadline holds
+    const end = performance.now() + timeoutMs;
+    if (this.needsResync) await this.handshake(false, options.signal, Math.min(this.handshakeTimeoutMs, timeoutMs));
     this.write(encodeCommand(command, args));
     const reply = await this.wait(
       (f) => (f.type === 'message' && ('return' in f.value || 'error' in f.value) ? f.value : undefined),
-      timeoutMs,
+      Math.max(1, Math.ceil(end - performance.now())),
       () => timeoutError(command, timeoutMs, { socketPath: this.socketPath, command }),
       command,
       options.signal,

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { openAgent, type AgentTarget } from '../agent/connect.js';
+import { withAgent, type AgentTarget } from '../agent/connect.js';
 import type { AgentClient } from '../agent/client.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { EXIT, QksError, zodIssuesToMessage } from '../errors.js';
@@ -24,7 +24,12 @@ const TargetSchema = z.object({
   vmName: z.string().min(1).optional(),
   libvirtUri: z.string().min(1).optional(),
   transport: z.enum(['auto', 'direct', 'libvirt']),
-  timeoutMs: z.number({ error: 'must be a number of seconds, e.g. 3' }).positive('must be a positive number of seconds').optional(),
+  timeoutMs: z
+    .number({ error: 'must be a number of seconds, e.g. 3' })
+    .positive('must be a positive number of seconds')
+    // beyond 2^31-1 ms, Node's setTimeout fires at once
+    .max(2_147_483_647, 'must be at most 2147483 seconds')
+    .optional(),
 });
 type TargetOptions = z.infer<typeof TargetSchema>;
 
@@ -57,13 +62,14 @@ async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentCl
     ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
     transport: o.transport,
   };
-  const client = await openAgent(target, { env: ctx.env, signal: ctx.signal });
-  ctx.output.verbose(`agent: connected over ${describeTransport(client.transportInfo)}`);
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
+  return withAgent(
+    target,
+    (client) => {
+      ctx.output.verbose(`agent: connected over ${describeTransport(client.transportInfo)}`);
+      return fn(client);
+    },
+    { env: ctx.env, signal: ctx.signal },
+  );
 }
 
 const call = (o: TargetOptions, ctx: VerbContext) => ({ ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), signal: ctx.signal });

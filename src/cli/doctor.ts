@@ -44,6 +44,7 @@ const DoctorFlagsSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/, 'must be seconds, e.g. 3')
     .transform((s) => Math.round(Number(s) * 1000))
+    .refine((ms) => ms > 0, 'must be more than 0 seconds')
     .optional(),
 });
 
@@ -51,12 +52,13 @@ const DoctorFlagsSchema = z.object({
 export function resolveDoctorOptions(flags: DoctorFlags, env: NodeJS.ProcessEnv): DoctorOptions {
   const r = DoctorFlagsSchema.safeParse({
     ...flags,
-    libvirtUri: flags.libvirtUri ?? env.LIBVIRT_URI,
-    apiServer: flags.apiServer ?? env.KUBECONFIG_API_ADDRESS,
+    // an empty variable counts as unset; KUBECONFIG_API_ADDRESS may be a list (as for artifacts): the first
+    libvirtUri: flags.libvirtUri ?? (env.LIBVIRT_URI || undefined),
+    apiServer: flags.apiServer ?? env.KUBECONFIG_API_ADDRESS?.split(/[\s,]+/).find(Boolean),
   });
   if (!r.success) throw new QksError('USAGE', zodIssuesToMessage(r.error.issues, FIELD_NAMES), { hint: 'Run qemu-kubesolo doctor --help for examples.' });
   const o = r.data;
-  const vmName = o.socket ? o.vmName : (o.vmName ?? env.VM_NAME ?? env.VM_HOSTNAME ?? 'kubesolo');
+  const vmName = o.socket ? o.vmName : (o.vmName ?? (env.VM_NAME || env.VM_HOSTNAME || 'kubesolo'));
   return {
     ...(vmName ? { vmName } : {}),
     ...(o.socket ? { socket: o.socket } : {}),
@@ -72,7 +74,7 @@ export function resolveDoctorOptions(flags: DoctorFlags, env: NodeJS.ProcessEnv)
 
 const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', fail: 'FAIL', warn: 'warn', skip: 'skip' };
 
-export function formatCheck(r: CheckResult): string {
+function formatCheck(r: CheckResult): string {
   const lines = [`${MARK[r.status]}  ${r.title.padEnd(34)} ${r.detail}`];
   if (r.fix && (r.status === 'fail' || r.status === 'warn')) lines.push(`      fix: ${r.fix}`);
   return lines.join('\n');

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { openAgent } from '../agent/connect.js';
-import { EXIT, QksError } from '../errors.js';
+import { abortError, EXIT, QksError } from '../errors.js';
 import { getKubeconfigs, type BatchItem } from '../kubeconfig/batch.js';
 import { getKubeconfig, type KubeconfigResult } from '../kubeconfig/get.js';
 import {
@@ -118,6 +118,8 @@ async function action(ctx: VerbContext, flags: KubeconfigFlags): Promise<number>
     }
   };
   const items = await getKubeconfigs(o, deps, onDone);
+  // Ctrl-C ends the batch as interrupted (130), not as a partial failure of the VMs it cut short
+  if (ctx.signal.aborted) throw abortError(ctx.signal);
   const failed = items.filter((i) => !i.ok);
   ctx.output.info(`${items.length - failed.length} of ${items.length} kubeconfigs written${failed.length ? `; failed: ${failed.map((f) => f.vm).join(', ')}` : ''}`);
   return failed.length ? EXIT.PARTIAL : EXIT.OK;

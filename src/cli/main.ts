@@ -46,7 +46,7 @@ Exit codes:
   1  internal error (a bug: please report it)
   2  usage: bad flag, environment variable, template or input (nothing was written)
   3  not found or not ready: socket, VM, guest file (--wait retries these)
-  4  permission denied (socket, libvirt, SSH key)
+  4  permission denied (socket, libvirt, SSH key, output path)
   5  timeout: no answer from the agent, --wait ran out, SSH connect timeout
   6  guest agent or libvirt error, or an unreadable reply
   7  remote error: SSH hop, API server TLS

@@ -34,7 +34,8 @@ export function kubesoloArgs(apiAddresses: readonly string[]): string {
 /**
  * The default instance-id: a digest of everything that shapes the seed (templates included), so the
  * same inputs give the same id and any change gives a new one, which makes cloud-init apply it. The
- * password enters as a fixed-salt SHA-512 crypt, which reveals no more than the hash in user-data.
+ * password enters as a SHA-512 crypt salted per host and user: a salt shared by every seed would let
+ * one precomputed dictionary crack the password of any VM from its meta-data.
  */
 export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSet): string {
   const digestOf = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -42,7 +43,7 @@ export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSe
     'qemu-kubesolo/1',
     config.hostname,
     config.username,
-    config.passwordHash ?? sha512Crypt(config.password ?? '', 'qksinstanceid'),
+    config.passwordHash ?? sha512Crypt(config.password ?? '', makeSalt(`instance-id\0${config.hostname}\0${config.username}`)),
     config.sshKey ?? null,
     config.autoInstallKubesolo,
     config.kubesoloVersion,

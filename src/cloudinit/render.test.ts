@@ -39,6 +39,12 @@ describe('renderTemplate', () => {
     expect(templateError('#cloud-config\nnode1: 1\n"{{ hostname }}": 2\n').message).toMatch(/:3: duplicate key "node1"/);
   });
 
+  it('keeps a key named __proto__ a key (--interface __proto__ is a legal Linux name), not a prototype', () => {
+    const out = renderTemplate(tpl('version: 2\nethernets:\n  "{{ hostname }}":\n    dhcp4: true\n', 'n'), 'meta-data', { hostname: '__proto__' }, ['hostname']);
+    expect(out).toBe('version: 2\nethernets:\n  __proto__:\n    dhcp4: true\n');
+    expect(Object.keys(data(out).ethernets as object)).toEqual(['__proto__']);
+  });
+
   it('writes multi-line text as literal blocks and quotes every single-line string', () => {
     const out = render('#cloud-config\nwrite_files:\n  - content: |\n      #!/bin/sh\n      echo {{ hostname }}\n    permissions: "0755"\n    n: yes\n');
     expect(out).toContain('content: |\n      #!/bin/sh\n      echo node1\n');

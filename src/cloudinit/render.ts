@@ -124,7 +124,8 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
       const value = renderNode(ctx, pair.value);
       if (value === DROP) continue;
       if (Object.prototype.hasOwnProperty.call(out, key as string)) fail(ctx, pair.key, `duplicate key "${String(key)}"`);
-      out[key as string] = value;
+      // defineProperty: a plain assignment to "__proto__" (a legal interface name) would set the prototype
+      Object.defineProperty(out, key as string, { value, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }

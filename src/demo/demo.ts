@@ -102,8 +102,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const sockDir = await mkdtemp(join(tmpdir(), 'qks-demo-'));
   const socketPath = join(sockDir, 'org.qemu.guest_agent.1');
   step(3, `starting a fake VM: guest agent on ${socketPath}; its kubeconfig appears in ${((options.kubeconfigDelayMs ?? 1500) / 1000).toFixed(1)} s`);
-  const agent = await startFakeAgent({ socketPath });
+  let agent: Awaited<ReturnType<typeof startFakeAgent>> | undefined;
   try {
+    agent = await startFakeAgent({ socketPath });
     agent.setFile(DEFAULT_REMOTE_PATH, demoKubeconfig(), { afterMs: options.kubeconfigDelayMs ?? 1500 });
     step(4, `fetching ${DEFAULT_REMOTE_PATH} through the agent (--wait), server rewritten to ${DEMO_API_SERVER}`);
     const kubeconfig = await fetchKubeconfig(
@@ -112,7 +113,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     );
     return { dir, artifacts, sshKey, kubeconfig };
   } finally {
-    await agent.close();
+    await agent?.close();
     await rm(sockDir, { recursive: true, force: true });
   }
 }

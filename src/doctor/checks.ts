@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { PERMISSION_HINT } from '../agent/errors.js';
 import { selinuxLabelCommands, SELINUX_ISO_TYPE } from '../iso/selinux.js';
 import { DEDICATED_CHANNEL, STANDARD_CHANNEL, type ChannelSource } from '../libvirt/channels.js';
+import { DEFAULT_REMOTE_PATH } from '../kubeconfig/options.js';
 import { parseApiAddress, rewriteServerUrl } from '../kubeconfig/rewrite.js';
 import { parseKubeconfig } from '../kubeconfig/schema.js';
 import { verifyCluster } from '../kubeconfig/tls.js';
@@ -20,7 +21,7 @@ import { isQksError } from '../errors.js';
 import { checkSshHop } from '../remote/doctor.js';
 import { accessFix, parseIdFile } from './identity.js';
 import type { DoctorState } from './state.js';
-import { skipped, type Check, type CheckOutcome } from './types.js';
+import { skipped, type Check } from './types.js';
 
 const LAYOUTS: Record<ChannelSource, string> = {
   'status-xml': "the domain's live status XML",
@@ -37,7 +38,7 @@ const ADD_CHANNEL_FIX =
 
 const agentNeeded = (s: DoctorState) => s.agent().then((a) => (a.ok ? undefined : skipped('the agent does not answer (see "agent answering")')));
 
-export const identityCheck: Check = {
+const identityCheck: Check = {
   id: 'identity',
   title: 'who you are',
   async run(s) {
@@ -61,7 +62,7 @@ export const identityCheck: Check = {
   },
 };
 
-export const channelDirCheck: Check = {
+const channelDirCheck: Check = {
   id: 'channel-dir',
   title: 'channel directory',
   async run(s) {
@@ -73,7 +74,7 @@ export const channelDirCheck: Check = {
     const vm = s.options.vmName!;
     if (found.sockets.length) {
       const first = found.sockets[0]!;
-      const dir = first.source === 'lib-flat' ? dirname(first.path) : dirname(first.path);
+      const dir = dirname(first.path);
       return { status: 'ok', detail: `${dir}/ (${LAYOUTS[first.source]})`, data: { dir, layout: first.source, domainId: first.domainId } };
     }
     if (found.denied.length) {
@@ -94,7 +95,7 @@ export const channelDirCheck: Check = {
   },
 };
 
-export const dedicatedChannelCheck: Check = {
+const dedicatedChannelCheck: Check = {
   id: 'dedicated-channel',
   title: 'dedicated channel',
   async run(s) {
@@ -123,7 +124,7 @@ function modeString(mode: number): string {
   return t + rwx((mode >> 6) & 7) + rwx((mode >> 3) & 7) + rwx(mode & 7);
 }
 
-export const socketPermissionCheck: Check = {
+const socketPermissionCheck: Check = {
   id: 'socket-permission',
   title: 'socket permission',
   async run(s) {
@@ -147,7 +148,7 @@ export const socketPermissionCheck: Check = {
           continue;
         }
         // connect() needs write permission on the socket (and search on its directories)
-        await access(sock.path, constants.R_OK | constants.W_OK).then(
+        await access(sock.path, constants.W_OK).then(
           () => {
             usable++;
             lines.push(`${label}${sock.path} ${modeString(st.mode)} ${owner}, you may connect`);
@@ -184,7 +185,7 @@ export const socketPermissionCheck: Check = {
   },
 };
 
-export const agentCheck: Check = {
+const agentCheck: Check = {
   id: 'agent',
   title: 'agent answering',
   async run(s) {
@@ -219,7 +220,7 @@ const ENABLE_FIX =
   'In the guest, stop blocking them: RHEL 9.0–9.3 ships FILTER_RPC_ARGS="--allow-rpcs=..." in /etc/sysconfig/qemu-ga (add guest-file-open,guest-file-read,guest-file-close,guest-exec,guest-exec-status, ' +
   'or remove the line) and restart qemu-guest-agent; elsewhere drop them from qemu-ga --block-rpcs / -b.';
 
-export const agentCommandsCheck: Check = {
+const agentCommandsCheck: Check = {
   id: 'agent-commands',
   title: 'guest-file and guest-exec enabled',
   async run(s) {
@@ -242,13 +243,13 @@ export const agentCommandsCheck: Check = {
   },
 };
 
-export const kubeconfigCheck: Check = {
+const kubeconfigCheck: Check = {
   id: 'kubeconfig',
   title: 'kubeconfig in the guest',
   async run(s) {
     const skip = await agentNeeded(s);
     if (skip) return skip;
-    const path = s.options.remotePath ?? '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
+    const path = s.options.remotePath ?? DEFAULT_REMOTE_PATH;
     const f = await s.kubeconfig();
     if (f.ok) return { status: 'ok', detail: `${path} present (${f.value.length} bytes)`, data: { path, bytes: f.value.length } };
     const e = f.error;
@@ -264,14 +265,14 @@ export const kubeconfigCheck: Check = {
   },
 };
 
-export const apiReachableCheck: Check = {
+const apiReachableCheck: Check = {
   id: 'api-reachable',
   title: 'API server reachable',
   async run(s) {
-    const raw = s.options.apiServer ?? s.env.KUBECONFIG_API_ADDRESS;
+    const raw = s.apiServer();
     if (!raw) return skipped('no --api-server (or KUBECONFIG_API_ADDRESS) given');
     const addr = parseApiAddress(raw);
-    if (!addr) return { status: 'fail', detail: `--api-server ${JSON.stringify(raw)} is not a host, host:port or https://host:port`, fix: 'e.g. --api-server 10.0.0.50 or --api-server k8s.example.com:6443' };
+    if (!addr) return { status: 'fail', detail: `--api-server (KUBECONFIG_API_ADDRESS) ${JSON.stringify(raw)} is not a host, host:port or https://host:port`, fix: 'e.g. --api-server 10.0.0.50 or --api-server k8s.example.com:6443' };
     const port = addr.port ?? 6443;
     const timeoutMs = s.options.tcpTimeoutMs ?? 2000;
     const target = `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${port}`;
@@ -305,7 +306,7 @@ export const apiReachableCheck: Check = {
 const execFileP = promisify(execFile);
 
 /** A file's SELinux context via coreutils stat, else getfattr; undefined when it has none. */
-export async function readSelinuxContext(path: string): Promise<string | undefined> {
+async function readSelinuxContext(path: string): Promise<string | undefined> {
   try {
     const { stdout } = await execFileP('stat', ['-c', '%C', path], { timeout: 5000 });
     const c = stdout.trim();
@@ -324,7 +325,7 @@ export async function readSelinuxContext(path: string): Promise<string | undefin
 /** Types QEMU may read under sVirt: ours, libvirt's image type, and the per-VM label libvirt sets. */
 const READABLE_TYPES = [SELINUX_ISO_TYPE, 'virt_image_t', 'svirt_image_t'];
 
-export const isoSelinuxCheck: Check = {
+const isoSelinuxCheck: Check = {
   id: 'iso-selinux',
   title: 'ISO SELinux label',
   async run(s) {
@@ -351,7 +352,7 @@ export const isoSelinuxCheck: Check = {
   },
 };
 
-export const sshHopCheck: Check = {
+const sshHopCheck: Check = {
   id: 'ssh-hop',
   title: 'SSH hop to the hypervisor',
   async run(s) {
@@ -361,7 +362,7 @@ export const sshHopCheck: Check = {
   },
 };
 
-export const libvirtdCheck: Check = {
+const libvirtdCheck: Check = {
   id: 'libvirtd',
   title: 'libvirtd path (--transport libvirt)',
   async run(s) {
@@ -380,11 +381,11 @@ export const libvirtdCheck: Check = {
   },
 };
 
-export const apiCertificateCheck: Check = {
+const apiCertificateCheck: Check = {
   id: 'api-certificate',
   title: 'API certificate valid for the address',
   async run(s) {
-    const raw = s.options.apiServer ?? s.env.KUBECONFIG_API_ADDRESS?.split(/[\s,]+/).find(Boolean);
+    const raw = s.apiServer();
     if (!raw) return skipped('no --api-server (or KUBECONFIG_API_ADDRESS) given');
     const addr = parseApiAddress(raw);
     if (!addr) return skipped('the address is not valid (see "API server reachable")');
@@ -427,5 +428,3 @@ export const CHECKS: readonly Check[] = [
   apiCertificateCheck,
   isoSelinuxCheck,
 ];
-
-export type { CheckOutcome };

@@ -11,16 +11,15 @@ import type { AgentClient, AgentInfo } from '../agent/client.js';
 import { toQksError, type QksError } from '../errors.js';
 import { AGENT_CHANNELS, discoverChannelSockets, type ChannelSocket, type Discovery } from '../libvirt/channels.js';
 import { parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
+import { DEFAULT_REMOTE_PATH } from '../kubeconfig/options.js';
 import { identityOf, type Identity } from './identity.js';
-
-export const DEFAULT_KUBECONFIG_PATH = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 
 export interface DoctorOptions {
   vmName?: string;
   socket?: string;
   /** Default LIBVIRT_URI, else qemu:///system. */
   libvirtUri?: string;
-  /** The address clients use for the API server (checked by a TCP connect). */
+  /** The address clients use for the API server (checked by a TCP connect). Default: the first of KUBECONFIG_API_ADDRESS. */
   apiServer?: string;
   /** The cidata ISO whose SELinux label to check. */
   iso?: string;
@@ -71,7 +70,12 @@ export class DoctorState {
   constructor(readonly options: DoctorOptions) {
     this.root = options.root ?? '/';
     this.env = options.env ?? process.env;
-    this.uri = parseLibvirtUri(options.libvirtUri ?? this.env.LIBVIRT_URI ?? 'qemu:///system');
+    this.uri = parseLibvirtUri(options.libvirtUri || this.env.LIBVIRT_URI || 'qemu:///system'); // an empty variable counts as unset
+  }
+
+  /** --api-server, else the first address of KUBECONFIG_API_ADDRESS (a comma/space list, as for artifacts). */
+  apiServer(): string | undefined {
+    return this.options.apiServer ?? this.env.KUBECONFIG_API_ADDRESS?.split(/[\s,]+/).find(Boolean);
   }
 
   /** A host path under the root prefix. */
@@ -136,7 +140,7 @@ export class DoctorState {
   readonly kubeconfig = memo(async (): Promise<Buffer> => {
     const a = await this.agent();
     if (!a.ok) throw a.error;
-    return a.value.client.readFile(this.options.remotePath ?? DEFAULT_KUBECONFIG_PATH, { maxBytes: 1024 * 1024 });
+    return a.value.client.readFile(this.options.remotePath ?? DEFAULT_REMOTE_PATH, { maxBytes: 1024 * 1024 });
   });
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * same wire protocol (0xFF flush, guest-sync-delimited, one JSON object per line), serves one client
  * at a time like qemu-ga (others wait, connected but unanswered), and can misbehave on request.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { lstatSync, unlinkSync } from 'node:fs';
 import type { Volume } from 'memfs';
 import { FrameDecoder, SENTINEL } from '../agent/framing.js';
@@ -61,6 +61,28 @@ export interface FakeAgent {
 }
 
 const SYNC_COMMANDS = new Set(['guest-sync', 'guest-sync-delimited']);
+
+/**
+ * A socket file left by an earlier run would make listen() fail: remove it, but only when nothing
+ * listens there (connection refused). A live socket (another agent, a VM's channel) is left alone and
+ * listen() then fails with EADDRINUSE.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    if (!lstatSync(path).isSocket()) return;
+  } catch {
+    return; // not there: fine
+  }
+  const refused = await new Promise<boolean>((resolve) => {
+    const probe = createConnection({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(false);
+    });
+    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
+  if (refused) unlinkSync(path);
+}
 
 export async function startFakeAgent(options: FakeAgentOptions): Promise<FakeAgent> {
   const faults: FakeAgentFaults = { ...options.faults };
@@ -155,7 +177,7 @@ export async function startFakeAgent(options: FakeAgentOptions): Promise<FakeAge
           if (socket.destroyed || f().neverAnswer) return;
           if (fr.type === 'message') await onRequest(fr.value);
           else if (fr.type === 'sentinel') {
-            if (f().flushError !== false) await reply(fail("JSON parse error, stray '\\uFFFD'"));
+            if (f().flushError !== false) await reply(fail("JSON parse error, stray '\uFFFD'")); // U+FFFD itself, as qemu-ga decodes 0xFF
           } else await reply(fail(`JSON parse error, stray '${fr.text.slice(0, 1)}'`));
         });
       }
@@ -167,12 +189,7 @@ export async function startFakeAgent(options: FakeAgentOptions): Promise<FakeAge
     socket.resume();
   };
 
-  // a stale socket file from an earlier run would make listen() fail
-  try {
-    if (lstatSync(options.socketPath).isSocket()) unlinkSync(options.socketPath);
-  } catch {
-    // not there: fine
-  }
+  await removeStaleSocket(options.socketPath);
   const server: Server = createServer({ pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
     socket.on('error', () => {});

@@ -92,7 +92,8 @@ export async function fetchViaAgent(
 
 /** One attempt over SSH. */
 export async function fetchViaSsh(target: SshTarget, remotePath: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<Fetched> {
-  const data = await sshReadFile(target, remotePath, { maxBytes: opts.maxBytes + 1, signal: opts.signal });
+  // sshReadFile itself refuses (KUBECONFIG_INVALID) a file past the bound: nothing is cut
+  const data = await sshReadFile(target, remotePath, { maxBytes: opts.maxBytes, signal: opts.signal });
   return { data, method: 'ssh' };
 }
 

@@ -5,12 +5,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openAgent } from '../agent/connect.js';
-import { QksError } from '../errors.js';
+import { abortError, QksError } from '../errors.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, type ClusterEdit, type ServerChange } from './rewrite.js';
-import { MAX_KUBECONFIG_BYTES, parseKubeconfig } from './schema.js';
+import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
 import { defaultOutputDir, expandHome, outputPathFor, writeKubeconfig } from './write.js';
 
@@ -67,30 +67,37 @@ export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessE
   return path;
 }
 
-/** Reads the bytes of one VM's kubeconfig, waiting if asked. */
-export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<Fetched> {
+/**
+ * Reads and parses one VM's kubeconfig, waiting if asked. The parse is part of each attempt: an empty
+ * file (Kubesolo still writing it) is a retryable KUBECONFIG_INVALID that --wait must see.
+ */
+export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<Fetched & { parsed: ParsedKubeconfig }> {
   const maxBytes = deps.maxBytes ?? MAX_KUBECONFIG_BYTES;
   let announced = false;
   const what = o.method === 'ssh' ? `${o.remotePath} on ${o.vmIp} over SSH` : `${o.remotePath} in VM ${vm} through the guest agent`;
+  const readOnce = (signal: AbortSignal): Promise<Fetched> =>
+    o.method === 'ssh'
+      ? fetchViaSsh(
+          { host: o.vmIp!.replace(/^\[|\]$/g, ''), user: o.sshUser, key: o.sshKey && expandHome(o.sshKey, deps.env ?? process.env), port: o.sshPort, options: o.sshOptions },
+          o.remotePath,
+          { maxBytes, signal },
+        )
+      : fetchViaAgent(
+          deps.openAgent ?? ((target, options) => openAgent(target, { env: deps.env ?? process.env, ...options })),
+          {
+            vmName: vm,
+            libvirtUri: o.libvirtUri,
+            transport: o.transport,
+            ...(o.socket ? { socket: o.socket.replaceAll('{vm}', vm) } : {}),
+          },
+          o.remotePath,
+          { maxBytes, signal },
+        );
   return withWait(
-    (signal) =>
-      o.method === 'ssh'
-        ? fetchViaSsh(
-            { host: o.vmIp!.replace(/^\[|\]$/g, ''), user: o.sshUser, key: o.sshKey && expandHome(o.sshKey, deps.env ?? process.env), port: o.sshPort, options: o.sshOptions },
-            o.remotePath,
-            { maxBytes, signal },
-          )
-        : fetchViaAgent(
-            deps.openAgent ?? ((target, options) => openAgent(target, { env: deps.env ?? process.env, ...options })),
-            {
-              vmName: vm,
-              libvirtUri: o.libvirtUri,
-              transport: o.transport,
-              ...(o.socket ? { socket: o.socket.replaceAll('{vm}', vm) } : {}),
-            },
-            o.remotePath,
-            { maxBytes, signal },
-          ),
+    async (signal) => {
+      const fetched = await readOnce(signal);
+      return { ...fetched, parsed: parseKubeconfig(fetched.data, maxBytes) };
+    },
     {
       wait: o.wait,
       timeoutMs: o.timeoutSec * 1000,
@@ -118,7 +125,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
       (fetched.transport?.channel ? ` (channel ${fetched.transport.channel})` : '') +
       (fetched.agentVersion ? `, qemu-ga ${fetched.agentVersion}` : ''),
   );
-  const parsed = parseKubeconfig(fetched.data, deps.maxBytes ?? MAX_KUBECONFIG_BYTES);
+  const { parsed } = fetched;
 
   const edits: ClusterEdit[] = [];
   let servers: ServerChange[];
@@ -140,7 +147,9 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   const results: TlsResult[] = [];
   for (const [index, c] of parsed.config.clusters.entries()) {
     const server = servers[index]!.to;
-    const check = () => verifyCluster({ ...c.cluster, server }, { rewritten: !!o.apiServer, timeoutMs: deps.tlsTimeoutMs, signal: deps.signal });
+    // an abort surfaces as INTERRUPTED (a QksError) for library callers too, not as a bare AbortError
+    const interruptible = <T>(p: Promise<T>) => p.catch((e: unknown) => Promise.reject(deps.signal?.aborted ? abortError(deps.signal) : e));
+    const check = () => interruptible(verifyCluster({ ...c.cluster, server }, { rewritten: !!o.apiServer, timeoutMs: deps.tlsTimeoutMs, signal: deps.signal }));
     let res: TlsResult = o.verifyServer ? await check() : { verified: false, reason: 'skipped', detail: 'not checked (--no-verify-server)' };
     // Kubesolo writes the kubeconfig a little before its API server listens: under --wait, give it a
     // bounded grace (an address only other networks reach must not cost the whole --timeout)
@@ -149,7 +158,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
       const until = performance.now() + graceMs;
       deps.events?.info?.(`${vm}: waiting up to ${Math.round(graceMs / 1000)} s for the API server at ${server} to answer, to check its certificate`);
       while (res.reason === 'unreachable' && performance.now() < until) {
-        await sleep(500, undefined, deps.signal ? { signal: deps.signal } : undefined);
+        await interruptible(sleep(500, undefined, deps.signal ? { signal: deps.signal } : undefined));
         res = await check();
       }
     }

@@ -148,7 +148,12 @@ export function sshReadFile(
     child.stdout.on('data', (d: Buffer) => {
       size += d.length;
       if (size > opts.maxBytes) {
-        stop(new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, { details: { maxBytes: opts.maxBytes } }));
+        stop(
+          new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {
+            hint: 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
+            details: { maxBytes: opts.maxBytes },
+          }),
+        );
         return;
       }
       chunks.push(d);

@@ -35,6 +35,14 @@ describe('verifyCluster policy', () => {
     expect(r.tlsServerName).toBeUndefined();
   });
 
+  it('an existing tls-server-name the certificate does not cover is replaced, even when the address is covered', async () => {
+    // kubectl verifies against tls-server-name, so keeping it would leave a kubeconfig that fails
+    const r = await verifyCluster(cluster('https://10.43.0.1:6443', { 'tls-server-name': 'api.example.com' }), { rewritten: true, handshake: stub({ authorized: true, cert: cert() }) });
+    expect(r).toMatchObject({ verified: true, reason: 'tls-server-name-set', tlsServerName: 'kubernetes' });
+    const ipOnly = await verifyCluster(cluster('https://10.0.0.1:6443', { 'tls-server-name': 'api.example.com' }), { rewritten: true, handshake: stub({ authorized: true, cert: cert('IP Address:10.0.0.1') }) });
+    expect(ipOnly).toMatchObject({ verified: true, reason: 'tls-server-name-set', tlsServerName: '10.0.0.1' });
+  });
+
   it('another CA: TLS_VERIFY_FAILED (exit 7)', async () => {
     const e = await verifyCluster(cluster('https://203.0.113.10:6443'), { rewritten: true, handshake: stub({ authorized: false, authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', cert: cert() }) }).catch((x) => x);
     expect(isQksError(e, 'TLS_VERIFY_FAILED')).toBe(true);

@@ -152,10 +152,12 @@ export async function verifyCluster(
   if (existing && certCovers(existing, hs.cert)) {
     return { verified: true, reason: 'server-name-covered', detail: `certificate valid for tls-server-name ${existing}` };
   }
-  if (certCovers(u.host, hs.cert)) {
+  // kubectl checks the certificate against tls-server-name when there is one, not the address: a
+  // name the certificate does not cover must be replaced even when the address is covered
+  if (!existing && certCovers(u.host, hs.cert)) {
     return { verified: true, reason: 'address-covered', detail: `certificate valid for ${u.host}` };
   }
-  const name = chooseServerName(hs.cert);
+  const name = chooseServerName(hs.cert) ?? (certCovers(u.host, hs.cert) ? u.host : undefined);
   if (!name) {
     throw new QksError('TLS_VERIFY_FAILED', `the API server certificate covers neither ${u.host} nor any DNS name usable as tls-server-name`, {
       hint: 'Give the address to Kubesolo at first boot (artifacts --api-address), or pass --no-verify-server. Nothing was written.',
@@ -166,6 +168,8 @@ export async function verifyCluster(
     verified: true,
     reason: 'tls-server-name-set',
     tlsServerName: name,
-    detail: `certificate does not cover ${u.host}; set tls-server-name: ${name} (a name it covers), so kubectl verifies it (or add the address at first boot: artifacts --api-address)`,
+    detail: existing
+      ? `certificate does not cover the kubeconfig's tls-server-name ${existing}; set tls-server-name: ${name} (a name it covers), so kubectl verifies it`
+      : `certificate does not cover ${u.host}; set tls-server-name: ${name} (a name it covers), so kubectl verifies it (or add the address at first boot: artifacts --api-address)`,
   };
 }

@@ -91,6 +91,13 @@ describe('libvirt channel socket discovery', () => {
     expect(shortName(long)).toBe('kubesolo-production-');
     expect(matchesShortName('kubesolo-production-', long)).toBe(true);
     expect(matchesShortName('kubesolo-prod', long)).toBe(false);
+    // a non-ASCII name under libvirtd's C locale is cut to 20 bytes, possibly inside a character
+    expect(matchesShortName('kubesolo-prøduction', 'kubesolo-prøduction-x-1')).toBe(true);
+    expect(matchesShortName('kubesolo-prøduction-', 'kubesolo-prøduction-x-1')).toBe(true);
+    expect(matchesShortName('kubesolo-productio-', 'kubesolo-productio-ø-x')).toBe(false);
+    const cRoot = tree({ '/var/lib/libvirt/qemu/channel/target/domain-4-kubesolo-prøduction/org.qemu.guest_agent.1': '' });
+    const c = await discoverChannelSockets('kubesolo-prøduction-x-1', { root: cRoot });
+    expect(rel(cRoot, c.sockets)).toEqual(['/var/lib/libvirt/qemu/channel/target/domain-4-kubesolo-prøduction/org.qemu.guest_agent.1']);
     const root = tree({ '/run/libvirt/qemu/channel/5-kubesolo-production-/org.qemu.guest_agent.1': '' });
     const d = await discoverChannelSockets(long, { root });
     expect(rel(root, d.sockets)).toEqual(['/run/libvirt/qemu/channel/5-kubesolo-production-/org.qemu.guest_agent.1']);

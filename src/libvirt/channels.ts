@@ -8,7 +8,8 @@
  *   ~2015 – 2016 (guide)  <lib>/channel/target/domain-<name>/<channel>
  *   older                 <lib>/channel/target/<name>.<channel>
  *
- * `<short>` is the name cut to 20 characters (libvirt's VIR_DOMAIN_SHORT_NAME_MAX).
+ * `<short>` is the name cut to 20 characters (libvirt's VIR_DOMAIN_SHORT_NAME_MAX); where libvirtd's
+ * locale cannot decode a non-ASCII name (the C locale), it is cut to 20 bytes instead.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -69,9 +70,13 @@ export function shortName(name: string): string {
   return [...name].slice(0, SHORT_NAME_MAX).join('');
 }
 
-/** True when `candidate` (a directory suffix) names the domain `name`, also when libvirt shortened it. */
+/**
+ * True when `candidate` (a directory suffix) names the domain `name`, also when libvirt shortened it:
+ * by characters, or by bytes (virDomainDefGetShortName falls back to `%.20s` when mbstowcs fails).
+ * (A byte cut inside a character makes a directory name that is not UTF-8; string paths miss it.)
+ */
 export function matchesShortName(candidate: string, name: string): boolean {
-  return candidate === name || candidate === shortName(name);
+  return candidate === name || candidate === shortName(name) || candidate === Buffer.from(name).subarray(0, SHORT_NAME_MAX).toString('utf8');
 }
 
 const ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };

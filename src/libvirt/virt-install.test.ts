@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,8 @@ describe('virtInstallArgs', () => {
   });
 });
 
+const unescapeXml = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
 describeWithPeers('virt-install accepts the arguments (--print-xml on the test driver)', ['virt-install'], () => {
   it('makes a domain with the ISO CD-ROM and both channels', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qks-vi-'));
@@ -46,5 +48,17 @@ describeWithPeers('virt-install accepts the arguments (--print-xml on the test d
     expect(xml).toMatch(/<disk type="file" device="cdrom">\s*<source file="[^"]*cidata\.iso"\/>/);
     expect(xml).toContain('<target type="virtio" name="org.qemu.guest_agent.0"/>');
     expect(xml).toContain('<target type="virtio" name="org.qemu.guest_agent.1"/>');
+  });
+
+  it('keeps a path with a comma, quotes, a backslash or a space whole (virt-install splits sub-options at ",")', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'qks-vi-')), `a,b c'd"e\\f`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'boot.qcow2'), '');
+    writeFileSync(join(dir, 'cidata.iso'), '');
+    const args = virtInstallArgs({ name: 'kubesolo', diskPath: join(dir, 'boot.qcow2'), isoPath: join(dir, 'cidata.iso') });
+    const xml = execFileSync('virt-install', ['--connect', 'test:///default', '--print-xml', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const sources = [...xml.matchAll(/<source file="([^"]*)"\/>/g)].map((m) => unescapeXml(unescapeXml(m[1]!))); // --print-xml escapes quotes twice
+    expect(sources).toEqual([join(dir, 'boot.qcow2'), join(dir, 'cidata.iso')]);
+    expect(xml).toMatch(/<disk type="file" device="cdrom">/);
   });
 });

@@ -37,20 +37,29 @@ export const VIRT_INSTALL_DEFAULTS = {
   osVariant: 'detect=on,require=off',
 } as const;
 
+/**
+ * A sub-option value: virt-install splits `a=x,b=y` with a POSIX shlex whose separator is ",", so a
+ * path holding a comma, a quote, a backslash or white space goes in double quotes.
+ */
+function subOptionValue(value: string): string {
+  return /[,"'\\\s]/.test(value) ? `"${value.replace(/["\\]/g, '\\$&')}"` : value;
+}
+
 /** The argument list (without the program name). */
 export function virtInstallArgs(o: VirtInstallOptions): string[] {
+  const v = subOptionValue;
   const args = [
     '--name', o.name,
     '--memory', String(o.memoryMiB ?? VIRT_INSTALL_DEFAULTS.memoryMiB),
     '--vcpus', String(o.vcpus ?? VIRT_INSTALL_DEFAULTS.vcpus),
-    '--disk', `path=${o.diskPath ?? VIRT_INSTALL_DEFAULTS.diskPath}`,
+    '--disk', `path=${v(o.diskPath ?? VIRT_INSTALL_DEFAULTS.diskPath)}`,
   ];
   if (o.isoPath) {
-    args.push('--disk', `path=${o.isoPath},device=cdrom`);
+    args.push('--disk', `path=${v(o.isoPath)},device=cdrom`);
   } else if (o.userData) {
-    const parts = [`user-data=${o.userData}`];
-    if (o.metaData) parts.push(`meta-data=${o.metaData}`);
-    if (o.networkConfig) parts.push(`network-config=${o.networkConfig}`);
+    const parts = [`user-data=${v(o.userData)}`];
+    if (o.metaData) parts.push(`meta-data=${v(o.metaData)}`);
+    if (o.networkConfig) parts.push(`network-config=${v(o.networkConfig)}`);
     args.push('--cloud-init', parts.join(','));
   }
   args.push(

@@ -64,6 +64,8 @@ describe('qemu-kubesolo agent', () => {
   it('usage errors exit 2; a missing socket exits 3; --help shows examples', async () => {
     expect((await runCli(['agent', 'ping'], { env: { VM_NAME: '' } })).code).toBe(2);
     expect((await runCli(['agent', 'ping', ...s(), '--timeout', 'soon'])).code).toBe(2);
+    // too large for a timer: refused, not an instant AGENT_TIMEOUT
+    expect((await runCli(['agent', 'ping', ...s(), '--timeout', '1e7'])).code).toBe(2);
     const miss = await runCli(['agent', 'ping', '--socket', join(dir, 'none.sock')]);
     expect(miss.code).toBe(3);
     expect(miss.stderr).toMatch(/SOCKET_NOT_FOUND/);

@@ -152,6 +152,19 @@ describe('agent failures', () => {
     await c.close();
   });
 
+  it('the resync after a timeout counts against the next command\'s bound, not on top of it', async () => {
+    const a = await fake({});
+    const c = await openAgent({ socket: a.socketPath }, { handshakeTimeoutMs: 3_000 });
+    a.faults.neverAnswer = true;
+    expect((await timed(c.ping({ timeoutMs: 50 }))).error.code).toBe('AGENT_TIMEOUT');
+    const { error, ms } = await timed(c.ping({ timeoutMs: 200 }));
+    expect(error.code).toBe('AGENT_TIMEOUT');
+    expect(ms).toBeLessThan(1_500); // not the 3 s handshake bound plus 200 ms
+    a.faults.neverAnswer = false;
+    await c.ping(); // resyncs and is in step again
+    await c.close();
+  });
+
   it('stops waiting when aborted', async () => {
     const a = await fake({ neverAnswer: true });
     const ac = new AbortController();

@@ -1,13 +1,16 @@
 /** The fake agent's faults, each seen through the real client: what it must survive, and what it must report. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAgent } from '../../src/agent/connect.js';
 import { connectDirect } from '../../src/agent/direct.js';
+import { decodeAll, FrameDecoder } from '../../src/agent/framing.js';
 import { isQksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent, type FakeAgentOptions } from '../../src/fake-agent/index.js';
+import { describeWithPeers } from '../helpers/peers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -110,5 +113,58 @@ describe('fake agent faults, survived by the client', () => {
     expect(a.vol.readFileSync('/tmp/x', 'utf8')).toBe('written');
     expect((await c.readFile('/tmp/x')).toString()).toBe('written');
     await c.close();
+  });
+});
+
+describe('the fake agent\'s socket file', () => {
+  it('leaves a live socket alone: a second fake on the same path fails with EADDRINUSE, the first still answers', async () => {
+    const a = await start();
+    await expect(startFakeAgent({ socketPath: a.socketPath })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const c = await openAgent({ socket: a.socketPath });
+    await c.ping();
+    await c.close();
+  });
+});
+
+describeWithPeers('the fake agent over a stale socket file', ['python3'], () => {
+  it('replaces a socket nobody listens on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qks-fa-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'qga.sock');
+    execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path]);
+    const a = await startFakeAgent({ socketPath: path });
+    cleanups.push(() => a.close());
+    const c = await openAgent({ socket: path });
+    await c.ping();
+    await c.close();
+  });
+});
+
+describe('the fake against a recorded real qemu-ga 7.2 session (fixtures/agent/)', () => {
+  it('answers the recorded requests with the recorded replies: flush-byte error, sync, exec, file, errors', async () => {
+    const fixture = (name: string) => readFileSync(new URL(`../../fixtures/agent/${name}`, import.meta.url));
+    const rec = JSON.parse(fixture('qemu-ga-7.2-session.json').toString()) as { kubeconfig: string; requests: string[] };
+    const expected = decodeAll(fixture('qemu-ga-7.2-session.bin')).flatMap((f) => (f.type === 'message' ? [f.value] : []));
+    const content = expected.map((v) => v.return as { 'buf-b64'?: string }).find((r) => r?.['buf-b64'])!['buf-b64']!;
+    // the recording polled guest-exec-status once before the exit
+    const a = await start({ files: { [rec.kubeconfig]: Buffer.from(content, 'base64') }, faults: { execPolls: 1 } });
+    const s = createConnection({ path: a.socketPath });
+    cleanups.push(() => void s.destroy());
+    const got: Record<string, unknown>[] = [];
+    const decoder = new FrameDecoder();
+    s.on('data', (d: Buffer) => {
+      for (const f of decoder.push(d)) if (f.type === 'message') got.push(f.value);
+    });
+    let pid: number | undefined;
+    for (const r of rec.requests) {
+      const want = got.length + (r.startsWith('\xff') ? 2 : 1); // the 0xFF byte gets its own (error) reply
+      s.write(Buffer.from(pid === undefined ? r : r.replace(/"pid":\d+/, `"pid":${pid}`), 'latin1'));
+      await expect.poll(() => got.length).toBe(want);
+      const last = got.at(-1)!.return as { pid?: number } | undefined;
+      if (typeof last?.pid === 'number') pid = last.pid;
+    }
+    const norm = (v: Record<string, unknown>) => JSON.parse(JSON.stringify(v).replace(/"pid":\d+/, '"pid":0')) as unknown;
+    const info = expected.findIndex((v) => (v.return as { supported_commands?: unknown })?.supported_commands);
+    expect(got.map((v, i) => (i === info ? 'guest-info' : norm(v)))).toEqual(expected.map((v, i) => (i === info ? 'guest-info' : norm(v))));
   });
 });

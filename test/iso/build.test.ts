@@ -140,6 +140,59 @@ describe('buildIso: directories and Rock Ridge', () => {
     for (const f of primary.files) expect(f.path).toMatch(/^MANY\/[A-Z0-9_]{1,8}\.[A-Z0-9_]{0,3};1$/);
   });
 
+  it('property: path tables in ECMA-119 9.4 order (level, parent, name) pointing at the walked directories; records sorted', () => {
+    // Byte order of identifiers padded with spaces (ISO 9660) or compared as UCS-2 code units (Joliet).
+    const cmp = (a: Uint8Array, b: Uint8Array, pad: number) => {
+      for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        const x = a[i] ?? pad, y = b[i] ?? pad;
+        if (x !== y) return x - y;
+      }
+      return 0;
+    };
+    const name = fc.stringMatching(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,9}$/);
+    const paths = fc.uniqueArray(fc.array(name, { minLength: 1, maxLength: 4 }).map((p) => p.join('/')), { minLength: 1, maxLength: 20 });
+    fc.assert(
+      fc.property(paths, (list) => {
+        let iso: Uint8Array;
+        try {
+          iso = buildIso(list.map((path) => ({ path, data: path })));
+        } catch (e) {
+          if (!isQksError(e, 'USAGE')) throw e; // a path that is also a directory, e.g. "a" and "a/b"
+          return;
+        }
+        for (const [vd, pad] of [[pvdAt, 0x20], [svdAt, 0]] as const) {
+          // every directory reached by walking: extent -> [level, parent extent]
+          const walked = new Map<number, [number, number]>();
+          const visit = (extent: number, size: number, parent: number, level: number) => {
+            walked.set(extent, [level, parent]);
+            const recs = readDirectory(iso, extent, size).slice(2);
+            for (let i = 1; i < recs.length; i++) expect(cmp(recs[i - 1]!.id, recs[i]!.id, pad), 'directory records sorted').toBeLessThan(0);
+            for (const r of recs) if (r.flags & 2) visit(r.extent, r.size, extent, level + 1);
+          };
+          const root = rootOf(iso, vd);
+          visit(root.extent, root.size, root.extent, 1);
+          const size = both32(iso, vd + 132);
+          const rows: Array<{ id: Uint8Array; extent: number; parent: number }> = [];
+          for (let p = le32(iso, vd + 140) * SECTOR, end = p + size; p < end; ) {
+            const n = iso[p]!;
+            rows.push({ id: iso.subarray(p + 8, p + 8 + n), extent: le32(iso, p + 2), parent: le16(iso, p + 6) });
+            p += 8 + n + (n % 2);
+          }
+          expect(rows.map((r) => r.extent).sort()).toEqual([...walked.keys()].sort());
+          for (const [i, r] of rows.entries()) {
+            const [level, parentExtent] = walked.get(r.extent)!;
+            expect(rows[r.parent - 1]!.extent, 'parent number').toBe(parentExtent);
+            if (i === 0) continue;
+            const prev = rows[i - 1]!;
+            const order = walked.get(prev.extent)![0] - level || prev.parent - r.parent || cmp(prev.id, r.id, pad);
+            expect(order, 'path table order').toBeLessThan(0);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('moves Rock Ridge entries of a long name to a continuation area', () => {
     const name = 'n'.repeat(64);
     const iso = buildIso([{ path: name, data: 'x' }]);

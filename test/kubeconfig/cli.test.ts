@@ -1,7 +1,7 @@
 // `qemu-kubesolo kubeconfig` as a process against the fake agent: output file, --json, hostile files,
 // --wait, several VMs, Ctrl-C.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,11 @@ describe('kubeconfig through the fake agent', () => {
     expect((r.json[0] as { elapsedMs: number }).elapsedMs).toBeGreaterThan(0);
     expect(r.stderr + r.stdout).not.toContain(KEY_DATA);
     expect(readdirSync(join(dir, 'new', 'deeper'))).toEqual(['kubesolo']); // no temp file left
+    // an existing file with a wider mode is replaced by a 0600 one
+    chmodSync(out, 0o644);
+    expect((await runCli(['kubeconfig', '--socket', a.socketPath, '--api-server', '10.0.0.51', '--output', out, '--no-verify-server'], { env: { HOME: dir } })).code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out, 'utf8')).toContain('server: https://10.0.0.51:6443\n');
   });
 
   it('takes the address from KUBECONFIG_API_ADDRESS; the flag wins', async () => {
@@ -141,6 +146,22 @@ describe('--wait', () => {
     expect(total - 2000).toBeLessThan(1000);
   });
 
+  it('waits over an empty file (Kubesolo still writing it) instead of failing', async () => {
+    const a = await agent({ [DEFAULT_REMOTE_PATH]: '' });
+    const out = join(dir, 'was-empty');
+    const started = performance.now();
+    a.setFile(DEFAULT_REMOTE_PATH, ADMIN, { afterMs: 1500 });
+    const r = await kc(['--socket', a.socketPath, '--output', out, '--wait', '--timeout', '30', '--no-verify-server']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(ADMIN);
+    expect(performance.now() - started - 1500).toBeLessThan(1200);
+    // without --wait the same empty file fails at once, as retryable
+    const b = await agent({ [DEFAULT_REMOTE_PATH]: '' });
+    const once = await runCli(['--json', 'kubeconfig', '--socket', b.socketPath, '--output', join(dir, 'empty'), '--no-verify-server']);
+    expect(once.code).toBe(6);
+    expect(once.json[0]).toMatchObject({ ok: false, error: { code: 'KUBECONFIG_INVALID', retryable: true } });
+  });
+
   it('waits for the agent socket itself to appear', async () => {
     const socketPath = join(dir, 'late.sock');
     const out = join(dir, 'late');
@@ -178,6 +199,21 @@ describe('--wait', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(code).toBe(130);
     expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  it('stops a batch on Ctrl-C with 130, not the partial-failure 8', async () => {
+    const a = await agent({});
+    const b = await agent({});
+    const names = join(dir, 'int-names');
+    writeFileSync(names, 'int-a\nint-b\n');
+    const sock = join(dir, '{vm}.sock');
+    // the {vm} sockets are links to the two agents
+    symlinkSync(a.socketPath, join(dir, 'int-a.sock'));
+    symlinkSync(b.socketPath, join(dir, 'int-b.sock'));
+    const child = spawn(process.execPath, [CLI_BUNDLE, 'kubeconfig', '--socket', sock, '--vm-names-file', names, '--output-dir', join(dir, 'int-out'), '--wait'], { stdio: 'ignore' });
+    setTimeout(() => child.kill('SIGINT'), 800);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).toBe(130);
   });
 });
 

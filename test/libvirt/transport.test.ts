@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { encodeMessage, MessageStatus, MessageType } from '../../src/agent/libvirt-rpc/framing.js';
-import { RemoteProc } from '../../src/agent/libvirt-rpc/protocol.js';
+import { QEMU_PROGRAM, QemuProc, RemoteProc } from '../../src/agent/libvirt-rpc/protocol.js';
+import { XdrWriter } from '../../src/agent/libvirt-rpc/xdr.js';
 import { openLibvirtTransport, probeLibvirt } from '../../src/agent/libvirt-rpc/transport.js';
 import { loadFixture, replay, replyFrames, startFakeLibvirtd, type FakeLibvirtd } from './fake-libvirtd.js';
 import { rejectionOf } from '../helpers/errors.js';
@@ -140,6 +141,28 @@ describe('LibvirtTransport failures', () => {
     // libvirt got a whole-second timeout of at least 1
     const agentCall = fake.calls.at(-1)!;
     expect(agentCall.body.readInt32BE(agentCall.body.length - 8)).toBe(1);
+    await t.close();
+  });
+
+  it('a late reply to a timed-out call is dropped by its serial, never taken for the next call', async () => {
+    const frames = replyFrames(rootPing);
+    const agentReply = (serial: number, json: string) =>
+      encodeMessage(
+        { program: QEMU_PROGRAM, version: 1, procedure: QemuProc.DOMAIN_AGENT_COMMAND, type: MessageType.REPLY, serial, status: MessageStatus.OK },
+        new XdrWriter().optional(json, (w, v) => w.string(v)).toBuffer(),
+      );
+    let first: number | undefined;
+    fake = await startFakeLibvirtd((call) => {
+      if (call.header.program !== QEMU_PROGRAM) return frames.get(call.header.serial) ?? null;
+      if (first === undefined) {
+        first = call.header.serial; // no answer until the next call: then the late one comes first
+        return null;
+      }
+      return [agentReply(first, '{"return": "late"}'), agentReply(call.header.serial, '{"return": "ours"}')];
+    });
+    const t = await openLibvirtTransport({ domain: 'qks-rec', socketPath: fake.socketPath });
+    expect((await rejectionOf(t.execute('guest-sync', { id: 1 }, { timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
+    expect(await t.execute('guest-sync', { id: 2 })).toBe('ours');
     await t.close();
   });
 

@@ -5,7 +5,7 @@
  * Every wait polls with a bound; nothing sleeps a fixed time.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -114,6 +114,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** kill(2) that ignores a process already gone (it may exit between our check and the signal). */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
 async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -148,19 +157,30 @@ export async function bootTestVm(options: BootOptions): Promise<TestVm> {
     ...(options.iso ? { iso: resolve(options.iso) } : {}),
   });
   const startedAt = Date.now();
+  const pidFile = join(dir, 'qemu.pid');
+  const pidNow = () => {
+    const n = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  };
+  rmSync(pidFile, { force: true }); // a reused dir's old pid must never be taken for (or killed as) this VM
   try {
     // with -daemonize the parent exits once the VM is set up (sockets listening, pid file written)
     await execFileP('qemu-system-x86_64', args, { timeout: 30_000 });
   } catch (e) {
+    // a parent killed by the timeout may have left a daemonized VM behind
+    const stray = pidNow();
+    if (stray) signal(stray, 'SIGKILL');
     const err = e as { stderr?: string; message: string };
     throw new Error(`qemu-system-x86_64 failed: ${err.stderr?.trim() || err.message}\nargs: ${args.join(' ')}`);
   }
-  const pidFile = join(dir, 'qemu.pid');
-  const pid = await until('the QEMU pid file', 5_000, () => {
-    const n = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  });
-  await until('the channel sockets', 5_000, () => (Object.values(sockets).every((s) => existsSync(s) && statSync(s).isSocket()) ? true : undefined));
+  const pid = await until('the QEMU pid file', 5_000, pidNow);
+  try {
+    await until('the channel sockets', 5_000, () => (Object.values(sockets).every((s) => existsSync(s) && statSync(s).isSocket()) ? true : undefined));
+  } catch (e) {
+    // QEMU is daemonized: nobody else would ever stop it
+    signal(pid, 'SIGKILL');
+    throw e;
+  }
 
   const readConsole = () => (existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '');
   let killed = false;
@@ -189,11 +209,11 @@ export async function bootTestVm(options: BootOptions): Promise<TestVm> {
       if (killed) return;
       killed = true;
       if (!alive(pid)) return;
-      process.kill(pid, 'SIGTERM');
+      signal(pid, 'SIGTERM');
       try {
         await until(`QEMU pid ${pid} to exit`, 5_000, () => (alive(pid) ? undefined : true));
       } catch {
-        if (alive(pid)) process.kill(pid, 'SIGKILL');
+        signal(pid, 'SIGKILL');
         await until(`QEMU pid ${pid} to exit after SIGKILL`, 5_000, () => (alive(pid) ? undefined : true));
       }
     },
