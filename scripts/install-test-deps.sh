@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(
-  qemu-system-x86 linux-image-amd64 busybox-static qemu-guest-agent cpio kmod   # test VM + real qemu-ga
+  qemu-system-x86 qemu-utils linux-image-amd64 busybox-static qemu-guest-agent cpio kmod  # test VM (qemu-img) + real qemu-ga
   genisoimage xorriso libarchive-tools p7zip-full util-linux cloud-image-utils  # ISO readers and baselines
   cloud-init                                                                   # cloud-init schema / net-convert
   openssh-server openssh-client                                                # SSH fallback and qemu+ssh
@@ -13,6 +13,7 @@ pkgs=(
   virtinst                                                                     # virt-install --print-xml, a peer for domain-xml
   debootstrap e2fsprogs                                                        # the cloud-init VM's root fs
   iproute2 procps psmisc openssl ca-certificates python3
+  make                                                                         # the guide's make targets (test/cloudinit/cli.test.ts)
 )
 # kubectl: Debian's kubernetes-client, unless the machine already has a kubectl (they conflict)
 command -v kubectl >/dev/null || pkgs+=(kubernetes-client)

@@ -91,6 +91,12 @@ describe('the CLI shell', () => {
     expect(r.json).toEqual([{ ok: false, error: { code: 'USAGE', message: "unknown option '--no-such-flag'", retryable: false } }]);
   });
 
+  it('--json with no verb: a JSON usage error that says so, exit 2', async () => {
+    const r = await runCli(['--json']);
+    expect(r.code).toBe(2);
+    expect(r.json).toEqual([{ ok: false, error: { code: 'USAGE', message: 'no command given', hint: 'Run qemu-kubesolo --help.', retryable: false } }]);
+  });
+
   it('exits 2 on an unknown verb', async () => {
     const r = await runCli(['no-such-verb']);
     expect(r.code).toBe(2);

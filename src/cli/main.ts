@@ -118,7 +118,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       // help and --version exit 0; every other commander complaint is a usage error (already printed on
       // stderr by commander; wrappers reading --json get it on stdout too)
       if (e.exitCode === 0) process.exitCode = EXIT.OK;
-      else if (argv.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, error: new QksError('USAGE', e.message.replace(/^error: /, '')).toJSON() }) + '\n');
+      else if (argv.includes('--json')) {
+        // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
+        const err = e.code === 'commander.help' ? new QksError('USAGE', 'no command given', { hint: 'Run qemu-kubesolo --help.' }) : new QksError('USAGE', e.message.replace(/^error: /, ''));
+        process.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
+      }
       process.exitCode ??= EXIT.USAGE;
       return;
     }

@@ -9,7 +9,7 @@ import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { QksError } from '../errors.js';
 import { buildIso } from '../iso/build.js';
-import { writeFileAtomic } from '../files/atomic.js';
+import { writeFilesAtomic } from '../files/atomic.js';
 import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import type { ArtifactsConfig } from './config.js';
 import { sha512Crypt, makeSalt } from './password.js';
@@ -173,13 +173,14 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
   } else if ((existing.mode & 0o077) !== 0) {
     warnings.push(`${dir} is readable by other users (mode ${(existing.mode & 0o777).toString(8)}); the files in it are 0600, but consider chmod 700`);
   }
-  const files: WrittenFile[] = [];
-  for (const f of rendered.files) {
-    const path = join(dir, f.name);
-    await writeFileAtomic(path, f.data, { mode: 0o600 });
-    const bytes = typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.byteLength;
-    files.push({ name: f.name, path, bytes, sha256: createHash('sha256').update(f.data).digest('hex') });
-  }
+  // every file's temporary copy first, then the renames: a failure leaves the old seed whole
+  await writeFilesAtomic(rendered.files.map((f) => ({ path: join(dir, f.name), data: f.data })), { mode: 0o600 });
+  const files: WrittenFile[] = rendered.files.map((f) => ({
+    name: f.name,
+    path: join(dir, f.name),
+    bytes: typeof f.data === 'string' ? Buffer.byteLength(f.data) : f.data.byteLength,
+    sha256: createHash('sha256').update(f.data).digest('hex'),
+  }));
   const removed: string[] = [];
   for (const stale of ['network-config', ISO_NAME] as const) {
     if (rendered.files.some((f) => f.name === stale)) continue;

@@ -4,60 +4,73 @@ import { basename, dirname, join } from 'node:path';
 import { QksError } from '../errors.js';
 
 export interface AtomicWriteOptions {
-  /** File mode of the result, also when it replaces an existing file. Default 0o600: what we write holds keys, hashes or credentials. */
+  /** File mode of the result. Default 0o600: what we write holds keys, hashes or credentials. */
   mode?: number;
   /** Mode for parent directories created on the way. Default 0o700. */
   dirMode?: number;
 }
 
-/** errno codes that mean "not yours to write": the user picks another path, it is no bug. */
-const PERMISSION_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS']);
+export interface FileToWrite {
+  path: string;
+  data: string | Uint8Array;
+  /** Overrides the options' mode for this file. */
+  mode?: number;
+}
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one, never a part:
- * a temporary file in the same directory, fsync, rename over, fsync of the directory (so the rename
- * itself survives a crash). On failure the temporary file is removed and an existing `path` is left
- * untouched.
+ * a temporary file in the same directory, fsync, rename over. On failure the temporary file is removed
+ * and an existing `path` is left untouched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const mode = options.mode ?? 0o600;
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeFilesAtomic([{ path, data }], options);
+}
+
+/**
+ * Writes several files as one step as far as a filesystem allows: every file's temporary copy is
+ * written and synced first, and only then are they renamed into place. A failure while writing (a full
+ * disk, a permission) leaves every existing file untouched and no temporary behind. Renames within a
+ * directory need no space, so the second phase fails only if something else changes the directory.
+ */
+export async function writeFilesAtomic(files: readonly FileToWrite[], options: AtomicWriteOptions = {}): Promise<void> {
+  const temps: string[] = [];
+  let current = files[0]?.path ?? '';
   try {
-    await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
-    const fh = await open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(data);
-      await fh.chmod(mode); // the umask may have narrowed or widened what open() gave
-      await fh.sync();
-    } finally {
-      await fh.close();
+    for (const f of files) {
+      current = f.path;
+      temps.push(await writeTemp(f, f.mode ?? options.mode ?? 0o600, options.dirMode ?? 0o700));
     }
-    await rename(tmp, path);
+    for (const [i, f] of files.entries()) {
+      current = f.path;
+      await rename(temps[i]!, f.path);
+    }
   } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {});
+    await Promise.all(temps.map((t) => rm(t, { force: true }).catch(() => {})));
     const err = e as NodeJS.ErrnoException;
-    const denied = PERMISSION_ERRNOS.has(err.code ?? '');
-    // Node's fs messages already start with the errno code ("EACCES: permission denied, open '…'")
-    throw new QksError(denied ? 'OUTPUT_PERMISSION' : 'OUTPUT_FAILED', `cannot write ${path}: ${err.message}`, {
-      hint: denied ? 'Choose an output path you can write to.' : undefined,
+    throw new QksError('OUTPUT_FAILED', `cannot write ${current}: ${err.code ?? ''} ${err.message}`.trim(), {
+      hint: err.code === 'EACCES' || err.code === 'EPERM' ? 'Choose an output path you can write to.' : err.code === 'ENOSPC' ? 'The disk is full.' : undefined,
       retryable: false,
-      details: { path, errno: err.code },
+      details: { path: current, errno: err.code },
       cause: e,
     });
   }
-  await syncDir(dir);
 }
 
-/** fsync of a directory; some file systems refuse it (EINVAL, EISDIR): the rename is done either way. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
+async function writeTemp(f: FileToWrite, mode: number, dirMode: number): Promise<string> {
+  const dir = dirname(f.path);
+  await mkdir(dir, { recursive: true, mode: dirMode });
+  const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'wx', mode);
   try {
+    await fh.writeFile(f.data);
+    await fh.chmod(mode); // the umask may have narrowed or widened what open() gave
     await fh.sync();
-  } catch {
-    // best effort
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true }).catch(() => {});
+    throw e;
   } finally {
-    await fh.close();
+    await fh.close().catch(() => {});
   }
+  return tmp;
 }

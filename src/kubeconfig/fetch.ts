@@ -74,7 +74,7 @@ export async function fetchViaAgent(
     let data: Buffer;
     try {
       // one byte past the bound, so an oversized file is seen as such rather than cut
-      data = await client.readFile(remotePath, { method: method === 'file-read' ? 'file' : 'exec', maxBytes: opts.maxBytes + 1, signal: opts.signal });
+      data = await client.readFile(remotePath, { method: method === 'file-read' ? 'file' : 'exec', maxBytes: opts.maxBytes, signal: opts.signal });
     } catch (e) {
       if (isQksError(e, 'COMMAND_FAILED') && e.details.maxBytes !== undefined) {
         throw new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {

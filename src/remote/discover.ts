@@ -4,8 +4,8 @@
  * channel before the standard one), in one SSH round trip: a constant POSIX sh script gets the
  * places to look as quoted arguments and prints what it finds; the ranking happens here.
  *
- * Only sh, test, cat and printf run remotely: a minimal RHEL has them. The VM name and every path are
- * arguments of the script, never part of it.
+ * Only sh (with its test, printf, cd, pwd) and sed run remotely: a minimal RHEL has them. The VM name
+ * and every path are arguments of the script, never part of it.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -140,7 +140,8 @@ function cachedScan(ssh: SshHost, l: Layout, maxAgeMs: number, signal?: AbortSig
   const hit = byLayout.get(key);
   if (hit && Date.now() - hit.at < maxAgeMs) return { scan: hit.scan, fresh: false };
   const entry = { at: Date.now(), scan: scanHost(ssh, l, signal) };
-  entry.scan.catch(() => byLayout!.delete(key));
+  // a failed scan is forgotten, unless a newer one has replaced it meanwhile
+  entry.scan.catch(() => byLayout!.get(key) === entry && byLayout!.delete(key));
   byLayout.set(key, entry);
   return { scan: entry.scan, fresh: true };
 }

@@ -37,8 +37,10 @@ export async function ensureLibvirtd(): Promise<{ started: string[]; version: st
   const started: string[] = [];
   if (existsSync('/usr/lib/polkit-1/polkitd') && !pgrep('polkitd')) {
     mkdirSync('/run/dbus', { recursive: true });
-    if (!existsSync('/run/dbus/system_bus_socket')) {
-      execFileSync('dbus-daemon', ['--system', '--fork']);
+    if (spawnSync('pgrep', ['-f', 'dbus-daemon.*--system']).status !== 0) {
+      // leftovers of a daemon that is gone (a restarted container) make dbus-daemon refuse to start
+      for (const f of ['/run/dbus/pid', '/run/dbus/system_bus_socket']) rmSync(f, { force: true });
+      execFileSync('dbus-daemon', ['--system', '--fork'], { timeout: 10_000 });
       started.push('dbus-daemon');
     }
     spawn('/usr/lib/polkit-1/polkitd', ['--no-debug'], { detached: true, stdio: 'ignore' }).unref();
@@ -47,11 +49,11 @@ export async function ensureLibvirtd(): Promise<{ started: string[]; version: st
   }
   if (!virsh(['version'], 5_000).ok) {
     if (!pgrep('virtlogd')) {
-      execFileSync('virtlogd', ['-d']);
+      execFileSync('virtlogd', ['-d'], { timeout: 10_000 });
       started.push('virtlogd');
     }
     if (!pgrep('libvirtd')) {
-      execFileSync('libvirtd', ['-d']);
+      execFileSync('libvirtd', ['-d'], { timeout: 30_000 });
       started.push('libvirtd');
     }
     for (let i = 0; i < 60 && !virsh(['version'], 5_000).ok; i++) await sleep(500);

@@ -122,6 +122,12 @@ export async function startSshd(): Promise<TestSshd> {
 
 export function alive(pid: number): boolean {
   try {
+    // the daemonized sshd is not our child: where PID 1 does not reap (containers) it stays a zombie
+    if (/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+  } catch {
+    // no /proc entry: signal 0 decides
+  }
+  try {
     process.kill(pid, 0);
     return true;
   } catch {

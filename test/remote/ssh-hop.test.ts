@@ -196,6 +196,23 @@ describeWithPeers(
       expect(existsSync('/tmp/pwned')).toBe(false);
     });
 
+    it("a VM name with blanks and quotes is found and forwarded (ssh's -L spec takes the path whole)", async () => {
+      const vmName = `kube "d" it's`;
+      const ga = await startQemuGa(join(root, `run/libvirt/qemu/channel/31-${vmName}/org.qemu.guest_agent.1`));
+      try {
+        const [first] = await remoteAgentCandidates({ uri: sshd.uri(), vmName, env, maxAgeMs: 0 });
+        expect(first!.label).toContain(`31-${vmName}/org.qemu.guest_agent.1`);
+        const t = await first!.open({ handshakeTimeoutMs: 3000 });
+        try {
+          expect(await t.execute('guest-ping')).toEqual({});
+        } finally {
+          await t.close();
+        }
+      } finally {
+        await ga.stop();
+      }
+    });
+
     it('doctor line: ok with the dedicated channel, warn with the standard one, fail with its fix', async () => {
       expect(await checkSshHop({ uri: sshd.uri(), vmName: 'kube-a', env })).toMatchObject({ id: 'ssh-hop', status: 'ok' });
       expect(await checkSshHop({ uri: sshd.uri(), vmName: 'kube-b', env })).toMatchObject({ status: 'warn' });
