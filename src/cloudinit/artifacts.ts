@@ -9,7 +9,7 @@ import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { QksError } from '../errors.js';
 import { buildIso } from '../iso/build.js';
-import { writeFilesAtomic } from '../files/atomic.js';
+import { outputError, writeFilesAtomic } from '../files/atomic.js';
 import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import type { ArtifactsConfig } from './config.js';
 import { sha512Crypt, makeSalt } from './password.js';
@@ -166,8 +166,12 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
   const warnings: string[] = [];
   const existing = await stat(dir).catch(() => undefined);
   if (!existing) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700); // mkdir's mode is filtered by the umask
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await chmod(dir, 0o700); // mkdir's mode is filtered by the umask
+    } catch (e) {
+      throw outputError(dir, e);
+    }
   } else if (!existing.isDirectory()) {
     throw new QksError('CONFIG_INVALID', `--output-dir (ARTIFACTS_DIR): ${dir} exists and is not a directory`, { hint: 'Choose a directory path.' });
   } else if ((existing.mode & 0o077) !== 0) {

@@ -189,6 +189,13 @@ describe('qemu-kubesolo artifacts', () => {
     expect(readFileSync(join(c, 'meta-data')).equals(readFileSync(join(a, 'meta-data')))).toBe(true); // same config, same instance-id
   });
 
+  it('an output directory the user cannot create: exit 4 (OUTPUT_PERMISSION), not an internal error', async () => {
+    // /sys refuses new entries even to root (EACCES or EROFS)
+    const r = await run(['artifacts', '--output-dir', '/sys/qks-artifacts-test']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toContain('[OUTPUT_PERMISSION]');
+  });
+
   it('--help shows the variables and examples', async () => {
     const r = await run(['artifacts', '--help']);
     expect(r.code).toBe(0);

@@ -20,7 +20,7 @@ export function which(cmd: string): string | undefined {
 }
 
 /** Why the peer cannot be used, or undefined when every command is there and `check` passes. */
-export function missingPeer(commands: string[], check?: () => string | undefined): string | undefined {
+function missingPeer(commands: string[], check?: () => string | undefined): string | undefined {
   const missing = commands.filter((c) => !which(c));
   if (missing.length) return `missing ${missing.join(', ')} (install with: npm run test:deps)`;
   return check?.();
