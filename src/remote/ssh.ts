@@ -370,25 +370,29 @@ export class SshHost {
   }
 }
 
+/**
+ * Whether `pid` still runs. A daemonized process that exited stays a zombie where PID 1 does not reap
+ * (containers): that counts as gone.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    if (/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+  } catch {
+    // no /proc (or no such pid): signal 0 decides
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function waitGone(pid: number | undefined, boundMs: number): Promise<void> {
   if (!pid) return;
-  const alive = () => {
-    try {
-      // a daemonized master that exited may stay a zombie where PID 1 does not reap (containers): that is gone
-      if (/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
-    } catch {
-      // no /proc (or no such pid): fall back to signal 0
-    }
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const until = Date.now() + boundMs;
-  while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-  if (alive()) {
+  while (processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  if (processAlive(pid)) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch {

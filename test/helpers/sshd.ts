@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { processAlive as alive } from '../../src/remote/ssh.js'; // the daemonized sshd is not our child: zombies count as gone
 
 // (not ../helpers/peers.js: that imports vitest, and bench/remote.bench.ts uses this harness outside it)
 function which(cmd: string): string | undefined {
@@ -120,20 +121,7 @@ export async function startSshd(): Promise<TestSshd> {
   };
 }
 
-export function alive(pid: number): boolean {
-  try {
-    // the daemonized sshd is not our child: where PID 1 does not reap (containers) it stays a zombie
-    if (/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
-  } catch {
-    // no /proc entry: signal 0 decides
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 /** A real qemu-ga listening on `socketPath` (parent dirs created), as libvirt's socket would be. */
 export async function startQemuGa(socketPath: string): Promise<{ socketPath: string; proc: ChildProcess; stop(): Promise<void> }> {

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTestInitramfs, testKernel } from './initramfs.js';
+import { processAlive as alive } from '../../../src/remote/ssh.js'; // QEMU daemonizes: zombies count as gone
 
 const execFileP = promisify(execFile);
 
@@ -98,20 +99,6 @@ export function qemuArgs(o: {
     args.push('-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${qarg(o.iso)}`, '-device', 'ide-cd,drive=cd0,bus=ide.0');
   }
   return args;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // a zombie answers kill(0) but is gone for our purposes
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** kill(2) that ignores a process already gone (it may exit between our check and the signal). */
