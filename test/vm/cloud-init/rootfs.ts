@@ -117,7 +117,7 @@ export async function ensureRootfs(suite: Suite, env: NodeJS.ProcessEnv = proces
   const tmp = await mkdtemp(join(dir, `.building-${suite}-`));
   const started = performance.now();
   try {
-    // No mirror argument: debootstrap's default (deb.debian.org) is the reachable one.
+    // No mirror argument: debootstrap's default mirror is the reachable one.
     await run('debootstrap', ['--variant=minbase', `--include=${GUEST_PACKAGES.join(',')}`, suite, join(tmp, 'root')], 900_000);
     await writeFile(join(tmp, 'root', '.qks-complete'), JSON.stringify({ suite, packages: GUEST_PACKAGES, harness: HARNESS_VERSION }));
     try {
