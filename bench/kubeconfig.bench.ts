@@ -5,11 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { measure, measureProcess, report } from './lib.js';
+import { bareRoundTrip, measure, measureProcess, report } from './lib.js';
 import { getKubeconfig } from '../src/kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../src/kubeconfig/options.js';
 import { openAgent } from '../src/agent/connect.js';
@@ -21,47 +20,10 @@ const admin = readFileSync('fixtures/kubeconfig/admin.kubeconfig', 'utf8');
 writeFileSync(remote, admin);
 const qga = spawn('qemu-ga', ['-m', 'unix-listen', '-p', sock, '-t', dir, '-f', join(dir, 'qga.pid')], { stdio: 'ignore' });
 
-/** One command on a fresh connection: 0xFF flush, guest-sync-delimited, the command; its `return`. */
-function roundTrip(command: string, args: Record<string, unknown>): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(sock);
-    const id = Math.floor(Math.random() * 2 ** 31);
-    let synced = false;
-    let buf = '';
-    c.on('error', reject);
-    c.on('data', (d) => {
-      buf += d.toString('latin1').replaceAll('\xff', '');
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        let msg: any;
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (!synced) {
-          if (msg.return === id) {
-            synced = true;
-            c.write(JSON.stringify({ execute: command, arguments: args }) + '\n');
-          }
-          continue;
-        }
-        c.destroy();
-        if (msg.error) reject(new Error(msg.error.desc));
-        else resolve(msg.return);
-      }
-    });
-    c.on('connect', () => c.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } }) + '\n')])));
-  });
-}
-
 async function guideFlow(): Promise<string> {
-  const { pid } = await roundTrip('guest-exec', { path: '/bin/cat', arg: [remote], 'capture-output': true });
+  const { pid } = await bareRoundTrip(sock, 'guest-exec', { path: '/bin/cat', arg: [remote], 'capture-output': true });
   await sleep(1000);
-  const status = await roundTrip('guest-exec-status', { pid });
+  const status = await bareRoundTrip(sock, 'guest-exec-status', { pid });
   const text = Buffer.from(status['out-data'], 'base64').toString();
   return text.replace('https://127.0.0.1:', 'https://10.0.0.50:');
 }

@@ -3,6 +3,7 @@
  * and prints medians and ratios. Run all with `npm run bench`, one with `npm run bench -- iso`.
  */
 import { spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
 
 export interface Sample {
   name: string;
@@ -64,4 +65,45 @@ export function report(title: string, baseline: Sample, others: Sample[]): void 
   for (const r of rows) {
     console.log(`${r.name.padEnd(w)}  ${r.median.toFixed(3).padStart(10)}  ${r.p90.toFixed(3).padStart(9)}  ${String(r.n).padStart(4)}  ${r.ratio.toFixed(2)}x`);
   }
+}
+
+/**
+ * The baseline agent client: one command on a fresh connection (0xFF flush, guest-sync-delimited, the
+ * command), resolving with its `return`. Nothing but `net` and line splitting, as a minimal client would.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function bareRoundTrip(sock: string, command: string, args: Record<string, unknown> = {}): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(sock);
+    const id = Math.floor(Math.random() * 2 ** 31);
+    let synced = false;
+    let buf = '';
+    c.on('error', reject);
+    c.on('data', (d) => {
+      buf += d.toString('latin1').replaceAll('\xff', '');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        let msg: any;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (!synced) {
+          if (msg.return === id) {
+            synced = true;
+            c.write(JSON.stringify({ execute: command, arguments: args }) + '\n');
+          }
+          continue;
+        }
+        c.destroy();
+        if (msg.error) reject(new Error(msg.error.desc));
+        else resolve(msg.return);
+      }
+    });
+    c.on('connect', () => c.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } }) + '\n')])));
+  });
 }

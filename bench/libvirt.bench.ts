@@ -5,12 +5,11 @@
  * boots one from the test initramfs (.cache/vm/, built by the VM tier) and destroys it afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { AgentClient } from '../src/agent/client.js';
 import { openAgent } from '../src/agent/connect.js';
 import { openLibvirtTransport } from '../src/agent/libvirt-rpc/transport.js';
-import { measure, measureProcess, report } from './lib.js';
+import { bareRoundTrip, measure, measureProcess, report } from './lib.js';
 
 const KC = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 const BUNDLE = 'dist/qemu-kubesolo.mjs';
@@ -70,7 +69,7 @@ async function main(): Promise<void> {
     const socketPath = d.transportInfo.socketPath!;
     await d.close();
     // the floor for the direct path: what the guest and QEMU cost a client that does nothing else
-    const rawSession = await measure('minimal node client: connect+0xFF+sync+ping+close (same socket)', () => rawPing(socketPath));
+    const rawSession = await measure('minimal node client: connect+0xFF+sync+ping+close (same socket)', () => bareRoundTrip(socketPath, 'guest-ping'));
     report(`guest-ping (direct used ${channel})`, virshPing, [lvSession, lvPing, directSession, directPing, rawSession]);
 
     // --- a kubeconfig-sized file read ---------------------------------------------------------
@@ -104,25 +103,3 @@ $V "{\\"execute\\":\\"guest-file-close\\",\\"arguments\\":{\\"handle\\":$h}}" >/
 
 if (spawnSync('sh', ['-c', 'command -v virsh']).status !== 0) skip('virsh is not installed (the baseline)');
 await main();
-
-/** A bare client: 0xFF, guest-sync-delimited, guest-ping, close; no framing beyond substring checks. */
-function rawPing(socketPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = connect(socketPath);
-    let buf = '';
-    let synced = false;
-    s.once('error', reject);
-    s.on('connect', () => s.write(Buffer.concat([Buffer.from([0xff]), Buffer.from('{"execute":"guest-sync-delimited","arguments":{"id":777}}\n')])));
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      if (!synced && buf.includes('777')) {
-        synced = true;
-        buf = '';
-        s.write('{"execute":"guest-ping"}\n');
-      } else if (synced && buf.includes('"return"')) {
-        s.destroy();
-        resolve();
-      }
-    });
-  });
-}
