@@ -11,8 +11,8 @@
 // part only when it is first required: a verb pays for its own code, `--version` for almost none.
 // Scanning a string literal costs a fraction of compiling the same text as code.
 import { build, transform } from 'esbuild';
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
@@ -159,6 +159,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const outfile of outfiles) {
     const format = args.includes('--cjs') || outfile.endsWith('.cjs') ? 'cjs' : 'esm';
     const tmp = `${outfile}.${process.pid}.tmp`;
+    mkdirSync(dirname(outfile), { recursive: true });
     writeFileSync(tmp, singleFile(chunks, { format, layout }), { mode: 0o755 });
     chmodSync(tmp, 0o755);
     renameSync(tmp, outfile); // a concurrent reader (tests, bench) never sees half a bundle

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildChunks, singleFile } from './bundle.mjs';
 
@@ -57,6 +57,7 @@ export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, 
     }
   }
   const tmp = `${outfile}.${process.pid}.tmp`;
+  mkdirSync(dirname(outfile), { recursive: true });
   copyFileSync(cached, tmp);
   chmodSync(tmp, 0o755);
   renameSync(tmp, outfile);
