@@ -1,9 +1,10 @@
 // Builds the single-file CLI (dist/qemu-kubesolo.cjs, the package's command, and the same program as
 // dist/qemu-kubesolo.mjs): runs with a bare `node`, no node_modules.
-// usage: node scripts/bundle.mjs [OUTFILE...] [--cjs] [--strings] [--report]
+// usage: node scripts/bundle.mjs [OUTFILE...] [--cjs] [--strings] [--report] [--trace]
 //   OUTFILE    CommonJS when it ends in .cjs (or with --cjs), else ESM
 //   --strings  the chunks as string literals (what scripts/sea.mjs uses) instead of a trailing comment
 //   --report   print each chunk's size, inputs and imports
+//   --trace    a loader that prints each chunk's fetch/compile/run times on stderr at exit (profiling)
 //
 // Start-up is dominated by compiling code, not running it (node --cpu-prof: a 1 MB bundle spent ~27 ms
 // in V8's compile of the module for `--version`). So the file holds each part of the CLI (esbuild's
@@ -81,6 +82,44 @@ function printReport(metafile) {
   }
 }
 
+/**
+ * A few built-in modules cost milliseconds to load and are required at the top of files that use them
+ * only in some calls (commander's child_process, for subcommands run as programs, which we never use;
+ * the SSH module's spawn). They are handed out as proxies that load the module on first use of any
+ * property (measured with --trace below: node:child_process ~5 ms of each verb's start).
+ */
+const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'tls', 'https', 'http'])});
+function builtin(id){
+  if(!lazy.has(id.replace(/^node:/,"")))return nodeRequire(id);
+  let real;const m=()=>real??=nodeRequire(id);
+  return new Proxy({},{get:(_,k)=>m()[k],has:(_,k)=>k in m(),ownKeys:()=>Reflect.ownKeys(m()),
+    getOwnPropertyDescriptor:(_,k)=>{const d=Reflect.getOwnPropertyDescriptor(m(),k);if(d)d.configurable=true;return d}});
+}`;
+
+/**
+ * `--trace`: the same loader, timing each chunk (fetch, compile, run including what it requires) and
+ * each built-in module it loads, printed on stderr at exit as one JSON line per load.
+ */
+const TRACE_LOADER = (source) => `const trace=[],now=()=>performance.now();
+process.on("exit",()=>{for(const t of trace)process.stderr.write(JSON.stringify(t)+"\\n")});
+function load(id){
+  const done=loaded.get(id);
+  if(done)return done.exports;
+  const t0=now();
+  const src=${source};
+  if(src===undefined){const m=builtin(id);trace.push({id,builtin:true,ms:+(now()-t0).toFixed(3)});return m}
+  const module={exports:{}};
+  loaded.set(id,module);
+  const t1=now();
+  const fn=compileFunction(src,["exports","require","module"],{filename:"qemu-kubesolo/"+id.slice(2)});
+  const t2=now();
+  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3)};
+  trace.push(entry);
+  fn(module.exports,load,module);
+  entry.runInclusive=+(now()-t2).toFixed(3);
+  return module.exports;
+}`;
+
 /** Chunks bigger than this are stored deflated (see singleFile). */
 const DEFLATE_OVER = 64 * 1024;
 
@@ -92,7 +131,7 @@ const DEFLATE_OVER = 64 * 1024;
  * - `layout: 'strings'` (the single executable, whose main script cannot read itself back): string
  *   literals; the executable's code cache holds them already parsed.
  */
-export function singleFile(chunks, { format = 'esm', layout = 'comment' } = {}) {
+export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false } = {}) {
   const prelude =
     format === 'cjs'
       ? `"use strict";const nodeRequire=require,self=__filename;`
@@ -133,16 +172,17 @@ ${prelude}
 const {compileFunction}=nodeRequire("node:vm");
 ${table}
 const loaded=new Map();
-function load(id){
+${LAZY_BUILTINS}
+${trace ? TRACE_LOADER(source) : `function load(id){
   const done=loaded.get(id);
   if(done)return done.exports;
   const src=${source};
-  if(src===undefined)return nodeRequire(id);
+  if(src===undefined)return builtin(id);
   const module={exports:{}};
   loaded.set(id,module);
   compileFunction(src,["exports","require","module"],{filename:"qemu-kubesolo/"+id.slice(2)})(module.exports,load,module);
   return module.exports;
-}
+}`}
 load("./main.js");
 ${tail}`;
 }
@@ -151,6 +191,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const report = args.includes('--report');
   const layout = args.includes('--strings') ? 'strings' : 'comment';
+  const trace = args.includes('--trace');
   const named = args.filter((a) => !a.startsWith('--'));
   // the command is the .cjs (a .mjs main costs node ~8 ms more to start: its ESM loader); the .mjs is
   // the same program for those who run `node qemu-kubesolo.mjs`
@@ -160,7 +201,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const format = args.includes('--cjs') || outfile.endsWith('.cjs') ? 'cjs' : 'esm';
     const tmp = `${outfile}.${process.pid}.tmp`;
     mkdirSync(dirname(outfile), { recursive: true });
-    writeFileSync(tmp, singleFile(chunks, { format, layout }), { mode: 0o755 });
+    writeFileSync(tmp, singleFile(chunks, { format, layout, trace }), { mode: 0o755 });
     chmodSync(tmp, 0o755);
     renameSync(tmp, outfile); // a concurrent reader (tests, bench) never sees half a bundle
   }
