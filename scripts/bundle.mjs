@@ -111,27 +111,32 @@ function load(id){
   const module={exports:{}};
   loaded.set(id,module);
   const t1=now();
-  const fn=compileFunction(src,["exports","require","module"],{filename:"qemu-kubesolo/"+id.slice(2)});
+  const fn=compileFunction(src,PARAMS,options(id));
   const t2=now();
-  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3)};
+  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3),...(fn.cachedDataRejected!==undefined?{cacheRejected:fn.cachedDataRejected}:{})};
   trace.push(entry);
   fn(module.exports,load,module);
   entry.runInclusive=+(now()-t2).toFixed(3);
   return module.exports;
 }`;
 
+/** The parameters each chunk is compiled with (a CommonJS module body). */
+export const CHUNK_PARAMS = ['exports', 'require', 'module'];
+
 /** Chunks bigger than this are stored deflated (see singleFile). */
 const DEFLATE_OVER = 64 * 1024;
 
 /**
  * The single file: a small loader, then the chunks, each compiled on its first require.
+ * `caches` (strings layout only): V8 code caches by chunk id, base64, made by the very node that will
+ * run the file (scripts/sea.mjs); V8 checks them and compiles as usual when one does not fit.
  * - `layout: 'comment'` (a file on disk): the chunks sit in one comment at the end, which V8 skips at
  *   almost no cost; the loader reads its own file when a chunk is first needed (measured: cheaper than
  *   the same text as string literals, whose escapes the scanner decodes, or compressed).
  * - `layout: 'strings'` (the single executable, whose main script cannot read itself back): string
  *   literals; the executable's code cache holds them already parsed.
  */
-export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false } = {}) {
+export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches } = {}) {
   const prelude =
     format === 'cjs'
       ? `"use strict";const nodeRequire=require,self=__filename;`
@@ -142,6 +147,7 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
   if (layout === 'strings') {
     table = `const sources=${JSON.stringify(chunks)};`;
     source = 'sources[id]';
+    if (caches) table += `const caches=${JSON.stringify(caches)};`;
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
@@ -167,10 +173,15 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
     source = 'chunk(id)';
   }
+  const options = caches
+    ? 'const options=(id)=>({filename:"qemu-kubesolo/"+id.slice(2),...(caches[id]?{cachedData:Buffer.from(caches[id],"base64")}:{})});'
+    : 'const options=(id)=>({filename:"qemu-kubesolo/"+id.slice(2)});';
   return `#!/usr/bin/env node
 ${prelude}
 const {compileFunction}=nodeRequire("node:vm");
 ${table}
+const PARAMS=${JSON.stringify(CHUNK_PARAMS)};
+${options}
 const loaded=new Map();
 ${LAZY_BUILTINS}
 ${trace ? TRACE_LOADER(source) : `function load(id){
@@ -180,7 +191,7 @@ ${trace ? TRACE_LOADER(source) : `function load(id){
   if(src===undefined)return builtin(id);
   const module={exports:{}};
   loaded.set(id,module);
-  compileFunction(src,["exports","require","module"],{filename:"qemu-kubesolo/"+id.slice(2)})(module.exports,load,module);
+  compileFunction(src,PARAMS,options(id))(module.exports,load,module);
   return module.exports;
 }`}
 load("./main.js");
