@@ -1,6 +1,6 @@
 // Builds the CLI as one executable for hosts without Node (Node's single-executable applications):
 // the node running this script, with the CLI injected as its main script (CommonJS, code cache on).
-// usage: node scripts/sea.mjs [OUTFILE]     (default dist/qemu-kubesolo-linux-x64)
+// usage: node scripts/sea.mjs [OUTFILE] [--trace]   (default dist/qemu-kubesolo-linux-x64; --trace: see bundle.mjs)
 //
 // The ~100 MB copy of node and postject's injection take seconds: results are kept in .cache/sea/,
 // keyed by the main script, this node and postject, so a rebuild of unchanged sources is a copy.
@@ -36,12 +36,12 @@ function codeCaches(chunks) {
 }
 
 /** Builds (or takes from the cache) the executable and copies it to `outfile`; returns `outfile`. */
-export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, { log = () => {} } = {}) {
+export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, { log = () => {}, trace = false } = {}) {
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the single executable is built for linux-x64 only (this is ${process.platform}-${process.arch})`);
   // The main script as string literals (a single executable's script cannot read itself back, and
   // the code cache holds the literals already parsed): see singleFile in scripts/bundle.mjs.
   const chunks = await buildChunks();
-  const main = singleFile(chunks, { format: 'cjs', layout: 'strings', caches: codeCaches(chunks) });
+  const main = singleFile(chunks, { format: 'cjs', layout: 'strings', caches: codeCaches(chunks), trace });
   const postjectCli = createRequire(import.meta.url).resolve('postject/dist/cli.js');
   const node = process.execPath;
   const key = createHash('sha256')
@@ -85,6 +85,7 @@ export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = await buildSea(process.argv[2], { log: (m) => console.error(m) });
+  const args = process.argv.slice(2);
+  const out = await buildSea(args.find((a) => !a.startsWith('--')), { log: (m) => console.error(m), trace: args.includes('--trace') });
   console.error(`${out}: ${(statSync(out).size / 1024 / 1024).toFixed(1)} MiB`);
 }
