@@ -25,7 +25,7 @@ const BASE: ArtifactsFlags = {
   ip: '192.168.122.50/24',
   gateway: '192.168.122.1',
   dns: ['192.168.122.1'],
-  apiAddress: ['203.0.113.10'],
+  apiAddresses: ['203.0.113.10'],
   interface: 'eth0',
   instanceId: 'iid-test',
 };
