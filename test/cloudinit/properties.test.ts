@@ -107,7 +107,7 @@ describe('data safety of every field (property)', () => {
   it('--dns and --api-address (lists): each item named by index, or carried unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(nasty, fc.ipV4(), fc.domain()), { minLength: 1, maxLength: 3 }), async (list) => {
-        for (const [field, flag] of [['dns', '--dns'], ['apiAddress', '--api-address']] as const) {
+        for (const [field, flag] of [['dns', '--dns'], ['apiAddresses', '--api-address']] as const) {
           try {
             const d = await renderWith({ ...BASE, [field]: list });
             const text = JSON.stringify(d['user-data']) + JSON.stringify(d['network-config']);
