@@ -69,7 +69,7 @@ export { DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, buildIso, checkVolumeId, type Bui
 export { SELINUX_ISO_TYPE, selinuxLabelCommands } from './iso/selinux.js';
 
 // cloud-init artifacts
-export { ArtifactsConfigSchema, DEFAULTS, FIELDS, detectSshKey, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags } from './cloudinit/config.js';
+export { ArtifactsConfigSchema, DEFAULTS, FIELDS, detectSshKey, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags, type ArtifactsInput } from './cloudinit/config.js';
 export {
   generateArtifacts,
   kubesoloUrl,
