@@ -1,15 +1,15 @@
 /**
- * The option-table engine: one table per verb (src/options/<verb>.ts) says, for each option, its
- * library field name (the key), flag(s), environment variable(s), default, schema and help. From it:
- * commander registration and --help (src/cli/options.ts), the precedence rule, and error names.
+ * The option-table engine: one table per verb (src/options/<verb>.ts) gives, for each option, its
+ * library field name (the key), flag(s), variable(s), default, schema and help. From it come commander
+ * registration and --help (src/cli/options.ts), the precedence rule, the error names and the README.
  *
- * How to add an option (one row in the verb's table, e.g. src/options/kubeconfig.ts):
- *   ready: opt({ flag: '--ready', help: 'wait until the node is Ready', default: false, schema: () => z.boolean() }),
- *   apkRepository: opt({ flag: '--apk-repository <url>', env: ['APK_REPOSITORY'], list: true,
- *                        help: 'an Alpine repository (repeatable)', default: [], schema: () => z.array(z.string().url()) }),
- * The key is the field the library receives (typed by z.output of the verb's schema); help gets
- * "(env X, default Y)" appended; errors name it "--ready" or "--apk-repository (APK_REPOSITORY)";
- * the README row and the agreement test (test/options/table.test.ts) then check it.
+ * How to add an option: one row in the verb's table, e.g. in src/options/kubeconfig.ts
+ *   ready: opt({ flag: '--ready', default: false, help: 'wait until the node is Ready', schema: () => z.boolean() }),
+ *   context: opt({ flag: '--context <name>', env: ['KUBECONFIG_CONTEXT'], help: 'context name', schema: () => z.string().min(1).optional() }),
+ * (repeatable: `list: true, default: []` and an array schema). The key is the field the library gets,
+ * typed by the row's schema (TableOutput); --help shows "(env X; default Y)"; errors name
+ * "--context (KUBECONFIG_CONTEXT)". Then `QKS_UPDATE_README=1 npx vitest run test/options/table.test.ts`
+ * rewrites the verb's README table (the test checks it, and every row, in every verb).
  * Rules: flag > first non-empty variable > default; an empty variable counts as unset, everywhere.
  * Schemas are factories (`() => z...`): nothing is built until a verb resolves its options.
  */
