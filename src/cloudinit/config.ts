@@ -175,27 +175,21 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
     if (found) ({ key: sshKey, path: sshKeySource } = found);
   }
 
-  const raw = {
-    hostname: pick('hostname') ?? DEFAULTS.hostname,
-    username: pick('username') ?? DEFAULTS.username,
+  // every row: its winning value, else the table's default (a list row: its items); then the special cases
+  const raw: Record<string, unknown> = {};
+  for (const [k, d] of Object.entries(ARTIFACTS_OPTIONS) as [FieldKey, (typeof ARTIFACTS_OPTIONS)[FieldKey]][]) {
+    if (k === 'password' || k === 'passwordHash' || k === 'sshKey') continue;
+    const v = pick(k);
+    raw[k] = d.list ? asList(v) : (v ?? d.default);
+  }
+  raw.arch ??= hostArch(options.hostArch);
+  Object.assign(raw, {
     password: password ?? (passwordHash === undefined ? DEFAULTS.password : undefined),
     passwordHash,
     defaultPassword: password === undefined && passwordHash === undefined,
     sshKey,
     sshKeySource,
-    autoInstallKubesolo: pick('autoInstallKubesolo') ?? DEFAULTS.autoInstallKubesolo,
-    kubesoloVersion: pick('kubesoloVersion') ?? DEFAULTS.kubesoloVersion,
-    arch: pick('arch') ?? hostArch(options.hostArch),
-    outputDir: pick('outputDir') ?? DEFAULTS.outputDir,
-    createIso: pick('createIso') ?? DEFAULTS.createIso,
-    templateDir: pick('templateDir'),
-    instanceId: pick('instanceId'),
-    apiAddresses: asList(pick('apiAddresses')),
-    ip: pick('ip'),
-    gateway: pick('gateway'),
-    dns: asList(pick('dns')),
-    interface: pick('interface') ?? DEFAULTS.interface,
-  };
+  });
 
   const parsed = ArtifactsConfigSchema.safeParse(raw);
   const problems: string[] = [];
