@@ -112,7 +112,7 @@ function load(id){
   const module={exports:{}};
   loaded.set(id,module);
   const t1=now();
-  const fn=compileFunction(src,PARAMS,options(id));
+  const fn=compile(id,src);
   const t2=now();
   const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3),...(fn.cachedDataRejected!==undefined?{cacheRejected:fn.cachedDataRejected}:{})};
   trace.push(entry);
@@ -120,6 +120,42 @@ function load(id){
   entry.runInclusive=+(now()-t2).toFixed(3);
   return module.exports;
 }`;
+
+/**
+ * The bundle's compile cache (a file on disk; the single executable has its caches inside): V8 code
+ * caches of the big chunks under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/ (or $XDG_CACHE_HOME,
+ * or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and without HOME there is
+ * none), as Node >= 22 does for modules with module.enableCompileCache(). Compiling zod's chunk takes
+ * ~30 ms, loading its cache ~2 ms. A chunk's id is the hash of its content, so a cache never outlives
+ * what it was made from; V8 checks each cache (version, flags, source) and compiles as usual when one
+ * does not fit, and the loader writes a fresh one (atomically, mode 0600, in a 0700 directory that must
+ * be the user's own). Only the top level of a chunk is cached: where scope-hoisted libraries spend it.
+ */
+const COMPILE_CACHE = (ids) => `const cached=new Set(${JSON.stringify(ids)});let cacheDir;
+function cacheDirectory(){
+  if(cacheDir!==undefined)return cacheDir;
+  cacheDir=null;
+  const e=process.env;
+  if(e.QKS_COMPILE_CACHE==="0")return null;
+  const base=e.QKS_COMPILE_CACHE||(e.XDG_CACHE_HOME?e.XDG_CACHE_HOME+"/qemu-kubesolo":e.HOME?e.HOME+"/.cache/qemu-kubesolo":"");
+  if(!base)return null;
+  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
+  return cacheDir;
+}
+function compile(id,src){
+  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cached.has(id)&&cacheDirectory();
+  if(!d)return compileFunction(src,PARAMS,o);
+  const fs=nodeRequire("node:fs"),file=d+"/"+id.slice(2,-3)+".v8";
+  let data;try{data=fs.readFileSync(file)}catch{}
+  if(data){const fn=compileFunction(src,PARAMS,{...o,cachedData:data});if(!fn.cachedDataRejected)return fn}
+  const fn=compileFunction(src,PARAMS,{...o,produceCachedData:true});
+  if(data)fn.cachedDataRejected=true;
+  try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,fn.cachedData,{mode:0o600});fs.renameSync(tmp,file)}catch{}
+  return fn;
+}`;
+
+/** Chunks at least this big get a compile cache (smaller ones compile in well under a millisecond). */
+export const CACHE_FROM = 16 * 1024;
 
 /** The parameters each chunk is compiled with (a CommonJS module body). */
 export const CHUNK_PARAMS = ['exports', 'require', 'module'];
@@ -174,15 +210,17 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
     source = 'chunk(id)';
   }
-  const options = caches
-    ? 'const options=(id)=>({filename:"qemu-kubesolo/"+id.slice(2),...(caches[id]?{cachedData:Buffer.from(caches[id],"base64")}:{})});'
-    : 'const options=(id)=>({filename:"qemu-kubesolo/"+id.slice(2)});';
+  const compile = caches
+    ? `function compile(id,src){const c=caches[id];return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2),...(c?{cachedData:Buffer.from(c,"base64")}:{})})}`
+    : layout === 'strings'
+      ? 'function compile(id,src){return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2)})}'
+      : COMPILE_CACHE(Object.keys(chunks).filter((id) => chunks[id].length >= CACHE_FROM));
   return `#!/usr/bin/env node
 ${prelude}
 const {compileFunction}=nodeRequire("node:vm");
 ${table}
 const PARAMS=${JSON.stringify(CHUNK_PARAMS)};
-${options}
+${compile}
 const loaded=new Map();
 ${LAZY_BUILTINS}
 ${trace ? TRACE_LOADER(source) : `function load(id){
@@ -192,7 +230,7 @@ ${trace ? TRACE_LOADER(source) : `function load(id){
   if(src===undefined)return builtin(id);
   const module={exports:{}};
   loaded.set(id,module);
-  compileFunction(src,PARAMS,options(id))(module.exports,load,module);
+  compile(id,src)(module.exports,load,module);
   return module.exports;
 }`}
 load("./main.js");

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileFunction } from 'node:vm';
-import { buildChunks, CHUNK_PARAMS, singleFile } from './bundle.mjs';
+import { buildChunks, CACHE_FROM, CHUNK_PARAMS, singleFile } from './bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Node's own fuse name (doc/api/single-executable-applications.md): postject flips it to say a blob is there
@@ -24,7 +24,6 @@ const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
  * Small chunks compile in well under a millisecond: their caches would only cost memory (each cache
  * is held as a string by the main script for the whole run).
  */
-const CACHE_FROM = 16 * 1024;
 function codeCaches(chunks) {
   const caches = {};
   for (const [id, code] of Object.entries(chunks)) {

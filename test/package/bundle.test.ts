@@ -4,7 +4,7 @@
  * generates artifacts (templates embedded) and reads a kubeconfig through the real qemu-ga.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +20,14 @@ for (const name of ['qemu-kubesolo.cjs', 'qemu-kubesolo.mjs']) {
     let bundle: string;
     let agent: AgentPeer;
     const run = (args: string[]) =>
-      spawnSync(process.execPath, [bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' }, timeout: 30_000 });
+      spawnSync(process.execPath, [bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: join(dir, 'home'), NO_COLOR: '1' }, timeout: 30_000 });
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'qks-bundle-'));
       const built = join(dir, `build${name.slice(name.lastIndexOf('.'))}`);
       execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), built]);
-      bundle = join(dir, name);
+      mkdirSync(join(dir, 'app'));
+      bundle = join(dir, 'app', name);
       copyFileSync(built, bundle);
       rmSync(built);
       agent = await startRealAgent();
@@ -37,7 +38,7 @@ for (const name of ['qemu-kubesolo.cjs', 'qemu-kubesolo.mjs']) {
     });
 
     it('is one file with nothing beside it', () => {
-      expect(readdirSync(dir)).toEqual([name]);
+      expect(readdirSync(join(dir, 'app'))).toEqual([name]);
       expect(readFileSync(bundle, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
     });
 

@@ -4,7 +4,7 @@
  * measured in bench/startup.bench.ts, never asserted here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +18,8 @@ let bundle: string;
 let hook: string;
 
 /** Runs the bundle; returns its exit status, stdout and the built-in modules the process loaded. */
-function run(file: string, args: string[]): { status: number | null; stdout: string; stderr: string; builtins: Set<string> } {
-  const r = spawnSync(process.execPath, ['--require', hook, file, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir }, timeout: 30_000 });
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = { HOME: join(dir, 'home') }): { status: number | null; stdout: string; stderr: string; builtins: Set<string> } {
+  const r = spawnSync(process.execPath, ['--require', hook, file, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', ...env }, timeout: 30_000 });
   const line = r.stderr.split('\n').find((l) => l.startsWith('MODULES '));
   const builtins = new Set((JSON.parse(line?.slice(8) ?? '[]') as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)));
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^MODULES .*\n?/m, ''), builtins };
@@ -62,6 +62,73 @@ describe('bundle start-up', () => {
     const r = run(bundle, ['iso', '--help']);
     expect(r.status).toBe(0);
     expect(r.builtins.has('child_process')).toBe(false);
+  });
+});
+
+/** The chunks a traced run compiled, as the trace loader prints them. */
+function traced(stderr: string): { id: string; bytes: number; cacheRejected?: boolean }[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{') && !l.includes('"builtin"'))
+    .map((l) => JSON.parse(l) as { id: string; bytes: number; cacheRejected?: boolean });
+}
+
+describe('bundle compile cache', () => {
+  let tracedBundle: string;
+  beforeAll(() => {
+    tracedBundle = join(dir, 'cache-traced.cjs');
+    execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), tracedBundle, '--trace']);
+  });
+  const cacheFiles = (home: string) => {
+    const base = join(home, '.cache', 'qemu-kubesolo');
+    if (!existsSync(base)) return [];
+    return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).map((f) => join(base, v, f)));
+  };
+
+  it('keeps V8 code caches of the big chunks under ~/.cache/qemu-kubesolo (0600 in a 0700 directory) and uses them', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const first = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(first.status, first.stderr).toBe(0);
+    const files = cacheFiles(home);
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/[A-Z0-9]+\\.v8$`));
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    }
+    expect(statSync(join(files[0]!, '..')).mode & 0o777).toBe(0o700);
+    expect(traced(first.stderr).some((c) => c.cacheRejected !== undefined)).toBe(false); // nothing to use yet
+    const second = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(second.stdout).toBe(first.stdout);
+    const used = traced(second.stderr).filter((c) => c.cacheRejected === false);
+    expect(used.length).toBe(files.length);
+    expect(used.every((c) => c.bytes >= 16 * 1024)).toBe(true);
+  });
+
+  it('recovers from a corrupt cache: compiles as usual and writes a good one', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    run(tracedBundle, ['iso', '--help'], { HOME: home });
+    for (const f of cacheFiles(home)) writeFileSync(f, 'not a code cache');
+    const r = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(traced(r.stderr).filter((c) => c.cacheRejected === true).length).toBe(cacheFiles(home).length);
+    const again = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(traced(again.stderr).filter((c) => c.cacheRejected === false).length).toBe(cacheFiles(home).length);
+  });
+
+  it('writes nothing with QKS_COMPILE_CACHE=0, or without HOME', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    expect(run(bundle, ['iso', '--help'], { HOME: home, QKS_COMPILE_CACHE: '0' }).status).toBe(0);
+    expect(readdirSync(home)).toEqual([]);
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const r = spawnSync(process.execPath, [bundle, 'iso', '--help'], { cwd, env: {}, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('uses the directory QKS_COMPILE_CACHE names', () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
+    expect(readdirSync(cache)).toEqual([`v8-${process.version}-${process.arch}`]);
   });
 });
 
