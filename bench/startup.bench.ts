@@ -89,7 +89,7 @@ function table(title: string, goal: string, rows: Measured[]): void {
 }
 
 // --- the programs
-// every node row goes through /usr/bin/env (the bundle rows set a variable with it), so all pay its exec
+// every row goes through /usr/bin/env (the bundle rows set a variable with it), so all pay its exec
 const nodeRow: Row = { name: 'node -e 0', argv: ['/usr/bin/env', process.execPath, '-e', '0'], role: 'node' };
 const sea = join(root, 'dist/qemu-kubesolo-linux-x64');
 const builtSea = process.platform === 'linux' && process.arch === 'x64' && spawnSync(process.execPath, ['scripts/sea.mjs', sea], { cwd: root, stdio: 'inherit' }).status === 0;
@@ -100,7 +100,7 @@ const clis: [string, string[]][] = [
   ['bundle: node qemu-kubesolo.cjs', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/qemu-kubesolo.cjs')]],
   ['bundle .cjs, QKS_COMPILE_CACHE=0', ['/usr/bin/env', 'QKS_COMPILE_CACHE=0', process.execPath, join(root, 'dist/qemu-kubesolo.cjs')]],
   ['bundle: node qemu-kubesolo.mjs', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/qemu-kubesolo.mjs')]],
-  ...(builtSea ? ([['single executable', [sea]]] as [string, string[]][]) : []),
+  ...(builtSea ? ([['single executable', ['/usr/bin/env', sea]]] as [string, string[]][]) : []),
   ...(before ? ([[`before: node ${before.split('/').pop()}`, ['/usr/bin/env', process.execPath, before]]] as [string, string[]][]) : []),
 ];
 const cliRows = (args: string[]): Row[] => clis.map(([name, argv]) => ({ name, argv: [...argv, ...args] }));
@@ -156,7 +156,7 @@ subprocess.run(['genisoimage', '-quiet', '-output', os.path.join(out, 'cidata.is
 // the system's python3 (a version manager's shim on PATH would add its own start-up)
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasPython = spawnSync(python, ['-c', '']).status === 0;
-const py = (name: string, script: string, args: string[]): Row[] => (hasPython ? [{ name, argv: [python, '-c', script, ...args], role: 'minimal' }] : []);
+const py = (name: string, script: string, args: string[]): Row[] => (hasPython ? [{ name, argv: ['/usr/bin/env', python, '-c', script, ...args], role: 'minimal' }] : []);
 
 const qga = spawn('qemu-ga', ['-m', 'unix-listen', '-p', sock, '-t', dir], { stdio: 'ignore' });
 try {
