@@ -17,6 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PY_QGA_CLIENT } from './lib.js';
 
 interface Row {
   name: string;
@@ -107,21 +108,7 @@ const cliRows = (args: string[]): Row[] => clis.map(([name, argv]) => ({ name, a
 
 // Minimal Python clients of the same jobs: the agent handshake (0xFF, guest-sync-delimited), then the
 // verb's commands; no validation, no timeouts.
-const PY_AGENT = String.raw`
-import socket, json, sys, base64, random, os
-def agent(path):
-    s = socket.socket(socket.AF_UNIX); s.connect(path); r = s.makefile('rb')
-    i = random.randint(1, 1 << 30)
-    s.sendall(b'\xff' + json.dumps({'execute': 'guest-sync-delimited', 'arguments': {'id': i}}).encode())
-    while True:
-        l = r.readline()
-        if l.startswith(b'\xff') and json.loads(l[1:])['return'] == i: break
-    def call(c, a=None):
-        s.sendall(json.dumps({'execute': c, **({'arguments': a} if a else {})}).encode()); return json.loads(r.readline())['return']
-    return call
-def read(call, f):
-    h = call('guest-file-open', {'path': f}); d = call('guest-file-read', {'handle': h, 'count': 65536}); call('guest-file-close', {'handle': h})
-    return base64.b64decode(d['buf-b64'])
+const PY_AGENT = PY_QGA_CLIENT + String.raw`
 mode, path = sys.argv[1], sys.argv[2]
 call = agent(path)
 if mode == 'ping': call('guest-ping'); print('ok')
