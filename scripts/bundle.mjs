@@ -15,6 +15,7 @@ import { build, transform } from 'esbuild';
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -201,12 +202,17 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       index[id] = deflate ? [at, text.length, 1] : [at, text.length];
       at += text.length;
     }
-    tail = `/*\n${parts.join('')}*/\n`;
+    // the build's fingerprint closes the comment: a file replaced under a running process (an upgrade)
+    // is noticed instead of compiling text at stale offsets
+    const stamp = createHash('sha256').update(parts.join('')).digest('hex').slice(0, 16);
+    tail = `/*\n${parts.join('')}${stamp}*/\n`;
     // offsets count back from the end of the file, so they do not depend on the loader's length
     for (const v of Object.values(index)) v[0] = tail.length - 3 - v[0];
     table = `const index=${JSON.stringify(index)};let text;`;
     table +=
-      'function chunk(id){const at=index[id];if(!at)return;text??=nodeRequire("node:fs").readFileSync(self,"latin1");const s=text.substr(text.length-at[0],at[1]);' +
+      'function chunk(id){const at=index[id];if(!at)return;' +
+      `if(text===undefined){text=nodeRequire("node:fs").readFileSync(self,"latin1");if(!text.endsWith(${JSON.stringify(stamp + '*/\n')})){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}}` +
+      'const s=text.substr(text.length-at[0],at[1]);' +
       'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
     source = 'chunk(id)';
   }

@@ -4,7 +4,7 @@
  * measured in bench/startup.bench.ts, never asserted here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,14 @@ describe('bundle start-up', () => {
     // the whole CLI is far bigger: --help compiles every verb
     const help = run(traced, ['--help']).stderr.split('\n').filter((l) => l.startsWith('{'));
     expect(help.reduce((n, l) => n + ((JSON.parse(l) as { bytes?: number }).bytes ?? 0), 0)).toBeGreaterThan(100_000);
+  });
+
+  it('refuses to run a damaged or replaced file (chunks at stale offsets) with one clear line', () => {
+    const damaged = join(dir, 'damaged.cjs');
+    writeFileSync(damaged, readFileSync(bundle, 'latin1') + 'x', 'latin1');
+    const r = run(damaged, ['iso', '--help']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${damaged} is not the file this run started from (replaced or damaged): run the command again, or reinstall it`);
   });
 
   it('loads no child_process, zlib or tls for --version', () => {
