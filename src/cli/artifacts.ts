@@ -91,10 +91,10 @@ async function artifactsAction(ctx: VerbContext, opts: Opts): Promise<number> {
 
   // Everything is resolved, validated and rendered before the first file is written.
   const configs: ArtifactsConfig[] = opts.inventory
-    ? await resolveInventory(opts.inventory, opts, { env: ctx.env })
-    : [await resolveArtifactsConfig(opts, { env: ctx.env })];
+    ? await resolveInventory(opts.inventory, opts, { env: ctx.env, signal: ctx.signal })
+    : [await resolveArtifactsConfig(opts, { env: ctx.env, signal: ctx.signal })];
   const templateDir = configs[0]!.templateDir;
-  const templates: TemplateSet = templateDir ? await loadTemplateDir(templateDir) : builtinTemplates();
+  const templates: TemplateSet = templateDir ? await loadTemplateDir(templateDir, ctx.signal) : builtinTemplates();
   const rendered: RenderedDocuments[] = configs.map((c) => renderDocuments(c, { ...renderOptions, templates }));
 
   const results: ArtifactsResult[] = [];

@@ -4,7 +4,7 @@
  * template leaves an existing output directory as it was.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { QksError } from '../errors.js';
@@ -189,10 +189,17 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
   for (const stale of ['network-config', ISO_NAME] as const) {
     if (rendered.files.some((f) => f.name === stale)) continue;
     const path = join(dir, stale);
-    if (await stat(path).catch(() => undefined)) {
-      await rm(path, { force: true });
-      removed.push(path);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) continue;
+    // only a file we could have written is removed: a directory or a device node of that name is left alone
+    if (!st.isFile()) {
+      warnings.push(`left ${path} alone: it is not a regular file (and not part of this seed)`);
+      continue;
     }
+    await rm(path, { force: true }).catch((e: unknown) => {
+      throw outputError(path, e);
+    });
+    removed.push(path);
   }
   const iso = files.find((f) => f.name === ISO_NAME)?.path;
   // Report in a natural order: user-data, meta-data, network-config, ISO.

@@ -2,12 +2,12 @@
  * The artifacts configuration: flags > environment variables > defaults, gathered into one object and
  * validated by one zod schema whose errors name the flag and the variable (or the inventory entry).
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
-import { QksError } from '../errors.js';
+import { isQksError, QksError } from '../errors.js';
 import {
   apiAddressField,
   hostOfApiAddress,
@@ -28,6 +28,7 @@ import {
   ARCHES,
 } from './fields.js';
 import { parseSshPublicKey } from './ssh-key.js';
+import { readInputText } from '../files/read.js';
 
 export const DEFAULTS = {
   hostname: 'kubesolo',
@@ -134,6 +135,8 @@ export interface ResolveOptions {
   hostArch?: string;
   /** Base for relative paths read from files (ssh key paths): the cwd, or the inventory's directory. */
   cwd?: string;
+  /** Stops reading key files (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** The default --arch: the host's, when it is one Kubesolo builds for Alpine. */
@@ -148,7 +151,7 @@ const splitList = (s: string): string[] => s.split(/[ ,]+/).filter(Boolean);
 const PREFERRED_KEYS = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_ed25519_sk.pub', 'id_ecdsa_sk.pub', 'id_rsa.pub'];
 
 /** Finds the user's public key in ~/.ssh; returns the key and its path, or undefined. */
-export async function detectSshKey(home: string): Promise<{ key: string; path: string } | undefined> {
+export async function detectSshKey(home: string, signal?: AbortSignal): Promise<{ key: string; path: string } | undefined> {
   const dir = join(home, '.ssh');
   let names: string[];
   try {
@@ -159,21 +162,27 @@ export async function detectSshKey(home: string): Promise<{ key: string; path: s
   const ordered = [...PREFERRED_KEYS.filter((n) => names.includes(n)), ...names.filter((n) => !PREFERRED_KEYS.includes(n)).sort()];
   for (const n of ordered) {
     const path = join(dir, n);
-    const data = await readFile(path, 'utf8').catch(() => undefined);
+    // a FIFO or a huge file in ~/.ssh is skipped like an unreadable one, but Ctrl-C still stops the search
+    const data = await readInputText(path, 'sshKey', { what: 'SSH key', signal }).catch((e: unknown) => {
+      if (signal?.aborted) throw e;
+      return undefined;
+    });
     if (data !== undefined && typeof parseSshPublicKey(data) !== 'string') return { key: data.trim(), path };
   }
   return undefined;
 }
 
 /** A --ssh-key value may be the key itself or a path to a .pub file. */
-async function sshKeyValue(value: string, cwd: string, home: string, label: string): Promise<{ key: string; source: string } | undefined> {
+async function sshKeyValue(value: string, cwd: string, home: string, label: string, signal?: AbortSignal): Promise<{ key: string; source: string } | undefined> {
   const looksLikePath = /^(?:\/|\.{1,2}\/|~\/)/.test(value) || (value.endsWith('.pub') && !/\s/.test(value));
   if (!looksLikePath) return undefined;
   const path = value.startsWith('~/') ? join(home, value.slice(2)) : isAbsolute(value) ? value : resolvePath(cwd, value);
   try {
-    return { key: (await readFile(path, 'utf8')).replace(/\r?\n$/, ''), source: path };
+    return { key: (await readInputText(path, 'sshKey', { what: label, signal })).replace(/\r?\n$/, ''), source: path };
   } catch (e) {
-    throw new QksError('CONFIG_INVALID', `${label}: cannot read the key file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
+    // a device, a FIFO that never ends, an oversized file: the reader's own error (exit 2, 5 or 130)
+    if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e;
+    throw new QksError('CONFIG_INVALID', `${label}: cannot read the key file ${path} (ENOENT)`, {
       hint: 'Pass the public key itself ("ssh-ed25519 AAAA... user@host") or the path of a readable .pub file.',
     });
   }
@@ -252,10 +261,10 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
   let sshKeySource: string | undefined;
   if (typeof sshKey === 'string') {
     sshKeySource = entry.sshKey !== undefined ? 'inventory' : flags.sshKey !== undefined ? 'flag' : 'env';
-    const fromFile = await sshKeyValue(sshKey, cwd, home, labels.sshKey!);
+    const fromFile = await sshKeyValue(sshKey, cwd, home, labels.sshKey!, options.signal);
     if (fromFile) ({ key: sshKey, source: sshKeySource } = fromFile);
   } else if (sshKey === undefined) {
-    const found = await detectSshKey(home);
+    const found = await detectSshKey(home, options.signal);
     if (found) ({ key: sshKey, path: sshKeySource } = found);
   }
 
