@@ -40,7 +40,8 @@ const STANDARD_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'seq', 'ma
  */
 export function parseInventory(text: string, name: string): { entries: InventoryEntry[]; problems: string[] } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, lineCounter: lines, prettyErrors: false });
+  // uniqueKeys off: the library's check is quadratic in a mapping's size; duplicates are found below
+  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false, lineCounter: lines, prettyErrors: false });
   const at = (node: Node | null | undefined): string => (node?.range ? `${name}:${lines.linePos(node.range[0]).line}` : name);
   const err = doc.errors[0];
   if (err) {
@@ -52,8 +53,16 @@ export function parseInventory(text: string, name: string): { entries: Inventory
     Node(_key, node) {
       if (node.tag && !STANDARD_TAGS.has(node.tag)) tagProblems.push(`${at(node)}: unknown tag ${node.tag} (an inventory takes plain YAML values)`);
     },
+    Map(_key, node) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(k)) tagProblems.push(`${at(pair.key as Node)}: duplicate key "${String(k)}"`);
+        seen.add(k);
+      }
+    },
   });
-  if (tagProblems.length) throw new QksError('CONFIG_INVALID', tagProblems.join('; '), { hint: 'Remove the tag; nothing was written.', details: { problems: tagProblems } });
+  if (tagProblems.length) throw new QksError('CONFIG_INVALID', tagProblems.join('; '), { hint: 'Fix the lines named above; nothing was written.', details: { problems: tagProblems } });
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

@@ -12,7 +12,10 @@ import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Socket } from 'node:net';
 import { abortError } from '../errors.js';
+import { INPUT_CAPS, type InputKind } from './caps.js';
 import { inputError, inputNotRegular, inputTimeout, inputTooLarge, kindOf } from './errors.js';
+
+export { INPUT_CAPS, type InputKind } from './caps.js';
 
 const openFd = promisify(open);
 const fstatFd = promisify(fstat);
@@ -20,20 +23,6 @@ const readFd = (fd: number, buf: Buffer, off: number, len: number, pos: null): P
   new Promise((resolve, reject) => read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
 const closeFd = promisify(close);
 
-/** The size cap of each kind of input, in bytes (the README's "Input caps" table). */
-export const INPUT_CAPS = {
-  /** An OpenSSH public key line: a 16384-bit RSA key is about 2.8 KB. */
-  sshKey: 64 * 1024,
-  /** A cloud-init template (user-data, meta-data, network-config). */
-  template: 1024 * 1024,
-  /** An inventory of VMs. */
-  inventory: 4 * 1024 * 1024,
-  /** A list of VM names (kubeconfig --vm-names-file). */
-  namesFile: 1024 * 1024,
-  /** One file packed into an ISO by the iso verb. */
-  isoFile: 256 * 1024 * 1024,
-} as const;
-export type InputKind = keyof typeof INPUT_CAPS;
 
 /** How long a pipe may take to deliver all its data. */
 export const INPUT_PIPE_TIMEOUT_MS = 30_000;
