@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { QksError, zodIssuesToMessage } from '../errors.js';
-import { writeFileAtomic } from '../files/atomic.js';
+import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
 import { DOMAIN_FIELD_FLAGS, domainXml, parseDomainSpec, parseNetwork, VmNameSchema, type DomainSpecInput } from '../libvirt/domain-xml.js';
 import { formatVirtInstall, virtInstallArgs, VIRT_INSTALL_DEFAULTS } from '../libvirt/virt-install.js';
 import type { VerbContext } from './context.js';
@@ -79,7 +79,7 @@ async function domainXmlAction(ctx: VerbContext, flags: DomainFlags): Promise<nu
   }
   if (parsed.iso && !existsSync(parsed.iso)) ctx.output.warn(`the ISO ${parsed.iso} does not exist (yet): make it with qemu-kubesolo artifacts --create-iso`);
   const xml = domainXml(spec);
-  if (flags.output && flags.output !== '-') {
+  if (flags.output && flags.output !== '-' && !(await isOwnStdout(flags.output))) {
     await writeFileAtomic(flags.output, xml, { mode: 0o644 });
     ctx.output.result({ ok: true, path: flags.output, name: parsed.name, bytes: Buffer.byteLength(xml) }, `wrote ${flags.output} (define it with: virsh define ${flags.output})`);
   } else if (ctx.output.json) {

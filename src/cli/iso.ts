@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { isQksError, QksError, zodIssuesToMessage } from '../errors.js';
 import { readInput } from '../files/read.js';
-import { writeFileAtomic } from '../files/atomic.js';
+import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
 import { buildIso, checkEpoch, checkVolumeId, DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, type IsoFile } from '../iso/build.js';
 import { selinuxLabelCommands } from '../iso/selinux.js';
 import type { RunAction } from './main.js';
@@ -99,8 +99,8 @@ Examples:
         const iso = buildIso(inputs, { volumeId: opts.label, epoch: opts.epoch });
         ctx.output.verbose(`built ${iso.byteLength} bytes in ${(performance.now() - started).toFixed(2)} ms`);
         const sha256 = createHash('sha256').update(iso).digest('hex');
-        const toStdout = opts.out === '-';
-        const path = toStdout ? '-' : resolve(opts.out);
+        const toStdout = opts.out === '-' || (await isOwnStdout(opts.out));
+        const path = toStdout ? '-' : resolve(opts.out) + (opts.out.endsWith('/') ? '/' : ''); // a trailing '/' is refused by the writer, naming it
         if (toStdout) ctx.output.raw(iso);
         else await writeFileAtomic(path, iso, { signal: ctx.signal });
         const selinux = opts.selinux && !toStdout ? selinuxLabelCommands(path) : undefined;

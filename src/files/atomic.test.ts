@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, writeSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +162,20 @@ describe('atomic writes', () => {
       symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
       expect((await rejectionOf(writeFileAtomic(join(dir, 'dangling'), 'x'), 'OUTPUT_INVALID')).message).toMatch(/does not exist/);
       expect(readdirSync(dir).sort()).toEqual(['dangling', 'link', 'real']);
+    });
+
+    it('an open-file link (/dev/fd/N) onto a regular file appends to it in place: what was written before stays', async () => {
+      const path = join(fresh(), 'out.txt');
+      const fd = openSync(path, 'a');
+      try {
+        writeSync(fd, 'header\n');
+        const ino = statSync(path).ino;
+        await writeFileAtomic(`/dev/fd/${fd}`, 'data\n');
+        expect(readFileSync(path, 'utf8')).toBe('header\ndata\n');
+        expect(statSync(path).ino).toBe(ino); // not replaced
+      } finally {
+        closeSync(fd);
+      }
     });
 
     it('several files as one step refuse a FIFO among them, before anything is written', async () => {

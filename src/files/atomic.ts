@@ -31,21 +31,44 @@ export interface FileToWrite {
  * - `stream`: a character device or a FIFO (`/dev/stdout`, `/dev/null`, `mkfifo`): written in place;
  * everything else (a directory, a block device, a socket, a dangling symlink) is refused: OUTPUT_INVALID.
  */
-export type OutputTarget = { kind: 'file'; path: string } | { kind: 'stream'; path: string; fifo: boolean; append?: boolean };
+export type OutputTarget =
+  | { kind: 'file'; path: string }
+  | { kind: 'stream'; path: string; fifo: boolean; append?: boolean }
+  /** One of our own descriptors that cannot be reopened by path (stdout a socket): written as it is. */
+  | { kind: 'fd'; path: string; fd: number };
 
 /** A process's open file (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/3`): a stream someone else holds open. */
 const FD_LINK = /^\/(?:proc\/(?:self|thread-self|\d+)\/fd|dev\/fd)\/\d+$|^\/dev\/std(?:out|err)$/;
 
 /** Whether `path` (or a symlink on the way to its target) is an open-file link of a process. */
 async function isFdLink(path: string): Promise<boolean> {
+  return (await fdLinkOf(path)) !== undefined;
+}
+
+/**
+ * Whether `path` names this process's stdout (`/dev/stdout`, `/proc/self/fd/1`, a symlink to one): a
+ * verb then treats it as `--output -`, so its own result lines do not land in the middle of the data.
+ */
+export async function isOwnStdout(path: string): Promise<boolean> {
+  return (await fdLinkOf(path))?.ownFd === 1;
+}
+
+/** The first open-file link on the way from `path` to its target, and the descriptor it names when it is ours. */
+async function fdLinkOf(path: string): Promise<{ ownFd?: number } | undefined> {
   let p = resolvePath(path);
   for (let hops = 0; hops < 40; hops++) {
-    if (FD_LINK.test(p)) return true;
+    if (FD_LINK.test(p)) {
+      const std = /^\/dev\/std(out|err)$/.exec(p);
+      if (std) return { ownFd: std[1] === 'out' ? 1 : 2 };
+      const m = /^\/(?:proc\/(self|thread-self|\d+)\/fd|dev\/fd)\/(\d+)$/.exec(p)!;
+      const mine = m[1] === undefined || m[1] === 'self' || m[1] === 'thread-self' || Number(m[1]) === process.pid;
+      return mine ? { ownFd: Number(m[2]) } : {};
+    }
     const next = await readlink(p).catch(() => undefined);
-    if (next === undefined) return false;
+    if (next === undefined) return undefined;
     p = resolvePath(dirname(p), next);
   }
-  return false;
+  return undefined;
 }
 
 /** Classifies an output path (see OutputTarget); throws OUTPUT_INVALID / OUTPUT_PERMISSION naming it. */
@@ -70,6 +93,12 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
     return { kind: 'file', path: link.isSymbolicLink() ? await realpath(path).catch((e: unknown) => { throw outputError(path, e); }) : path };
   }
   if (st.isCharacterDevice() || st.isFIFO()) return { kind: 'stream', path, fifo: st.isFIFO() };
+  if (st.isSocket()) {
+    // `--output /dev/stdout` when stdout is a socket (a service, a parent process): a socket cannot be
+    // reopened by path, so our own descriptor is written as it is
+    const ownFd = (await fdLinkOf(path))?.ownFd;
+    if (ownFd !== undefined) return { kind: 'fd', path, fd: ownFd };
+  }
   throw outputInvalid(path, `it is ${kindOf(st)}; only a regular file, a character device or a FIFO can be written`);
 }
 
@@ -83,8 +112,8 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const target = await outputTarget(path);
-  if (target.kind === 'stream') {
-    await writeStream(target, data, options.signal).catch((e: unknown) => {
+  if (target.kind !== 'file') {
+    await (target.kind === 'fd' ? writeOwnFd(target.fd, data, options.signal) : writeStream(target, data, options.signal)).catch((e: unknown) => {
       throw outputError(path, e);
     });
     return;
@@ -103,7 +132,7 @@ export async function writeFilesAtomic(files: readonly FileToWrite[], options: A
   const targets: FileToWrite[] = [];
   for (const f of files) {
     const t = await outputTarget(f.path);
-    if (t.kind === 'stream') throw outputInvalid(f.path, `it is ${t.fifo ? 'a FIFO' : 'a character device'}; files written together as one step must be regular files`, 'Remove it, or choose another directory.');
+    if (t.kind !== 'file') throw outputInvalid(f.path, `it is ${t.kind === 'stream' && t.fifo ? 'a FIFO' : 'not a regular file'}; files written together as one step must be regular files`, 'Remove it, or choose another directory.');
     targets.push({ ...f, path: t.path });
   }
   const temps: string[] = [];
@@ -149,6 +178,23 @@ async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, da
     for (let off = 0; off < buf.byteLength; ) off += await writeFd(fd, buf, off);
   } finally {
     await closeP(fd).catch(() => {});
+  }
+}
+
+/** How long to wait before retrying a write that a non-blocking descriptor refused (EAGAIN). */
+const EAGAIN_RETRY_MS = 5;
+
+/** Writes all of `data` to one of our descriptors (left open): non-blocking ones are retried on EAGAIN until aborted. */
+async function writeOwnFd(fd: number, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let off = 0; off < buf.byteLength; ) {
+    if (signal?.aborted) throw abortError(signal);
+    try {
+      off += await writeFd(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      await new Promise((r) => setTimeout(r, EAGAIN_RETRY_MS));
+    }
   }
 }
 

@@ -45,8 +45,9 @@ describe('bounded input reader (issue 21: a FIFO hung forever, /dev/zero ate 2 G
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const writer = spawn('sh', ['-c', `printf 'from a pipe' > '${fifo}'`]);
+    const written = new Promise((r) => writer.on('close', r));
     expect(await readInputText(fifo, 'sshKey', { what: '--ssh-key' })).toBe('from a pipe');
-    await new Promise((r) => writer.on('close', r));
+    await written;
     const flood = spawn('sh', ['-c', `head -c 1000000 /dev/zero > '${fifo}'`]);
     flood.on('error', () => {});
     expect((await rejectionOf(readInput(fifo, 'sshKey', { what: '--ssh-key' }), 'INPUT_INVALID')).message).toMatch(/larger than/);
