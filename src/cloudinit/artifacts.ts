@@ -12,6 +12,7 @@ import { buildIso } from '../iso/build.js';
 import { outputError, writeFilesAtomic } from '../files/atomic.js';
 import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import type { ArtifactsConfig } from './config.js';
+import { networkWarnings } from './network.js';
 import { sha512Crypt, makeSalt } from './password.js';
 import { renderTemplate, type TemplateVars } from './render.js';
 import { builtinTemplates, TEMPLATE_VARIABLES, type TemplateSet, type TemplateVariable } from './templates.js';
@@ -225,6 +226,7 @@ export async function writeRendered(config: ArtifactsConfig, rendered: RenderedD
   const written = await writeArtifacts(config.outputDir, packArtifacts(rendered, options));
   const warnings = [...written.warnings];
   if (config.defaultPassword) warnings.push('no password given: using the default "alpine" (console login only: SSH takes keys only)');
+  warnings.push(...networkWarnings(config));
   if (!config.sshKey) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
   return { ...written, warnings, virtInstall: virtInstallFor(config, written) };
 }

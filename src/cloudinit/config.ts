@@ -27,6 +27,7 @@ import {
   versionField,
   ARCHES,
 } from './fields.js';
+import { networkProblems } from './network.js';
 import { parseSshPublicKey } from './ssh-key.js';
 import { readInputText } from '../files/read.js';
 
@@ -98,6 +99,10 @@ export const ArtifactsConfigSchema = z
     if (c.gateway && (v6 ? !isIPv6(c.gateway) : !isIPv4(c.gateway))) {
       ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be an IPv${v6 ? 6 : 4} address like --ip` });
     }
+  })
+  .superRefine((c, ctx) => {
+    // networks that cannot work (network.ts); the interface name is checked with or without --ip
+    for (const p of networkProblems(c)) ctx.addIssue({ code: 'custom', path: p.index === undefined ? [p.field] : [p.field, p.index], message: p.message });
   });
 export type ArtifactsConfig = z.infer<typeof ArtifactsConfigSchema>;
 
