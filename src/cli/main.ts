@@ -43,7 +43,7 @@ function verbIn(argv: string[]): string | undefined {
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  internal error (a bug: please report it)
+  1  internal error (a bug: please report it), or stdout or an output file could not be written
   2  usage: bad flag, environment variable, template or input (nothing was written)
   3  not found or not ready: socket, VM, guest file (--wait retries these)
   4  permission denied (socket, libvirt, SSH key, output path)
@@ -51,7 +51,8 @@ Exit codes:
   6  guest agent or libvirt error, or an unreadable reply
   7  remote error: SSH hop, API server TLS
   8  partial: some checks or some VMs of a batch failed
-  130  interrupted (Ctrl-C)`;
+  130  interrupted (Ctrl-C, SIGTERM)
+  141  stdout closed by its reader before all output was written (as SIGPIPE)`;
 
 export async function buildProgram(signal: AbortSignal, argv: string[] = process.argv): Promise<Command> {
   const program = new Command();
