@@ -12,5 +12,7 @@ export const INPUT_CAPS = {
   namesFile: 1024 * 1024,
   /** One file packed into an ISO by the iso verb. */
   isoFile: 256 * 1024 * 1024,
+  /** One local file the fake agent serves (fake-agent --file). */
+  fakeAgentFile: 256 * 1024 * 1024,
 } as const;
 export type InputKind = keyof typeof INPUT_CAPS;
