@@ -103,7 +103,7 @@ async function artifactsAction(ctx: VerbContext, opts: Opts): Promise<number> {
     results.push(r);
     for (const w of r.warnings) ctx.output.warn(opts.inventory ? `${config.hostname}: ${w}` : w);
     for (const p of r.removed) ctx.output.info(`removed ${p} (not part of this seed)`);
-    if (config.sshKeySource && !['flag', 'env', 'inventory'].includes(config.sshKeySource)) ctx.output.verbose(`SSH key from ${config.sshKeySource}`);
+    for (const source of config.sshKeySources) if (!['flag', 'env', 'inventory'].includes(source)) ctx.output.verbose(`SSH key from ${source}`);
     ctx.output.info(`wrote ${r.files.map((f) => f.path).join(', ')} (instance-id ${r.instanceId})`);
     if (!opts.inventory) ctx.output.info(`\nCreate the VM with:\n${r.virtInstall.command}\n`);
     ctx.output.result(

@@ -45,7 +45,7 @@ export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSe
     config.hostname,
     config.username,
     config.passwordHash ?? sha512Crypt(config.password ?? '', makeSalt(`instance-id\0${config.hostname}\0${config.username}`)),
-    config.sshKey ?? null,
+    config.sshKeys.length > 1 ? [...config.sshKeys] : (config.sshKeys[0] ?? null), // one key: the ids of earlier versions
     config.autoInstallKubesolo,
     config.kubesoloVersion,
     config.arch,
@@ -67,7 +67,7 @@ export function templateVars(config: ArtifactsConfig, passwordHash: string, inst
     hostname: config.hostname,
     username: config.username,
     password_hash: passwordHash,
-    ssh_authorized_keys: config.sshKey ? [config.sshKey] : [],
+    ssh_authorized_keys: config.sshKeys,
     auto_install_kubesolo: config.autoInstallKubesolo,
     kubesolo_version: config.kubesoloVersion,
     arch: config.arch,
@@ -227,7 +227,7 @@ export async function writeRendered(config: ArtifactsConfig, rendered: RenderedD
   const warnings = [...written.warnings];
   if (config.defaultPassword) warnings.push('no password given: using the default "alpine" (console login only: SSH takes keys only)');
   warnings.push(...networkWarnings(config));
-  if (!config.sshKey) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
+  if (!config.sshKeys.length) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
   return { ...written, warnings, virtInstall: virtInstallFor(config, written) };
 }
 

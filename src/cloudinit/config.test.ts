@@ -26,7 +26,7 @@ describe('resolveArtifactsConfig', () => {
       hostname: 'kubesolo', username: 'alpine', password: 'alpine', defaultPassword: true, autoInstallKubesolo: false,
       kubesoloVersion: 'v1.1.0', arch: 'amd64', outputDir: './artifacts', createIso: false, apiAddresses: [], dns: [], interface: 'eth0',
     });
-    expect(c.sshKey).toBeUndefined();
+    expect(c.sshKeys).toEqual([]);
     expect((await resolveArtifactsConfig({}, { env: {}, home: NO_HOME, hostArch: 'arm64' })).arch).toBe('arm64');
   });
 
@@ -44,7 +44,7 @@ describe('resolveArtifactsConfig', () => {
     const fromEnv = await resolve({}, env);
     expect(fromEnv).toMatchObject({
       hostname: 'from-env', username: 'envuser', password: 'envpw', defaultPassword: false, autoInstallKubesolo: true, kubesoloVersion: 'v1.2.3',
-      outputDir: '/tmp/env-dir', sshKey: ED25519_KEY, sshKeySource: 'env', apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
+      outputDir: '/tmp/env-dir', sshKeys: [ED25519_KEY], sshKeySources: ['env'], apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
     });
     const fromFlags = await resolve(
       { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddress: ['10.0.0.1'], arch: 'amd64', createIso: false },
@@ -52,7 +52,7 @@ describe('resolveArtifactsConfig', () => {
     );
     expect(fromFlags).toMatchObject({
       hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9',
-      outputDir: 'out', sshKey: SK_ED25519_KEY, sshKeySource: 'flag', apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false,
+      outputDir: 'out', sshKeys: [SK_ED25519_KEY], sshKeySources: ['flag'], apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false,
     });
   });
 
@@ -112,11 +112,21 @@ describe('resolveArtifactsConfig', () => {
     const ed = sshKeygen('ed25519').publicKey;
     writeFileSync(join(home, '.ssh', 'aaa.pub'), 'not a key\n');
     writeFileSync(join(home, '.ssh', 'id_rsa.pub'), rsa + '\n');
-    expect(await resolve({}, {}, home)).toMatchObject({ sshKey: rsa, sshKeySource: join(home, '.ssh', 'id_rsa.pub') });
+    expect(await resolve({}, {}, home)).toMatchObject({ sshKeys: [rsa], sshKeySources: [join(home, '.ssh', 'id_rsa.pub')] });
     writeFileSync(join(home, '.ssh', 'id_ed25519.pub'), ed + '\n');
-    expect(await resolve({}, {}, home)).toMatchObject({ sshKey: ed, sshKeySource: join(home, '.ssh', 'id_ed25519.pub') });
-    expect(await resolve({ sshKey: join(home, '.ssh', 'id_rsa.pub') }, {}, home)).toMatchObject({ sshKey: rsa });
-    expect(await resolve({ sshKey: '~/.ssh/id_rsa.pub' }, {}, home)).toMatchObject({ sshKey: rsa });
+    expect(await resolve({}, {}, home)).toMatchObject({ sshKeys: [ed], sshKeySources: [join(home, '.ssh', 'id_ed25519.pub')] });
+    expect(await resolve({ sshKey: join(home, '.ssh', 'id_rsa.pub') }, {}, home)).toMatchObject({ sshKeys: [rsa] });
+    expect(await resolve({ sshKey: '~/.ssh/id_rsa.pub' }, {}, home)).toMatchObject({ sshKeys: [rsa] });
+  });
+
+  it('keeps every repeated --ssh-key, from lines and files, duplicates once; a bad one is named by its index (issue 21: only the last was kept)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'qks-home-'));
+    const rsa = sshKeygen('rsa').publicKey;
+    writeFileSync(join(home, 'rsa.pub'), rsa + '\n');
+    const c = await resolve({ sshKey: [ED25519_KEY, join(home, 'rsa.pub'), ED25519_KEY] }, {}, home);
+    expect(c.sshKeys).toEqual([ED25519_KEY, rsa]);
+    expect(c.sshKeySources).toEqual(['flag', join(home, 'rsa.pub'), 'flag']);
+    expect(await problems({ sshKey: [ED25519_KEY, 'ssh-rsa n0pe!'] })).toContain('--ssh-key (SSH_PUBLIC_KEY)[1]: the key data is not base64');
   });
 
   it('splits list variables and repeated flags on commas and spaces', async () => {

@@ -44,7 +44,7 @@ export const DEFAULTS = {
 
 /** Each setting's flag and environment variable: the names errors use and the README's table. */
 export const FIELDS = {
-  sshKey: { flag: '--ssh-key', env: 'SSH_PUBLIC_KEY', inventory: 'ssh-key' },
+  sshKeys: { flag: '--ssh-key', env: 'SSH_PUBLIC_KEY', inventory: 'ssh-key' },
   hostname: { flag: '--hostname', env: 'VM_HOSTNAME', inventory: 'hostname' },
   username: { flag: '--username', env: 'VM_USER', inventory: 'username' },
   password: { flag: '--password', env: 'VM_PASSWORD', inventory: 'password' },
@@ -73,9 +73,10 @@ export const ArtifactsConfigSchema = z
     passwordHash: passwordHashField.optional(),
     /** True when no password was given and the guide's default ("alpine") is used. */
     defaultPassword: z.boolean(),
-    sshKey: sshKeyField.optional(),
-    /** Where the key came from: "flag", "env", "inventory" or the file it was read from. */
-    sshKeySource: z.string().optional(),
+    /** Every key given (repeated --ssh-key, an inventory list), normalised, duplicates dropped; or the one found in ~/.ssh. */
+    sshKeys: z.array(sshKeyField).transform((keys) => [...new Set(keys)]),
+    /** Where the keys came from: "flag", "env", "inventory" or the file each was read from. */
+    sshKeySources: z.array(z.string()),
     autoInstallKubesolo: boolField,
     kubesoloVersion: versionField,
     arch: archField,
@@ -108,7 +109,8 @@ export type ArtifactsConfig = z.infer<typeof ArtifactsConfigSchema>;
 
 /** What the command line gives (commander's camelCase option names). */
 export interface ArtifactsFlags {
-  sshKey?: string;
+  /** One key or several (repeated --ssh-key): each a key line or the path of a .pub file. */
+  sshKey?: string | readonly string[];
   hostname?: string;
   username?: string;
   password?: string;
@@ -204,7 +206,7 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
   const labels: Partial<Record<FieldKey, string>> = {};
 
   const flagOf: Record<FieldKey, unknown> = {
-    sshKey: flags.sshKey,
+    sshKeys: flags.sshKey === undefined || (Array.isArray(flags.sshKey) && !flags.sshKey.length) ? undefined : flags.sshKey,
     hostname: flags.hostname,
     username: flags.username,
     password: flags.password,
@@ -262,15 +264,23 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
   pick('passwordHash');
 
   const home = options.home ?? env.HOME ?? homedir();
-  let sshKey = pick('sshKey');
-  let sshKeySource: string | undefined;
-  if (typeof sshKey === 'string') {
-    sshKeySource = entry.sshKey !== undefined ? 'inventory' : flags.sshKey !== undefined ? 'flag' : 'env';
-    const fromFile = await sshKeyValue(sshKey, cwd, home, labels.sshKey!, options.signal);
-    if (fromFile) ({ key: sshKey, source: sshKeySource } = fromFile);
-  } else if (sshKey === undefined) {
+  // every key is kept: ssh_authorized_keys is a list (a repeated --ssh-key used to keep only the last)
+  const givenKeys = pick('sshKeys');
+  const sshKeys: unknown[] = [];
+  const sshKeySources: string[] = [];
+  if (givenKeys !== undefined) {
+    const origin = entry.sshKeys !== undefined ? 'inventory' : flagOf.sshKeys !== undefined ? 'flag' : 'env';
+    for (const value of Array.isArray(givenKeys) ? givenKeys : [givenKeys]) {
+      const fromFile = typeof value === 'string' ? await sshKeyValue(value, cwd, home, labels.sshKeys!, options.signal) : undefined;
+      sshKeys.push(fromFile?.key ?? value);
+      sshKeySources.push(fromFile?.source ?? origin);
+    }
+  } else {
     const found = await detectSshKey(home, options.signal);
-    if (found) ({ key: sshKey, path: sshKeySource } = found);
+    if (found) {
+      sshKeys.push(found.key);
+      sshKeySources.push(found.path);
+    }
   }
 
   const raw = {
@@ -279,8 +289,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
     password: password ?? (passwordHash === undefined ? DEFAULTS.password : undefined),
     passwordHash,
     defaultPassword: password === undefined && passwordHash === undefined,
-    sshKey,
-    sshKeySource,
+    sshKeys,
+    sshKeySources,
     autoInstallKubesolo: pick('autoInstallKubesolo') ?? DEFAULTS.autoInstallKubesolo,
     kubesoloVersion: pick('kubesoloVersion') ?? DEFAULTS.kubesoloVersion,
     arch: pick('arch') ?? hostArch(options.hostArch),
@@ -301,7 +311,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = issue.path[0] as FieldKey;
-      const index = typeof issue.path[1] === 'number' ? `[${issue.path[1]}]` : '';
+      // a single key is named without an index, as before keys could be repeated
+      const index = typeof issue.path[1] === 'number' && !(key === 'sshKeys' && sshKeys.length === 1) ? `[${issue.path[1]}]` : '';
       problems.push(`${labels[key] ?? String(key)}${index}: ${issue.message}`);
     }
   }

@@ -97,7 +97,7 @@ export function parseInventory(text: string, name: string): { entries: Inventory
       }
       keyAt[key] = lineOfKey.get(rawKey) ?? at(itemNode as Node | undefined);
       if (value === null || value === undefined) continue;
-      if (key === 'apiAddresses' || key === 'dns') values[key] = Array.isArray(value) ? value : [value];
+      if (key === 'apiAddresses' || key === 'dns' || key === 'sshKeys') values[key] = Array.isArray(value) ? value : [value];
       else values[key] = value;
     }
     return { label: typeof (item as Record<string, unknown>).hostname === 'string' ? `${label} (${(item as Record<string, unknown>).hostname as string})` : label, values, at: keyAt };
