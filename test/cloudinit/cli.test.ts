@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { verify } from 'unixcrypt';
 import { CLI_BUNDLE, runCli } from '../helpers/cli.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { ED25519_KEY, sshKeygen } from './keys.js';
+import { ED25519_KEY, SK_ED25519_KEY, sshKeygen } from './keys.js';
 import { ROOT } from './embed.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'qks-art-'));
@@ -329,6 +329,19 @@ describeWithPeers('make artifacts (AUTO_INSTALL_KUBESOLO=true)', ['make'], () =>
       const r = await run(['artifacts', '--template', big, '--output-dir', tmp()]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/larger than 1048576 bytes/);
+    });
+
+    it('a repeated --ssh-key keeps every key (it kept only the last); an inventory ssh-key may be a list', async () => {
+      const out = tmp();
+      const r = await run(['artifacts', '--output-dir', out, '--ssh-key', ED25519_KEY, '--ssh-key', SK_ED25519_KEY]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(yamlOf(join(out, 'user-data')).users[0].ssh_authorized_keys).toEqual([ED25519_KEY, SK_ED25519_KEY]);
+      const base = tmp();
+      const inv = join(base, 'vms.yaml');
+      writeFileSync(inv, `vms:\n  - hostname: node-01\n    ssh-key:\n      - "${ED25519_KEY}"\n      - "${SK_ED25519_KEY}"\n`);
+      const r2 = await run(['artifacts', '--inventory', inv, '--output-dir', join(base, 'seeds')]);
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(yamlOf(join(base, 'seeds', 'node-01', 'user-data')).users[0].ssh_authorized_keys).toEqual([ED25519_KEY, SK_ED25519_KEY]);
     });
 
     it('a network that cannot work is refused naming the flag; a loopback DNS is a warning', async () => {

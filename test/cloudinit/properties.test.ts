@@ -18,14 +18,14 @@ const BASE: ArtifactsFlags = {
   hostname: 'node1',
   username: 'alpine',
   passwordHash: HASH,
-  sshKey: ED25519_KEY,
+  sshKeys: ED25519_KEY,
   kubesoloVersion: 'v1.1.0',
   arch: 'amd64',
   autoInstallKubesolo: true,
   ip: '192.168.122.50/24',
   gateway: '192.168.122.1',
   dns: ['192.168.122.1'],
-  apiAddress: ['203.0.113.10'],
+  apiAddresses: ['203.0.113.10'],
   interface: 'eth0',
   instanceId: 'iid-test',
 };
@@ -109,7 +109,7 @@ describe('data safety of every field (property)', () => {
   it('--dns and --api-address (lists): each item named by index, or carried unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(nasty, fc.ipV4(), fc.domain()), { minLength: 1, maxLength: 3 }), async (list) => {
-        for (const [field, flag] of [['dns', '--dns'], ['apiAddress', '--api-address']] as const) {
+        for (const [field, flag] of [['dns', '--dns'], ['apiAddresses', '--api-address']] as const) {
           try {
             const d = await renderWith({ ...BASE, [field]: list });
             const text = JSON.stringify(d['user-data']) + JSON.stringify(d['network-config']);
@@ -153,7 +153,7 @@ describe('data safety of every field (property)', () => {
       fc.asyncProperty(nasty, async (comment) => {
         const key = `${ED25519_KEY.split(' ').slice(0, 2).join(' ')} ${comment}`;
         try {
-          const d = await renderWith({ ...BASE, sshKey: key });
+          const d = await renderWith({ ...BASE, sshKeys: key });
           const keys = (d['user-data'].users as { ssh_authorized_keys: string[] }[])[0]!.ssh_authorized_keys;
           expect(keys).toEqual([key.trim().split(/[ \t]+/).join(' ')]);
         } catch (e) {

@@ -73,9 +73,9 @@ describe('qemu-kubesolo iso', () => {
 
   it.each([
     [['iso', '-o', 'x.iso', '/no/such/file'], 2, 'INPUT_NOT_FOUND'],
-    [['iso', '-o', 'x.iso', '--label', 'has space', 'user-data=EMPTY'], 2, 'USAGE'],
-    [['iso', '-o', 'x.iso', '--label', 'x'.repeat(17), 'user-data=EMPTY'], 2, 'USAGE'],
-    [['iso', '-o', 'x.iso', '--epoch', 'soon', 'user-data=EMPTY'], 2, 'USAGE'],
+    [['iso', '-o', 'x.iso', '--label', 'has space', 'user-data=EMPTY'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', '--label', 'x'.repeat(17), 'user-data=EMPTY'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', '--epoch', 'soon', 'user-data=EMPTY'], 2, 'CONFIG_INVALID'],
     [['iso', '-o', 'x.iso', 'a=EMPTY', 'a=EMPTY'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', 'a:b=EMPTY'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', '/tmp'], 2, 'USAGE'],
