@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, lstatSync, mkdirSync, openSync, writeSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lchownSync, lstatSync, mkdirSync, openSync, writeSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,16 @@ describe('atomic writes', () => {
       } finally {
         closeSync(fd);
       }
+    });
+
+    it.runIf(canMknod)('a symlink owned by another user is not followed (a planted link cannot aim root at a file)', async () => {
+      const dir = fresh();
+      writeFileSync(join(dir, 'victim'), 'keep');
+      symlinkSync(join(dir, 'victim'), join(dir, 'planted'));
+      lchownSync(join(dir, 'planted'), 4321, 4321);
+      const e = await rejectionOf(writeFileAtomic(join(dir, 'planted'), 'x'), 'OUTPUT_INVALID');
+      expect(e.message).toMatch(/owned by another user \(uid 4321\)/);
+      expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep');
     });
 
     it('several files as one step refuse a FIFO among them, before anything is written', async () => {

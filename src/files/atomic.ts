@@ -84,11 +84,19 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
     if (link?.isSymbolicLink()) throw outputInvalid(path, 'it is a symbolic link to a path that does not exist', 'Remove the link or point it at an existing file.');
     return { kind: 'file', path };
   }
+  const link = await lstat(path).catch((e: unknown) => {
+    throw outputError(path, e);
+  });
+  // as the kernel's protected_symlinks does in /tmp: a link someone else owns is not followed, so a link
+  // planted by another user cannot point root's write at /etc/shadow or a device
+  const uid = process.getuid?.();
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid && link.uid !== 0) {
+    throw outputInvalid(path, `it is a symbolic link owned by another user (uid ${link.uid}); it is not followed`, 'Write to the real path, or remove the link.');
+  }
   if (st.isFile()) {
     // `--output /dev/stdout` with stdout redirected to a file: append to what the shell holds open, as
     // `>>` would; replacing that file would discard what was written to it before
     if (await isFdLink(path)) return { kind: 'stream', path, fifo: false, append: true };
-    const link = await lstat(path);
     // the link is followed: its target is replaced atomically in the target's own directory (the link stays)
     return { kind: 'file', path: link.isSymbolicLink() ? await realpath(path).catch((e: unknown) => { throw outputError(path, e); }) : path };
   }
