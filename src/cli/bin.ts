@@ -5,7 +5,13 @@
  * No top-level await: the single executable's main script is CommonJS (scripts/sea.mjs).
  */
 import { VERSION } from '../version.js';
+import { watchStdout } from './output.js';
 
 const args = process.argv.slice(2);
-if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${VERSION}\n`);
-else void import('./main.js').then((m) => m.main());
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // a stdout that cannot take it (`> /dev/full`, a closed pipe) is reported as for every verb
+  watchStdout(process.stdout);
+  process.stdout.write(`${VERSION}\n`, (e) => {
+    if (e) void import('./main.js').then((m) => m.reportVersionStdoutFailure());
+  });
+} else void import('./main.js').then((m) => m.main());

@@ -1,5 +1,5 @@
 /**
- * What a start of the bundle loads (scripts/bundle.mjs): `--version` compiles only the tiny entry chunks,
+ * What a start of the bundle loads (scripts/bundle.mjs): `--version` compiles only the small entry chunks,
  * and built-in modules a verb does not use (child_process, zlib, tls) stay unloaded. Speed itself is
  * measured in bench/startup.bench.ts, never asserted here.
  */
@@ -35,7 +35,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bundle start-up', () => {
-  it('compiles only the entry (under 4 KB of code) for --version', () => {
+  it('compiles only the entry (under 8 KB of code: bin, errors, output) for --version', () => {
     const traced = join(dir, 'traced.cjs');
     execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), traced, '--trace']);
     const r = run(traced, ['--version']);
@@ -46,10 +46,21 @@ describe('bundle start-up', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { id: string; bytes?: number });
     const bytes = compiled.reduce((n, c) => n + (c.bytes ?? 0), 0);
-    expect(bytes, JSON.stringify(compiled)).toBeLessThan(4096);
+    expect(bytes, JSON.stringify(compiled)).toBeLessThan(8192);
     // the whole CLI is far bigger: --help compiles every verb
     const help = run(traced, ['--help']).stderr.split('\n').filter((l) => l.startsWith('{'));
     expect(help.reduce((n, l) => n + ((JSON.parse(l) as { bytes?: number }).bytes ?? 0), 0)).toBeGreaterThan(100_000);
+  });
+
+  it('--version to a stdout that cannot take it: a clean error (exit 1 for a full disk, 141 for a closed pipe)', () => {
+    const full = spawnSync('sh', ['-c', `"${process.execPath}" "${bundle}" --version > /dev/full`], { encoding: 'utf8', env: {} });
+    expect(full.status).toBe(1);
+    expect(full.stderr).toMatch(/^error: cannot write to stdout: ENOSPC.*\[STDOUT_FAILED\]\n/);
+    expect(full.stderr).not.toMatch(/\n\s+at /);
+    // a reader that is already gone (`true` exits long before node has started): exit 141, quietly
+    const closed = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${bundle}" --version | true`], { encoding: 'utf8', env: {} });
+    expect(closed.status).toBe(141);
+    expect(closed.stderr).not.toMatch(/qemu-kubesolo|STDOUT|\n\s+at /);
   });
 
   it('refuses to run a damaged or replaced file (chunks at stale offsets) with one clear line', () => {
