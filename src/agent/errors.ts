@@ -34,14 +34,14 @@ export function connectError(err: NodeJS.ErrnoException, socketPath: string): Qk
     case 'EPERM':
       return new QksError('SOCKET_PERMISSION', `permission denied opening ${socketPath}`, { hint: PERMISSION_HINT, details, cause: err });
     case 'EAGAIN':
-      return heldError(socketPath, undefined, 0, 'its listen queue is full (other clients are queued on it)');
+      return heldError(socketPath, undefined, 0, 'its listen queue is full (other clients are queued on it)', { errno: err.code });
     default:
       return new QksError('AGENT_DISCONNECTED', `cannot connect to ${socketPath}: ${err.message}`, { details, cause: err });
   }
 }
 
 /** The socket accepted us but nothing answered the handshake: most often another client holds it. */
-export function heldError(socketPath: string, channel: string | undefined, timeoutMs: number, why?: string): QksError {
+export function heldError(socketPath: string, channel: string | undefined, timeoutMs: number, why?: string, extra: Record<string, unknown> = {}): QksError {
   const dedicated = channel === DEDICATED_CHANNEL;
   const waited = `${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s`;
   return new QksError(
@@ -53,7 +53,7 @@ export function heldError(socketPath: string, channel: string | undefined, timeo
       hint: dedicated
         ? 'Check that the qemu-guest-agent-kubesolo service runs in the guest, and that no other client keeps this socket open.'
         : `libvirt keeps the standard channel open: use the dedicated channel ${DEDICATED_CHANNEL} (its own socket and qemu-ga instance), or --transport libvirt.`,
-      details: { socketPath, ...(channel ? { channel } : {}), timeoutMs },
+      details: { socketPath, ...(channel ? { channel } : {}), timeoutMs, ...extra },
     },
   );
 }
