@@ -35,15 +35,4 @@ export const TIMEOUTS = {
   lockRetry: { firstMs: 2, maxMs: 100, askMs: 200 },
   /** guest-exec-status polling: start fast (cat ends in a few ms), double, stop growing here. */
   execPoll: { firstMs: 1, maxMs: 50 },
-  libvirt: {
-    /** libvirt adds its own guest-sync (up to 5 s when the agent is silent) before our command's timeout. */
-    rpcMarginMs: 1_000,
-    /** CONNECT_CLOSE on the way out: a courtesy, never worth waiting for. */
-    closeMs: 500,
-    /**
-     * libvirt runs one agent job per domain; others wait in libvirtd for up to 30 s (its job wait),
-     * then fail with "cannot acquire state change lock". Retried within the command's bound.
-     */
-    busyRetry: { firstMs: 20, maxMs: 500 },
-  },
 } as const;
