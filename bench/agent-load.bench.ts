@@ -5,7 +5,8 @@
  * - long runs: 10,000 commands on one connection, 1,000 connections in one process: fds and RSS
  *   before and after;
  * - 500 whole CLI runs in a row: no process, socket or temporary file left behind.
- * Counts can be lowered for a quick look: QKS_BENCH_COMMANDS, QKS_BENCH_CONNECTIONS, QKS_BENCH_CLI_RUNS.
+ * Counts can be lowered for a quick look: QKS_BENCH_COMMANDS, QKS_BENCH_CONNECTIONS, QKS_BENCH_CLI_RUNS
+ * (QKS_BENCH_PARALLEL=0 skips the parallel rows).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,9 +60,11 @@ async function parallel(n: number, rounds: number): Promise<[Sample, Sample]> {
 }
 
 /** Our processes, sockets and temp entries now (for "nothing left behind"). */
+// the CLI runs get a private TMPDIR: other suites on this machine create temp entries of their own
+const cliTmp = mkdtempSync(join(tmpdir(), 'qks-bench-cli-tmp-'));
 function footprint(): { children: number; tmp: number; lockSockets: number } {
   const children = spawnSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
-  const tmp = readdirSync(tmpdir()).filter((n) => /qemu-kubesolo|qks-/.test(n)).length;
+  const tmp = readdirSync(cliTmp).length;
   const lockSockets = spawnSync('sh', ['-c', "grep -c '@qemu-kubesolo-lock-' /proc/net/unix || true"], { encoding: 'utf8' }).stdout.trim();
   return { children, tmp, lockSockets: Number(lockSockets) || 0 };
 }
@@ -73,7 +76,7 @@ try {
   }
   await fetchOnce();
 
-  for (const n of [1, 8, 32]) {
+  for (const n of process.env.QKS_BENCH_PARALLEL === '0' ? [] : [1, 8, 32]) {
     const [seq, par] = await parallel(n, n === 32 ? 5 : 9);
     report(`${n} fetches of one file on one qemu-ga socket: parallel (taking turns) vs sequential`, seq, [par]);
   }
@@ -117,7 +120,7 @@ try {
     const before = footprint();
     const t = performance.now();
     for (let i = 0; i < CLI_RUNS; i++) {
-      const r = spawnSync(process.execPath, [CLI, 'agent', 'cat', '--socket', sock, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const r = spawnSync(process.execPath, [CLI, 'agent', 'cat', '--socket', sock, file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: cliTmp } });
       if (r.status !== 0) throw new Error(`CLI run ${i} exited ${r.status}: ${r.stderr.toString()}`);
     }
     const ms = performance.now() - t;
@@ -131,4 +134,5 @@ try {
 } finally {
   ga.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
+  rmSync(cliTmp, { recursive: true, force: true });
 }
