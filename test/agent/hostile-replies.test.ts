@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAgent } from '../../src/agent/connect.js';
-import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent, type FakeAgentFaults } from '../../src/fake-agent/index.js';
 import { runCli } from '../helpers/cli.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,15 +24,6 @@ async function fake(faults: FakeAgentFaults, files: Record<string, string> = {})
   });
   return a;
 }
-async function rejection(p: Promise<unknown>): Promise<QksError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isQksError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('hostile agent replies', () => {
   // before: parsed and returned (the CLI then overflowed the stack printing it: exit 1 INTERNAL)
@@ -41,7 +32,7 @@ describe('hostile agent replies', () => {
     const a = await fake({ replies: { 'guest-get-osinfo': deep } });
     const c = await openAgent({ socket: a.socketPath });
     cleanups.push(() => c.close());
-    const e = await rejection(c.execute('guest-get-osinfo'));
+    const e = await rejectionOf(c.execute('guest-get-osinfo'));
     expect(e.code).toBe('PROTOCOL_ERROR');
     expect(e.message).toMatch(/nests deeper than 64/);
     await c.close();
@@ -55,7 +46,7 @@ describe('hostile agent replies', () => {
     const a = await fake({ replies: { 'guest-file-read': { return: { count: 3, 'buf-b64': 'a*b!', eof: true } } } }, { '/f': 'abc' });
     const c = await openAgent({ socket: a.socketPath });
     cleanups.push(() => c.close());
-    const e = await rejection(c.readFile('/f', { method: 'file' }));
+    const e = await rejectionOf(c.readFile('/f', { method: 'file' }));
     expect(e.code).toBe('PROTOCOL_ERROR');
     expect(e.message).toMatch(/not complete base64/);
     expect(a.openHandles).toBe(0); // the handle is still given back
@@ -78,7 +69,7 @@ describe('hostile agent replies', () => {
     const a = await fake({ replies: { 'guest-exec-status': { return: { exited: true, exitcode: 0, 'out-data': 'not base64!' } } } });
     const c = await openAgent({ socket: a.socketPath });
     cleanups.push(() => c.close());
-    expect((await rejection(c.exec('/bin/true'))).code).toBe('PROTOCOL_ERROR');
+    expect((await rejectionOf(c.exec('/bin/true'))).code).toBe('PROTOCOL_ERROR');
   });
 
   // before: exit 0 (success) for a killed process, and "exited with undefined" for a status without exitcode

@@ -12,9 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAgent } from '../../src/agent/connect.js';
 import { connectDirect, MAX_UNRESOLVED, unresolvedCount } from '../../src/agent/direct.js';
 import { acquireSocketLock } from '../../src/agent/lock.js';
-import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent, type FakeAgentFaults } from '../../src/fake-agent/index.js';
 import { CLI_BUNDLE, runCli } from '../helpers/cli.js';
+import { rejectionOf } from '../helpers/errors.js';
 import { describeWithPeers } from '../helpers/peers.js';
 import { startRealAgent, type AgentPeer } from './peers.js';
 
@@ -36,15 +36,6 @@ async function real(): Promise<AgentPeer> {
   const p = await startRealAgent();
   cleanups.push(() => p.close());
   return p;
-}
-async function rejection(p: Promise<unknown>): Promise<QksError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isQksError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,7 +108,7 @@ describeWithPeers('many callers on one real qemu-ga', ['qemu-ga'], () => {
   it('busy with our own process (its pid and verb) is SOCKET_BUSY; the lock goes with a kill -9', async () => {
     const p = await real();
     const child = await holder(p.socketPath, 30);
-    const e = await rejection(acquireSocketLock(p.socketPath, { timeoutMs: 500 }));
+    const e = await rejectionOf(acquireSocketLock(p.socketPath, { timeoutMs: 500 }));
     expect(e.code).toBe('SOCKET_BUSY');
     expect(e.message).toContain(`qemu-kubesolo process ${child.pid} (agent exec)`);
     expect(e.details).toMatchObject({ holderPid: child.pid, holderVerb: 'agent exec' });
@@ -136,7 +127,7 @@ describeWithPeers('many callers on one real qemu-ga', ['qemu-ga'], () => {
     const p = await real();
     const foreign = await connectDirect(p.socketPath, { lock: false });
     cleanups.push(() => foreign.close());
-    const e = await rejection(connectDirect(p.socketPath, { handshakeTimeoutMs: 500 }));
+    const e = await rejectionOf(connectDirect(p.socketPath, { handshakeTimeoutMs: 500 }));
     expect(e.code).toBe('SOCKET_HELD');
     expect(e.message).toMatch(/held by another client/);
   }, 30_000);
@@ -148,7 +139,7 @@ describe('late replies and what they opened', () => {
     const a = await fake({ delayCommands: { 'guest-file-open': 400 } }, { '/f': 'data' });
     const c = await openAgent({ socket: a.socketPath });
     cleanups.push(() => c.close());
-    expect((await rejection(c.readFile('/f', { method: 'file', timeoutMs: 150 }))).code).toBe('AGENT_TIMEOUT');
+    expect((await rejectionOf(c.readFile('/f', { method: 'file', timeoutMs: 150 }))).code).toBe('AGENT_TIMEOUT');
     a.faults = {};
     await c.ping(); // resyncs, takes the late handle from the stream, closes it
     await c.ping();
@@ -160,7 +151,7 @@ describe('late replies and what they opened', () => {
   it('closing right after the timeout still waits briefly for the late reply and frees the handle', async () => {
     const a = await fake({ delayCommands: { 'guest-file-open': 300 } }, { '/f': 'data' });
     const c = await openAgent({ socket: a.socketPath });
-    expect((await rejection(c.readFile('/f', { method: 'file', timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
+    expect((await rejectionOf(c.readFile('/f', { method: 'file', timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
     await c.close();
     expect(a.openHandles).toBe(0);
   });
@@ -169,7 +160,7 @@ describe('late replies and what they opened', () => {
     const a = await fake({ delayCommands: { 'guest-exec': 300 } });
     const t = await connectDirect(a.socketPath);
     cleanups.push(() => t.close());
-    expect((await rejection(t.execute('guest-exec', { path: '/bin/true', 'capture-output': true }, { timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
+    expect((await rejectionOf(t.execute('guest-exec', { path: '/bin/true', 'capture-output': true }, { timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
     a.faults = {};
     await t.execute('guest-ping');
     expect(t.latePids).toHaveLength(1);
@@ -180,9 +171,9 @@ describe('late replies and what they opened', () => {
     const a = await fake({ replies: { 'guest-file-open': '' } }, { '/f': 'x' });
     const t = await connectDirect(a.socketPath);
     cleanups.push(() => t.close());
-    for (let i = 0; i < MAX_UNRESOLVED; i++) expect((await rejection(t.execute('guest-file-open', { path: '/f' }, { timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
+    for (let i = 0; i < MAX_UNRESOLVED; i++) expect((await rejectionOf(t.execute('guest-file-open', { path: '/f' }, { timeoutMs: 100 }))).code).toBe('AGENT_TIMEOUT');
     const sent = a.requests.length;
-    const e = await rejection(t.execute('guest-file-open', { path: '/f' }, { timeoutMs: 100 }));
+    const e = await rejectionOf(t.execute('guest-file-open', { path: '/f' }, { timeoutMs: 100 }));
     expect(e.code).toBe('PROTOCOL_ERROR');
     expect(e.message).toMatch(/answered 8 commands too late/);
     // the resync went out, the open did not
