@@ -161,7 +161,7 @@ describe('fuzzing the guest-agent path', () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 300_000);
 
   it(`${RUNS} generated agent conversations through the direct transport and the client end in documented codes`, async () => {
     const codes = new Map<string, number>();
@@ -274,7 +274,7 @@ describe('fuzzing the libvirt RPC path', () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 300_000);
 
   it(`${RUNS} generated libvirtd conversations through the session and transport end in documented codes`, async () => {
     const codes = new Map<string, number>();
