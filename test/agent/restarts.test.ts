@@ -31,8 +31,8 @@ const KC = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 /** Generous: "about a second" on a quiet machine, bench/ has the figure. */
 const AFTER_READABLE_MS = 5_000;
 
-function waitFor(flags: { socket?: string; vmName?: string[]; remotePath?: string }, opts: { root?: string } = {}) {
-  const o = resolveKubeconfigOptions({ wait: true, timeout: '60', transport: 'direct', verifyServer: false, ...flags }, {});
+function waitFor(flags: { socket?: string; vmNames?: string[]; remotePath?: string }, opts: { root?: string } = {}) {
+  const o = resolveKubeconfigOptions({ wait: true, timeoutSec: '60', transport: 'direct', verifyServer: false, ...flags }, {});
   const vm = o.vmNames[0]!;
   return readFromVm(o, vm, {
     env: {},
@@ -68,7 +68,7 @@ describe('--wait across restarts (fake agent)', () => {
     const dir1 = join(root, 'run/libvirt/qemu/channel/1-vm1');
     mkdirSync(dir1, { recursive: true });
     const a1 = await startFake(join(dir1, DEDICATED_CHANNEL));
-    const pending = waitFor({ vmName: ['vm1'] }, { root });
+    const pending = waitFor({ vmNames: ['vm1'] }, { root });
     await sleep(800);
     await a1.close();
     rmSync(dir1, { recursive: true, force: true });
