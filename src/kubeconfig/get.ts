@@ -10,6 +10,7 @@ import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, type ClusterEdit, type ServerChange } from './rewrite.js';
+import { describeFinding, vetKubeconfig } from './safety.js';
 import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
 import { defaultOutputDir, expandHome, outputPathFor, writeKubeconfig } from './write.js';
@@ -113,8 +114,14 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
   );
 }
 
+/** Issue 18's options (kept apart until the option table carries them in KubeconfigOptions). */
+export interface KubeconfigExtraOptions {
+  /** Write a kubeconfig with exec plugins, file references... anyway (with a warning per key). */
+  allowUnsafeKubeconfig?: boolean;
+}
+
 /** Fetches, checks, rewrites, verifies and writes one VM's kubeconfig. */
-export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
+export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
   const started = performance.now();
   const env = deps.env ?? process.env;
   const path = outputFor(o, vm, env);
@@ -126,6 +133,10 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
       (fetched.agentVersion ? `, qemu-ga ${fetched.agentVersion}` : ''),
   );
   const { parsed } = fetched;
+  // untrusted input from the guest, whatever the method: refused before anything is written or merged
+  for (const f of vetKubeconfig(parsed.config, { allow: !!o.allowUnsafeKubeconfig })) {
+    deps.events?.warn?.(`${vm}: --allow-unsafe-kubeconfig: keeping ${describeFinding(f)}`);
+  }
 
   const edits: ClusterEdit[] = [];
   let servers: ServerChange[];

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { QksError, zodIssuesToMessage } from '../errors.js';
 import { DEFAULT_LIBVIRT_URI } from '../libvirt/uri.js';
-import { isValidHost, parseApiAddress } from './rewrite.js';
+import { isValidHost, readApiAddress } from './rewrite.js';
 import { checkRemotePath } from './ssh.js';
 
 export const DEFAULT_REMOTE_PATH = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
@@ -32,9 +32,9 @@ export const KubeconfigOptionsSchema = z
       .optional()
       .transform((s, ctx) => {
         if (s === undefined || s === '') return undefined;
-        const a = parseApiAddress(s);
-        if (!a) {
-          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not an IP address or DNS name (optionally with :PORT, IPv6 as [addr]:PORT)` });
+        const a = readApiAddress(s);
+        if ('problem' in a) {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} ${a.problem}` });
           return z.NEVER;
         }
         return a;
