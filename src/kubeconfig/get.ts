@@ -3,13 +3,14 @@
  * schema → rewrite the server → verify the address over TLS (tls-server-name when needed) → atomic
  * write. Nothing is written unless every step before the write succeeded.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openAgent } from '../agent/connect.js';
 import { abortError, QksError } from '../errors.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
-import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, type ClusterEdit, type ServerChange } from './rewrite.js';
+import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
+import { sleep, startDeadline } from './deadline.js';
+import { NO_ROUTE_CODES, unreachableError, waitForKubeconfigApi, type ReadyResult } from './ready.js';
 import { describeFinding, vetKubeconfig } from './safety.js';
 import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
@@ -36,6 +37,10 @@ export interface KubeconfigResult {
   bytes: number;
   elapsedMs: number;
   tls: TlsResult;
+  /** --ready: milliseconds each stage took (agent, file, TLS, /readyz, node), each from the end of the one before. */
+  stages?: Partial<Record<'agent' | 'file' | 'tls' | 'readyz' | 'node', number>>;
+  /** --ready: the node found Ready. */
+  node?: string;
 }
 
 export interface GetKubeconfigDeps {
@@ -54,6 +59,8 @@ export interface GetKubeconfigDeps {
 
 /** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there. */
 export const API_GRACE_MS = 30_000;
+/** Pause between TLS checks while waiting for the API server to listen. */
+export const API_POLL_MS = 500;
 
 /** Where one VM's kubeconfig goes: --output, else <--output-dir or ~/.kube>/<vm>. */
 export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessEnv): string {
@@ -118,6 +125,8 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
 export interface KubeconfigExtraOptions {
   /** Write a kubeconfig with exec plugins, file references... anyway (with a warning per key). */
   allowUnsafeKubeconfig?: boolean;
+  /** Past the file, wait until /readyz answers 200 and the node is Ready (implies wait). */
+  ready?: boolean;
 }
 
 /** Fetches, checks, rewrites, verifies and writes one VM's kubeconfig. */
@@ -125,7 +134,19 @@ export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOption
   const started = performance.now();
   const env = deps.env ?? process.env;
   const path = outputFor(o, vm, env);
-  const fetched = await readFromVm(o, vm, deps);
+  const ready = !!o.ready;
+  // --ready times the agent stage: when the first agent connection came up
+  let agentAt: number | undefined;
+  const openAgentFn: OpenAgent = deps.openAgent ?? ((target, options) => openAgent(target, { env, ...options }));
+  const fetched = await readFromVm(ready ? { ...o, wait: true } : o, vm, {
+    ...deps,
+    openAgent: async (target, options) => {
+      const client = await openAgentFn(target, options);
+      agentAt ??= performance.now();
+      return client;
+    },
+  });
+  const fileAt = performance.now();
   deps.events?.verbose?.(
     `${vm}: read ${fetched.data.length} bytes by ${fetched.method}` +
       (fetched.transport ? ` over ${fetched.transport.kind} ${fetched.transport.socketPath ?? fetched.transport.uri ?? ''}`.trimEnd() : '') +
@@ -163,14 +184,30 @@ export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOption
     const check = () => interruptible(verifyCluster({ ...c.cluster, server }, { rewritten: !!o.apiServer, timeoutMs: deps.tlsTimeoutMs, signal: deps.signal }));
     let res: TlsResult = o.verifyServer ? await check() : { verified: false, reason: 'skipped', detail: 'not checked (--no-verify-server)' };
     // Kubesolo writes the kubeconfig a little before its API server listens: under --wait, give it a
-    // bounded grace (an address only other networks reach must not cost the whole --timeout)
-    if (res.reason === 'unreachable' && o.wait) {
-      const graceMs = Math.min(deps.apiGraceMs ?? API_GRACE_MS, Math.max(0, o.timeoutSec * 1000 - (performance.now() - started)));
-      const until = performance.now() + graceMs;
+    // bounded grace (an address only other networks reach must not cost the whole --timeout); --ready
+    // waits for the API anyway, so it gets the whole rest of --timeout, but no route means "say so now"
+    const u = parseServerUrl(server);
+    const noRoute = (r: TlsResult) => ready && r.reason === 'unreachable' && !!r.errno && NO_ROUTE_CODES.has(r.errno);
+    if (noRoute(res)) throw unreachableError({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
+    if (res.reason === 'unreachable' && (o.wait || ready)) {
+      const left = Math.max(0, o.timeoutSec * 1000 - (performance.now() - started));
+      const graceMs = ready ? left : Math.min(deps.apiGraceMs ?? API_GRACE_MS, left);
       deps.events?.info?.(`${vm}: waiting up to ${Math.round(graceMs / 1000)} s for the API server at ${server} to answer, to check its certificate`);
-      while (res.reason === 'unreachable' && performance.now() < until) {
-        await interruptible(sleep(500, undefined, deps.signal ? { signal: deps.signal } : undefined));
-        res = await check();
+      const grace = startDeadline(graceMs, { signal: deps.signal, onTimeout: () => new QksError('WAIT_TIMEOUT', `no answer from ${server} within ${Math.round(graceMs / 1000)} s`) });
+      try {
+        while (res.reason === 'unreachable' && !grace.expired && !noRoute(res)) {
+          await interruptible(sleep(Math.min(API_POLL_MS, grace.remaining()), deps.signal));
+          res = await check();
+        }
+      } finally {
+        grace.dispose();
+      }
+      if (noRoute(res)) throw unreachableError({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
+      if (ready && res.reason === 'unreachable') {
+        throw new QksError('WAIT_TIMEOUT', `gave up after ${o.timeoutSec} s waiting for the API server at ${server}: stage TLS; last: ${res.detail}`, {
+          hint: 'Nothing answered at that address in time: raise --timeout, or check the VM (/var/log/kubesolo.err).',
+          details: { stage: 'tls', timeoutMs: o.timeoutSec * 1000 },
+        });
       }
     }
     if (res.tlsServerName) edits.push({ index, key: 'tls-server-name', value: res.tlsServerName });
@@ -181,6 +218,17 @@ export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOption
   }
 
   const text = applyClusterEdits(parsed, edits);
+  let readyResult: ReadyResult | undefined;
+  const readyAt = performance.now();
+  if (ready) {
+    readyResult = await waitForKubeconfigApi(parseKubeconfig(text).config, {
+      vm,
+      timeoutMs: Math.max(1, o.timeoutSec * 1000 - (readyAt - started)),
+      signal: deps.signal,
+      rewritten: !!o.apiServer,
+      events: deps.events,
+    });
+  }
   let bytes: number;
   if (path === '-') {
     if (!deps.stdout) throw new QksError('USAGE', '--output - needs a stdout to write to');
@@ -200,6 +248,19 @@ export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOption
     bytes,
     elapsedMs: Math.round(performance.now() - started),
     tls: results[0]!,
+    ...(readyResult
+      ? {
+          stages: {
+            ...(agentAt !== undefined ? { agent: Math.round(agentAt - started) } : {}),
+            file: Math.round(fileAt - (agentAt ?? started)),
+            // the TLS stage covers the certificate check before the wait, too
+            tls: Math.round(readyAt - fileAt) + readyResult.stages.tls,
+            readyz: readyResult.stages.readyz,
+            node: readyResult.stages.node,
+          },
+          node: readyResult.node,
+        }
+      : {}),
   };
 }
 
