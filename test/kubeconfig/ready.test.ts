@@ -52,7 +52,7 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
     expect(r.node).toBe('kubesolo');
     expect(Object.keys(r.stages!)).toEqual(['agent', 'file', 'tls', 'readyz', 'node']);
     for (const v of Object.values(r.stages!)) expect(v).toBeGreaterThanOrEqual(0);
-    expect(r.stages!.readyz + r.stages!.node + r.stages!.tls).toBeGreaterThanOrEqual(2000);
+    expect(r.stages!.readyz! + r.stages!.node! + r.stages!.tls!).toBeGreaterThanOrEqual(2000);
     expect(existsSync(out)).toBe(true);
     expect(api.requests.filter((q) => q === 'GET /readyz').length).toBeGreaterThan(1);
     expect(api.requests.filter((q) => q === 'GET /api/v1/nodes').length).toBeGreaterThan(1);
