@@ -10,6 +10,8 @@ import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, typ
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
 import { sleep, startDeadline } from './deadline.js';
+import { contextNameProblem, entriesOf } from './merge.js';
+import { mergeIntoFile, mergeTarget } from './merge-file.js';
 import { NO_ROUTE_CODES, unreachableError, waitForKubeconfigApi, type ReadyResult } from './ready.js';
 import { describeFinding, vetKubeconfig } from './safety.js';
 import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
@@ -41,6 +43,8 @@ export interface KubeconfigResult {
   stages?: Partial<Record<'agent' | 'file' | 'tls' | 'readyz' | 'node', number>>;
   /** --ready: the node found Ready. */
   node?: string;
+  /** --merge: where, under which name, what was replaced. */
+  merged?: { path: string; context: string; backup?: string; replaced: { cluster: boolean; user: boolean; context: boolean }; currentContext: { from?: string; to?: string } };
 }
 
 export interface GetKubeconfigDeps {
@@ -55,6 +59,8 @@ export interface GetKubeconfigDeps {
   tlsTimeoutMs?: number;
   /** Under --wait, how long an unreachable API server is waited for. Default API_GRACE_MS. */
   apiGraceMs?: number;
+  /** --merge: how long to wait for another writer's `<file>.lock`. Default MERGE_LOCK.waitMs. */
+  lockWaitMs?: number;
 }
 
 /** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there. */
@@ -127,13 +133,24 @@ export interface KubeconfigExtraOptions {
   allowUnsafeKubeconfig?: boolean;
   /** Past the file, wait until /readyz answers 200 and the node is Ready (implies wait). */
   ready?: boolean;
+  /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config). */
+  merge?: string | true;
+  /** The name of the merged cluster, user and context. Default: the VM name. */
+  context?: string;
+  /** Make the merged context the current one. */
+  useContext?: boolean;
 }
 
 /** Fetches, checks, rewrites, verifies and writes one VM's kubeconfig. */
 export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
   const started = performance.now();
   const env = deps.env ?? process.env;
-  const path = outputFor(o, vm, env);
+  const mergeFile = o.merge !== undefined ? mergeTarget(o.merge, env) : undefined;
+  const contextName = o.context ?? vm;
+  const bad = mergeFile !== undefined ? contextNameProblem(contextName) : undefined;
+  if (bad) throw new QksError('CONFIG_INVALID', `--context: ${JSON.stringify(contextName)} ${bad}`, { hint: 'Pass --context NAME. Nothing was written.' });
+  // with --merge, a file of its own only when asked for
+  const path = mergeFile === undefined || o.output !== undefined || o.outputDir !== undefined ? outputFor(o, vm, env) : undefined;
   const ready = !!o.ready;
   // --ready times the agent stage: when the first agent connection came up
   let agentAt: number | undefined;
@@ -229,17 +246,23 @@ export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOption
       events: deps.events,
     });
   }
-  let bytes: number;
+  let bytes = 0;
   if (path === '-') {
     if (!deps.stdout) throw new QksError('USAGE', '--output - needs a stdout to write to');
     deps.stdout(text);
     bytes = Buffer.byteLength(text);
-  } else {
+  } else if (path !== undefined) {
     bytes = await writeKubeconfig(path, text);
+  }
+  let merged: KubeconfigResult['merged'];
+  if (mergeFile !== undefined) {
+    const m = await mergeIntoFile(mergeFile, entriesOf(parseKubeconfig(text).config), { name: contextName, useContext: !!o.useContext, signal: deps.signal, lockWaitMs: deps.lockWaitMs });
+    merged = { path: m.path, context: contextName, ...(m.backup ? { backup: m.backup } : {}), replaced: m.replaced, currentContext: m.currentContext };
+    if (path === undefined) bytes = m.bytes;
   }
   return {
     vm,
-    path,
+    path: path ?? mergeFile!,
     server: servers[0]!.to,
     servers,
     method: fetched.method,
@@ -248,6 +271,7 @@ export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOption
     bytes,
     elapsedMs: Math.round(performance.now() - started),
     tls: results[0]!,
+    ...(merged ? { merged } : {}),
     ...(readyResult
       ? {
           stages: {
