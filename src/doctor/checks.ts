@@ -19,6 +19,7 @@ import { probeLibvirt } from '../agent/libvirt-rpc/transport.js';
 import { libvirtdSocketCandidates } from '../libvirt/uri.js';
 import { isQksError } from '../errors.js';
 import { checkSshHop } from '../remote/doctor.js';
+import { apiReadyzCheck, nodeReadyCheck } from './checks/api-ready.js';
 import { accessFix, parseIdFile } from './identity.js';
 import type { DoctorState } from './state.js';
 import { skipped, type Check } from './types.js';
@@ -426,5 +427,6 @@ export const CHECKS: readonly Check[] = [
   libvirtdCheck,
   apiReachableCheck,
   apiCertificateCheck,
+  apiReadyzCheck, nodeReadyCheck,
   isoSelinuxCheck,
 ];
