@@ -28,7 +28,7 @@ export interface KubeconfigEvents {
 
 export interface KubeconfigResult {
   vm: string;
-  /** The file written, or '-' for stdout. */
+  /** The file written, '-' for stdout, or with --merge alone the kubeconfig merged into. */
   path: string;
   /** The server address of the (first) cluster as written. */
   server: string;
@@ -310,6 +310,16 @@ export interface FetchKubeconfigInput {
   sshOptions?: string[];
   /** TLS check of the new address (default true). */
   verifyServer?: boolean;
+  /** Wait past the file until /readyz answers 200 and the node is Ready (implies wait). */
+  ready?: boolean;
+  /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config). */
+  merge?: string | true;
+  /** Name of the merged cluster, user and context (default the VM name). */
+  context?: string;
+  /** Make the merged context current. */
+  useContext?: boolean;
+  /** Write a kubeconfig with exec plugins, file references... anyway. Default false. */
+  allowUnsafeKubeconfig?: boolean;
 }
 
 /**
@@ -343,6 +353,14 @@ export async function fetchKubeconfig(
     env,
   );
   let text: string | undefined;
-  const result = await getKubeconfig(o, o.vmNames[0]!, { env, signal: ctx.signal, events: ctx.events, stdout: (t) => (text = t) });
+  const extra: KubeconfigExtraOptions = {
+    ...(input.ready !== undefined ? { ready: input.ready } : {}),
+    ...(input.merge !== undefined ? { merge: input.merge } : {}),
+    ...(input.context !== undefined ? { context: input.context } : {}),
+    ...(input.useContext !== undefined ? { useContext: input.useContext } : {}),
+    ...(input.allowUnsafeKubeconfig !== undefined ? { allowUnsafeKubeconfig: input.allowUnsafeKubeconfig } : {}),
+  };
+  // merging alone writes no file of its own (unless `output` names one)
+  const result = await getKubeconfig({ ...o, ...extra }, o.vmNames[0]!, { env, signal: ctx.signal, events: ctx.events, stdout: (t) => (text = t) });
   return text === undefined ? result : { ...result, kubeconfig: text };
 }
