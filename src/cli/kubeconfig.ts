@@ -66,7 +66,12 @@ Examples:
 function describe(r: KubeconfigResult): string {
   const via = r.transport ? ` over ${r.transport.channel ?? r.transport.kind}` : '';
   const tls = r.tls.verified ? `TLS verified${r.tls.tlsServerName ? ` (tls-server-name ${r.tls.tlsServerName})` : ''}` : `TLS not verified: ${r.tls.reason}`;
-  return `${r.vm}: wrote ${r.path === '-' ? 'stdout' : r.path} (${r.bytes} bytes, server ${r.server}, read by ${r.method}${via}, ${tls}, ${r.elapsedMs} ms)`;
+  const ready = r.stages ? `, node ${r.node} Ready (${Object.entries(r.stages).map(([k, v]) => `${k} ${v} ms`).join(', ')})` : '';
+  const merged = r.merged
+    ? `${r.merged.path === r.path ? 'merged into' : `, merged into`} ${r.merged.path} as context ${r.merged.context}${r.merged.replaced.context ? ' (replaced)' : ''}${r.merged.currentContext.to === r.merged.context ? ', now current' : ''}${r.merged.backup ? `; backup ${r.merged.backup}` : ''}`
+    : '';
+  const what = r.merged && r.merged.path === r.path ? merged : `wrote ${r.path === '-' ? 'stdout' : r.path}${merged}`;
+  return `${r.vm}: ${what} (${r.bytes} bytes, server ${r.server}, read by ${r.method}${via}, ${tls}${ready}, ${r.elapsedMs} ms)`;
 }
 
 function jsonOf(r: KubeconfigResult): Record<string, unknown> {
