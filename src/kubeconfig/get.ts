@@ -133,8 +133,8 @@ export interface KubeconfigExtraOptions {
   allowUnsafeKubeconfig?: boolean;
   /** Past the file, wait until /readyz answers 200 and the node is Ready (implies wait). */
   ready?: boolean;
-  /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config). */
-  merge?: string | true;
+  /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config; false/unset: no merge). */
+  merge?: string | boolean;
   /** The name of the merged cluster, user and context. Default: the VM name. */
   context?: string;
   /** Make the merged context the current one. */
@@ -145,7 +145,7 @@ export interface KubeconfigExtraOptions {
 export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
   const started = performance.now();
   const env = deps.env ?? process.env;
-  const mergeFile = o.merge !== undefined ? mergeTarget(o.merge, env) : undefined;
+  const mergeFile = o.merge !== undefined && o.merge !== false ? mergeTarget(o.merge, env) : undefined;
   const contextName = o.context ?? vm;
   const bad = mergeFile !== undefined ? contextNameProblem(contextName) : undefined;
   if (bad) throw new QksError('CONFIG_INVALID', `--context: ${JSON.stringify(contextName)} ${bad}`, { hint: 'Pass --context NAME. Nothing was written.' });
