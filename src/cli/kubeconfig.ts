@@ -9,18 +9,11 @@ import { openAgent } from '../agent/connect.js';
 import { abortError, EXIT, QksError } from '../errors.js';
 import { getKubeconfigs, type BatchItem } from '../kubeconfig/batch.js';
 import { getKubeconfig, type KubeconfigResult } from '../kubeconfig/get.js';
-import {
-  DEFAULT_JOBS,
-  DEFAULT_REMOTE_PATH,
-  DEFAULT_SSH_USER,
-  DEFAULT_WAIT_TIMEOUT_SEC,
-  resolveKubeconfigOptions,
-  type KubeconfigFlags,
-} from '../kubeconfig/options.js';
+import { resolveKubeconfigOptions } from '../kubeconfig/options.js';
+import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
+import { addOptions, givenFlags } from './options.js';
 import type { VerbContext } from './context.js';
 import type { RunAction } from './main.js';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const HELP = `
 Where the file goes:
@@ -47,16 +40,35 @@ The API server address:
 --timeout, noticing the file within about a second; errors waiting cannot fix fail at once (exit 5 at
 the timeout). With several VMs the exit code is 8 when any failed; the others' files are kept.
 
+--ready (implies --wait) goes on past the file until the API server answers with the kubeconfig's own
+CA and client certificate; stages on stderr, times in --json (stages: agent, file, tls, readyz, node):
+  TLS handshake verified -> GET /readyz 200 -> GET /api/v1/nodes shows the node Ready.
+  Nothing is written or merged before. At --timeout: exit 5 naming the stage. At once, exit 7: no route
+  to the address or no TCP answer at all (firewall, NAT: give the address at artifact time with
+  --api-address and here with --api-server, open or forward the port), credentials refused (401/403).
+
+--merge [FILE] merges the VM's cluster, user and context into FILE, else $KUBECONFIG's first file, else
+~/.kube/config, all under --context NAME (default the VM name); other entries and comments stay, same
+names are replaced, --use-context makes it current. kubectl's <file>.lock is taken (waited for up to
+10 s, exit 5 if it stays), the old content kept in <file>.qemu-kubesolo.bak, the file written
+atomically with mode 0600. A file that is not a kubeconfig: exit 2, nothing changed. No ~/.kube/<vm>
+file is written unless --output / --output-dir asks for it too.
+
+Refused in the fetched kubeconfig (exit 6, KUBECONFIG_UNSAFE, naming the key, e.g. users[0].user.exec;
+nothing written or merged; also for --method ssh): exec, auth-provider, the file references
+certificate-authority / client-certificate / client-key / tokenFile, proxy-url,
+insecure-skip-tls-verify, extensions and YAML merge keys anywhere, and servers that are not
+https://HOST[:PORT] (http, file, unix, a user part, a query). --allow-unsafe-kubeconfig writes it anyway
+with a warning per key. --api-server refuses IPv6 zone ids (fe80::1%eth0): meaningless to other hosts.
+
 Exit codes: 0 written; 2 bad option (nothing written); 3 not found / not ready (socket, VM, file);
 4 permission (socket, SSH key, file in the guest); 5 timeout (--wait ran out, agent or SSH silent);
-6 agent error or an invalid kubeconfig (nothing written); 7 TLS check failed (certificate from another
-CA) or SSH error; 8 several VMs and some failed (the others were written); 130 interrupted.
-
-Environment: KUBECONFIG_API_ADDRESS, LIBVIRT_URI (default qemu:///system), VM_NAME / VM_HOSTNAME (the
-VM name when no --vm-name), VM_USER (--ssh-user), VM_IP (--vm-ip).
+6 agent error, an invalid or unsafe kubeconfig (nothing written); 7 TLS check failed (certificate from
+another CA), credentials refused, API address unreachable, or SSH error; 8 several VMs and some failed (the others were written); 130 interrupted.
 
 Examples:
   $ qemu-kubesolo kubeconfig --vm-name kubesolo --api-server 10.0.0.50 --output ~/.kube/kubesolo --wait
+  $ qemu-kubesolo kubeconfig --vm-name kubesolo --api-server 10.0.0.50 --ready --merge --use-context
   $ qemu-kubesolo kubeconfig --vm-name kubesolo --output - | kubectl --kubeconfig /dev/stdin get nodes
   $ qemu-kubesolo --json kubeconfig --vm-name kubesolo --api-server 203.0.113.10:6443
   $ qemu-kubesolo kubeconfig --vm-names-file vms.txt --output-dir ./kubeconfigs --jobs 4 --wait
@@ -78,9 +90,10 @@ function jsonOf(r: KubeconfigResult): Record<string, unknown> {
   return { ok: true, ...r };
 }
 
-async function action(ctx: VerbContext, flags: KubeconfigFlags): Promise<number> {
+async function action(ctx: VerbContext, parsed: Record<string, unknown>): Promise<number> {
+  const flags = givenFlags(KUBECONFIG_OPTIONS, parsed);
   let namesFile: string | undefined;
-  if (flags.vmNamesFile) {
+  if (typeof flags.vmNamesFile === 'string' && flags.vmNamesFile) {
     try {
       namesFile = await readFile(flags.vmNamesFile, 'utf8');
     } catch (e) {
@@ -131,30 +144,12 @@ async function action(ctx: VerbContext, flags: KubeconfigFlags): Promise<number>
 }
 
 export function register(program: Command, run: RunAction): void {
-  program
+  const cmd = program
     .command('kubeconfig')
-    .description("fetch a VM's Kubesolo kubeconfig through the guest agent (or SSH), rewrite its API server address and write it (0600)")
-    .option('--vm-name <name>', 'libvirt domain name; repeat for several VMs (env VM_NAME, VM_HOSTNAME; default kubesolo)', collect)
-    .option('--vm-names-file <file>', 'file of VM names, one per line (# comments)')
-    .option('--method <method>', 'guest-agent or ssh', 'guest-agent')
-    .option('--api-server <addr>', 'address clients use for the API server (env KUBECONFIG_API_ADDRESS)')
-    .option('-o, --output <file>', 'file to write, - for stdout (default ~/.kube/<vm-name>)')
-    .option('--output-dir <dir>', 'directory for <vm-name> files (several VMs)')
-    .option('--wait', 'wait until the kubeconfig exists (Kubesolo starts 2-3 minutes after boot)')
-    .option('--timeout <seconds>', `bound on --wait (default ${DEFAULT_WAIT_TIMEOUT_SEC})`)
-    .option('--socket <path>', 'guest-agent socket to use instead of discovery; {vm} is replaced by the VM name')
-    .option('--remote-path <path>', `the kubeconfig in the guest (default ${DEFAULT_REMOTE_PATH})`)
-    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket)', 'auto')
-    .option('--libvirt-uri <uri>', 'libvirt connection URI (env LIBVIRT_URI, default qemu:///system)')
-    .option('--vm-ip <ip>', 'VM address for --method ssh (env VM_IP)')
-    .option('--ssh-user <user>', `SSH user (env VM_USER, default ${DEFAULT_SSH_USER})`)
-    .option('--ssh-key <file>', 'SSH private key')
-    .option('--ssh-port <port>', 'SSH port (default 22)')
-    .option('--ssh-option <key=value>', 'extra ssh -o option, repeatable (e.g. UserKnownHostsFile=...)', collect)
-    .option('--no-verify-server', 'skip the TLS check of the API server address')
-    .option('-j, --jobs <n>', `VMs fetched at once (default ${DEFAULT_JOBS})`)
+    .description("fetch a VM's Kubesolo kubeconfig through the guest agent (or SSH), rewrite its API server address and write it (0600)");
+  addOptions(cmd, KUBECONFIG_OPTIONS)
     .addHelpText('after', HELP)
     .action(
-      run((ctx, opts: KubeconfigFlags) => action(ctx, opts)),
+      run((ctx, opts: Record<string, unknown>) => action(ctx, opts)),
     );
 }

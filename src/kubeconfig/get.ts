@@ -127,22 +127,8 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
   );
 }
 
-/** Issue 18's options (kept apart until the option table carries them in KubeconfigOptions). */
-export interface KubeconfigExtraOptions {
-  /** Write a kubeconfig with exec plugins, file references... anyway (with a warning per key). */
-  allowUnsafeKubeconfig?: boolean;
-  /** Past the file, wait until /readyz answers 200 and the node is Ready (implies wait). */
-  ready?: boolean;
-  /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config; false/unset: no merge). */
-  merge?: string | boolean;
-  /** The name of the merged cluster, user and context. Default: the VM name. */
-  context?: string;
-  /** Make the merged context the current one. */
-  useContext?: boolean;
-}
-
 /** Fetches, checks, rewrites, verifies and writes one VM's kubeconfig. */
-export async function getKubeconfig(o: KubeconfigOptions & KubeconfigExtraOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
+export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
   const started = performance.now();
   const env = deps.env ?? process.env;
   const mergeFile = o.merge !== undefined && o.merge !== false ? mergeTarget(o.merge, env) : undefined;
@@ -313,7 +299,7 @@ export interface FetchKubeconfigInput {
   /** Wait past the file until /readyz answers 200 and the node is Ready (implies wait). */
   ready?: boolean;
   /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config). */
-  merge?: string | true;
+  merge?: string | boolean;
   /** Name of the merged cluster, user and context (default the VM name). */
   context?: string;
   /** Make the merged context current. */
@@ -333,34 +319,13 @@ export async function fetchKubeconfig(
   const env = ctx.env ?? process.env;
   const o = resolveKubeconfigOptions(
     {
-      ...(input.vmName !== undefined ? { vmName: [input.vmName] } : {}),
-      method: input.method,
-      apiServer: input.apiServer,
+      ...(input.vmName !== undefined ? { vmNames: [input.vmName] } : {}),
+      ...input,
       output: input.output === false ? '-' : input.output,
-      wait: input.wait,
-      timeout: input.timeoutSec?.toString(),
-      socket: input.socket,
-      remotePath: input.remotePath,
-      transport: input.transport,
-      libvirtUri: input.libvirtUri,
-      vmIp: input.vmIp,
-      sshUser: input.sshUser,
-      sshKey: input.sshKey,
-      sshPort: input.sshPort?.toString(),
-      sshOption: input.sshOptions,
-      verifyServer: input.verifyServer,
     },
     env,
   );
   let text: string | undefined;
-  const extra: KubeconfigExtraOptions = {
-    ...(input.ready !== undefined ? { ready: input.ready } : {}),
-    ...(input.merge !== undefined ? { merge: input.merge } : {}),
-    ...(input.context !== undefined ? { context: input.context } : {}),
-    ...(input.useContext !== undefined ? { useContext: input.useContext } : {}),
-    ...(input.allowUnsafeKubeconfig !== undefined ? { allowUnsafeKubeconfig: input.allowUnsafeKubeconfig } : {}),
-  };
-  // merging alone writes no file of its own (unless `output` names one)
-  const result = await getKubeconfig({ ...o, ...extra }, o.vmNames[0]!, { env, signal: ctx.signal, events: ctx.events, stdout: (t) => (text = t) });
+  const result = await getKubeconfig(o, o.vmNames[0]!, { env, signal: ctx.signal, events: ctx.events, stdout: (t) => (text = t) });
   return text === undefined ? result : { ...result, kubeconfig: text };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
-import { getKubeconfig, type KubeconfigExtraOptions } from '../../src/kubeconfig/get.js';
+import { getKubeconfig } from '../../src/kubeconfig/get.js';
 import { BACKUP_SUFFIX, withKubeconfigLock } from '../../src/kubeconfig/merge-file.js';
 import { DEFAULT_REMOTE_PATH, resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';
@@ -63,7 +63,7 @@ describeWithPeers('kubeconfig --merge', ['openssl'], () => {
     mkdirSync(h);
     return h;
   };
-  const merge = (h: string, extra: KubeconfigExtraOptions & { vm?: string } = {}, env: NodeJS.ProcessEnv = {}, lockWaitMs?: number) => {
+  const merge = (h: string, extra: { merge?: string | boolean; context?: string; useContext?: boolean; vm?: string } = {}, env: NodeJS.ProcessEnv = {}, lockWaitMs?: number) => {
     const o = resolveKubeconfigOptions({ socket: agent.socketPath, apiServer: `127.0.0.1:${api.port}` }, { HOME: h, ...env });
     return getKubeconfig({ ...o, merge: true, ...extra }, extra.vm ?? 'kubesolo', { env: { HOME: h, ...env }, ...(lockWaitMs ? { lockWaitMs } : {}) });
   };

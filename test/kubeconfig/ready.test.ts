@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
-import { getKubeconfig, type KubeconfigExtraOptions } from '../../src/kubeconfig/get.js';
+import { getKubeconfig } from '../../src/kubeconfig/get.js';
 import { DEFAULT_REMOTE_PATH, resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';
 import { kubesoloKubeconfig, makePki, startApiServer, startSilentListener, type ApiServerBehaviour, type Pki } from './builders.js';
@@ -37,11 +37,11 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
     return { api, agent };
   }
 
-  const run = (socket: string, apiServer: string, out: string, extra: Partial<Parameters<typeof resolveKubeconfigOptions>[0]> = {}, ready: KubeconfigExtraOptions = { ready: true }) => {
+  const run = (socket: string, apiServer: string, out: string, extra: Parameters<typeof resolveKubeconfigOptions>[0] = {}) => {
     const lines: string[] = [];
-    const o = resolveKubeconfigOptions({ socket, apiServer, output: out, timeout: '60', ...extra }, { HOME: dir });
+    const o = resolveKubeconfigOptions({ socket, apiServer, output: out, timeoutSec: '60', ready: true, ...extra }, { HOME: dir });
     const events = { info: (m: string) => lines.push(m), progress: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), verbose: () => {} };
-    return { lines, result: getKubeconfig({ ...o, ...ready }, 'kubesolo', { env: { HOME: dir }, events }) };
+    return { lines, result: getKubeconfig(o, 'kubesolo', { env: { HOME: dir }, events }) };
   };
 
   it('waits through 503 and NotReady, then writes; every stage named and timed', async () => {
@@ -66,7 +66,7 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
   it('an API server that never becomes ready: WAIT_TIMEOUT (exit 5) naming the stage, nothing written', async () => {
     const { api, agent } = await setup({ neverReady: true });
     const out = join(dir, 'never');
-    const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, out, { timeout: '3' }).result.catch((e: QksError) => e);
+    const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, out, { timeoutSec: '3' }).result.catch((e: QksError) => e);
     expect(isQksError(err, 'WAIT_TIMEOUT'), String(err)).toBe(true);
     expect((err as QksError).exitCode).toBe(5);
     expect((err as QksError).message).toMatch(/stage \/readyz; last: 503 failing: etcd/);
@@ -75,7 +75,7 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
 
   it('a node that never turns Ready: the timeout names the node stage', async () => {
     const { api, agent } = await setup({ nodeReadyAfterMs: 3_600_000 });
-    const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, join(dir, 'notready'), { timeout: '3' }).result.catch((e: QksError) => e);
+    const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, join(dir, 'notready'), { timeoutSec: '3' }).result.catch((e: QksError) => e);
     expect(isQksError(err, 'WAIT_TIMEOUT'), String(err)).toBe(true);
     expect((err as QksError).message).toMatch(/stage node Ready; last: kubesolo Ready=False/);
   });
@@ -120,7 +120,7 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
     closers.push(async () => silent.close());
     const out = join(dir, 'silent');
     const t0 = performance.now();
-    const err = await run(agent.socketPath, `127.0.0.4:${silent.port}`, out, { timeout: '120' }).result.catch((e: QksError) => e);
+    const err = await run(agent.socketPath, `127.0.0.4:${silent.port}`, out, { timeoutSec: '120' }).result.catch((e: QksError) => e);
     expect(isQksError(err, 'API_UNREACHABLE'), String(err)).toBe(true);
     expect((err as QksError).exitCode).toBe(7);
     expect((err as QksError).message).toMatch(/127\.0\.0\.4:\d+ is not reachable from this host \(CONNECT_TIMEOUT\)/);
