@@ -150,6 +150,11 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     },
   });
   const fileAt = performance.now();
+  if (ready) {
+    // --ready names every stage as it passes (the last three in ready.ts)
+    if (agentAt !== undefined) deps.events?.info?.(`${vm}: agent ok after ${Math.round(agentAt - started)} ms`);
+    deps.events?.info?.(`${vm}: file ok after ${Math.round(fileAt - (agentAt ?? started))} ms (${fetched.data.length} bytes by ${fetched.method})`);
+  }
   deps.events?.verbose?.(
     `${vm}: read ${fetched.data.length} bytes by ${fetched.method}` +
       (fetched.transport ? ` over ${fetched.transport.kind} ${fetched.transport.socketPath ?? fetched.transport.uri ?? ''}`.trimEnd() : '') +

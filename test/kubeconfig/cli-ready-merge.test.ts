@@ -41,6 +41,8 @@ describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI
     const r = await runCli(['--json', ...base, '--ready', '--timeout', '60', '--output', out], { env: { HOME: dir } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json[0]).toMatchObject({ ok: true, node: 'kubesolo', stages: { agent: expect.any(Number), file: expect.any(Number), tls: expect.any(Number), readyz: expect.any(Number), node: expect.any(Number) } });
+    expect(r.stderr).toMatch(/agent ok after \d+ ms/);
+    expect(r.stderr).toMatch(/file ok after \d+ ms/);
     expect(r.stderr).toMatch(/TLS ok after \d+ ms/);
     expect(r.stderr).toMatch(/\/readyz ok after \d+ ms/);
     expect(r.stderr).toMatch(/node Ready ok after \d+ ms/);
