@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   SOCKET_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
   SOCKET_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },
   SOCKET_HELD: { exit: EXIT.TIMEOUT, retryable: true },
+  SOCKET_BUSY: { exit: EXIT.TIMEOUT, retryable: true },
   AGENT_TIMEOUT: { exit: EXIT.TIMEOUT, retryable: true },
   AGENT_DISCONNECTED: { exit: EXIT.AGENT, retryable: true },
   PROTOCOL_ERROR: { exit: EXIT.AGENT, retryable: true },
