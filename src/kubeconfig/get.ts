@@ -9,7 +9,8 @@ import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
-import { sleep, startDeadline } from './deadline.js';
+import { sleep, startDeadline } from '../deadline.js';
+import { TIMEOUTS } from '../timeouts.js';
 import { contextNameProblem, entriesOf } from './merge.js';
 import { mergeIntoFile, mergeTarget } from './merge-file.js';
 import { NO_ROUTE_CODES, unreachableError, waitForKubeconfigApi, type ReadyResult } from './ready.js';
@@ -63,10 +64,10 @@ export interface GetKubeconfigDeps {
   lockWaitMs?: number;
 }
 
-/** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there. */
-export const API_GRACE_MS = 30_000;
+/** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there (src/timeouts.ts). */
+export const API_GRACE_MS = TIMEOUTS.apiGrace.waitMs;
 /** Pause between TLS checks while waiting for the API server to listen. */
-export const API_POLL_MS = 500;
+export const API_POLL_MS = TIMEOUTS.apiGrace.pollMs;
 
 /** Where one VM's kubeconfig goes: --output, else <--output-dir or ~/.kube>/<vm>. */
 export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessEnv): string {

@@ -8,12 +8,13 @@ import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { QksError } from '../errors.js';
 import { writeFilesAtomic } from '../files/atomic.js';
-import { sleep } from './deadline.js';
+import { sleep } from '../deadline.js';
+import { TIMEOUTS } from '../timeouts.js';
 import { MAX_MERGE_TARGET_BYTES, mergeKubeconfig, targetInvalid, type MergeEntries, type MergeResult } from './merge.js';
 import { defaultOutputDir, expandHome } from './write.js';
 
-/** Bounds of the lock wait (ms): a kubectl write holds the lock for milliseconds. */
-export const MERGE_LOCK = { waitMs: 10_000, pollMs: 50 } as const;
+/** Bounds of the lock wait (ms; src/timeouts.ts). */
+export const MERGE_LOCK = TIMEOUTS.mergeLock;
 
 /** Suffix of the one backup kept beside the file (ours alone: a user's own `config.bak` is never touched). */
 export const BACKUP_SUFFIX = '.qemu-kubesolo.bak';

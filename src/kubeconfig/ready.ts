@@ -11,21 +11,13 @@
 import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
 import { abortError, isQksError, QksError } from '../errors.js';
-import { sleep, startDeadline } from './deadline.js';
+import { sleep, startDeadline } from '../deadline.js';
+import { TIMEOUTS } from '../timeouts.js';
 import { parseServerUrl, serverPort } from './rewrite.js';
 import type { Kubeconfig } from './schema.js';
 
-/** Bounds of the readiness wait (ms). The whole wait is bounded by the caller's --timeout. */
-export const READY_TIMEOUTS = {
-  /** TCP connect: a SYN answered by nothing for this long is a firewall or NAT dropping it, not a slow boot. */
-  connectMs: 5_000,
-  /** One request, connect to last byte. */
-  requestMs: 10_000,
-  /** Pause between polls: /readyz turns 200 within about a second of its last check passing. */
-  pollMs: 250,
-  /** Longest reply body read (a node list of one node is a few KiB). */
-  maxBodyBytes: 4 * 1024 * 1024,
-} as const;
+/** Bounds of the readiness wait (ms; src/timeouts.ts) and the longest reply body read (a one-node list is a few KiB). */
+export const READY_TIMEOUTS = { ...TIMEOUTS.ready, maxBodyBytes: 4 * 1024 * 1024 } as const;
 
 export type ReadyStage = 'tls' | 'readyz' | 'node';
 const STAGE_NAMES: Record<ReadyStage, string> = { tls: 'TLS', readyz: '/readyz', node: 'node Ready' };
