@@ -68,7 +68,7 @@ async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentCl
       ctx.output.verbose(`agent: connected over ${describeTransport(client.transportInfo)}`);
       return fn(client);
     },
-    { env: ctx.env, signal: ctx.signal },
+    { env: ctx.env, signal: ctx.signal, sshPool: ctx.sshPool },
   );
 }
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { processAlive as alive } from '../../src/remote/ssh.js'; // the daemonized sshd is not our child: zombies count as gone
+import { processAlive as alive } from '../../src/ssh/index.js'; // the daemonized sshd is not our child: zombies count as gone
 
 // (not ../helpers/peers.js: that imports vitest, and bench/remote.bench.ts uses this harness outside it)
 function which(cmd: string): string | undefined {
