@@ -52,7 +52,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): Targe
 }
 
 function describeTransport(t: TransportInfo): string {
-  return [t.kind, t.channel, t.socketPath ?? t.uri].filter(Boolean).join(' ');
+  return [t.kind, t.channel, t.socketPath ?? t.uri, t.via && `via ${t.via}`].filter(Boolean).join(' ');
 }
 
 async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentClient) => Promise<T>): Promise<T> {

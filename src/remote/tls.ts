@@ -141,8 +141,13 @@ function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: num
       rejectUnauthorized: !t.noVerify,
       ...(t.noVerify ? { checkServerIdentity: () => undefined } : {}),
     });
+    let settled = false;
     const done = (e?: QksError) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      socket.off('readable', onReadable);
+      socket.off('end', onEnd);
       signal?.removeEventListener('abort', onAbort);
       socket.off('error', onError);
       socket.off('secureConnect', onSecure);
@@ -151,7 +156,19 @@ function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: num
         reject(e);
       } else resolve(socket);
     };
-    const onSecure = () => done();
+    // libvirtd checks our certificate after the handshake and then sends one byte: 1 = accepted
+    // (libvirt src/rpc/virnettlscontext.c / virnetclient.c); anything else, or a close, is a refusal
+    const onReadable = () => {
+      const b = socket.read(1) as Buffer | null;
+      if (b === null) return;
+      if (b[0] === 1) done();
+      else done(tlsError.clientRefused(t.where, `libvirtd answered ${b[0]} where 1 accepts the certificate`));
+    };
+    const onEnd = () => done(tlsError.clientRefused(t.where, 'libvirtd closed the connection after the handshake'));
+    const onSecure = () => {
+      socket.on('readable', onReadable);
+      socket.once('end', onEnd);
+    };
     const onError = (e: NodeJS.ErrnoException) => done(tlsConnectError(t, caPath, e));
     const onAbort = () => done(abortError(signal!));
     const timer = setTimeout(() => done(tlsError.timeout(t.where, timeoutMs)), timeoutMs);
