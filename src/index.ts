@@ -28,6 +28,7 @@ export {
 export { agentCandidates, openAgent, withAgent, type AgentCandidate, type AgentTarget, type AttemptFailure, type OpenAgentOptions } from './agent/connect.js';
 export type { AgentTransport, CandidatePlan, ExecuteOptions, TransportInfo, TransportKind } from './agent/transport.js';
 export {
+  LibvirtConnection,
   LibvirtTransport,
   libvirtAgentCandidates,
   openLibvirtTransport,
@@ -60,8 +61,8 @@ export { openRemoteAgentSocket, remoteAgentCandidates, sshHostFor, type RemoteAg
 export { DEFAULT_SSH_TIMEOUTS, SshHost, SshPool, type SshOptions } from './ssh/index.js';
 export { sshDestination } from './remote/destination.js';
 export { discoverRemoteChannels, type RemoteDiscovery } from './remote/discover.js';
-export { openLibvirtOverSsh } from './remote/libvirtd.js';
-export { openLibvirtOverTls, pkiPaths } from './remote/tls.js';
+export { connectLibvirtOverSsh, openLibvirtOverSsh } from './remote/libvirtd.js';
+export { connectLibvirtOverTls, openLibvirtOverTls, pkiPaths } from './remote/tls.js';
 export { checkSshHop, type SshHopResult } from './doctor/checks/ssh-hop.js';
 export { probeLibvirt, type LibvirtProbe } from './doctor/checks/libvirtd.js';
 export { shellQuote } from './shell.js';

@@ -10,9 +10,9 @@
  */
 import { Duplex } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
-import { QksError, toQksError } from '../errors.js';
+import { toQksError } from '../errors.js';
 import { LibvirtSession } from '../agent/libvirt-rpc/session.js';
-import { startLibvirtTransport, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
+import { startLibvirtConnection, type LibvirtConnection, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 import type { LibvirtUri } from '../libvirt/uri.js';
 import { classifySshFailure, type SshHost } from '../ssh/index.js';
@@ -59,15 +59,17 @@ class ChildStream extends Duplex {
 }
 
 export interface LibvirtOverSshOptions {
-  domain: string;
-  /** Bound on helper start + authentication + open + lookup. Default connectMs + handshakeMs. */
+  /** Bound on helper start + authentication + open (+ lookup). Default connectMs + handshakeMs. */
   timeoutMs?: number;
   commandTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
-/** Opens libvirtd's RPC on the host behind `ssh` and looks the domain up. */
-export async function openLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: LibvirtOverSshOptions): Promise<LibvirtTransport> {
+/**
+ * An opened libvirtd session on the host behind `ssh` (one SSH channel), for any number of its
+ * domains: `lookup(name)` each. The caller closes it.
+ */
+export async function connectLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: LibvirtOverSshOptions = {}): Promise<LibvirtConnection> {
   const helper = remoteHelper(uri);
   const deadline = performance.now() + (o.timeoutMs ?? DEFAULT_TIMEOUTS.connectMs + DEFAULT_TIMEOUTS.handshakeMs);
   const child = await ssh.spawnStdio(REMOTE_HELPER_SCRIPT, remoteHelperArgs(helper), o.signal);
@@ -78,7 +80,7 @@ export async function openLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: Libvi
   const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   const session = LibvirtSession.over(new ChildStream(child), `libvirtd on ${ssh.via} (over ssh)`);
   try {
-    return await startLibvirtTransport(session, { uri: uri.raw, openUri: helper.name, domain: o.domain, deadline, commandTimeoutMs: o.commandTimeoutMs, via: ssh.via });
+    return await startLibvirtConnection(session, { uri: uri.raw, openUri: helper.name, deadline, commandTimeoutMs: o.commandTimeoutMs, via: ssh.via });
   } catch (e) {
     const err = toQksError(e);
     child.kill('SIGTERM');
@@ -88,6 +90,17 @@ export async function openLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: Libvi
       if (code === 255) throw classifySshFailure(stderr, ssh.dest, 'start the libvirt helper', uriSshHints(ssh.dest));
       throw remoteHelperError(ssh.via, code, stderr, helper.proxy);
     }
-    throw err instanceof QksError ? err : toQksError(e);
+    throw err;
+  }
+}
+
+/** libvirtd's RPC on the host behind `ssh`, for one domain (its own session; close() ends it). */
+export async function openLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: LibvirtOverSshOptions & { domain: string }): Promise<LibvirtTransport> {
+  const conn = await connectLibvirtOverSsh(ssh, uri, o);
+  try {
+    return await conn.lookup(o.domain, { owns: true, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+  } catch (e) {
+    await conn.close();
+    throw e;
   }
 }

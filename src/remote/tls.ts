@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { abortError, QksError, toQksError } from '../errors.js';
 import { LibvirtSession } from '../agent/libvirt-rpc/session.js';
-import { startLibvirtTransport, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
+import { startLibvirtConnection, type LibvirtConnection, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 import type { AgentCandidate } from '../agent/transport.js';
 import { LIBVIRT_TLS_PORT, type LibvirtUri } from '../libvirt/uri.js';
@@ -179,7 +179,6 @@ function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: num
 }
 
 export interface LibvirtOverTlsOptions {
-  domain: string;
   timeoutMs?: number;
   commandTimeoutMs?: number;
   signal?: AbortSignal;
@@ -188,8 +187,8 @@ export interface LibvirtOverTlsOptions {
   uid?: number;
 }
 
-/** Connects over TLS, then authenticates, opens and looks the domain up as on the local socket. */
-export async function openLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOptions): Promise<LibvirtTransport> {
+/** An opened libvirtd session over TLS, for any number of domains (`lookup(name)` each). */
+export async function connectLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOptions = {}): Promise<LibvirtConnection> {
   const t = tlsTarget(uri);
   const env = o.env ?? process.env;
   const paths = pkiPaths(uri, { uid: o.uid ?? process.getuid?.() ?? -1, home: env.HOME });
@@ -199,13 +198,23 @@ export async function openLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOptio
   const socket = await connectTls(t, pki, paths.ca, timeoutMs, o.signal);
   const session = LibvirtSession.over(socket, `libvirtd at ${t.where} (TLS)`);
   try {
-    return await startLibvirtTransport(session, { uri: uri.raw, openUri: t.name, domain: o.domain, deadline, commandTimeoutMs: o.commandTimeoutMs, via: t.where });
+    return await startLibvirtConnection(session, { uri: uri.raw, openUri: t.name, deadline, commandTimeoutMs: o.commandTimeoutMs, via: t.where });
   } catch (e) {
     const err = toQksError(e);
-    // TLS 1.3: the server judges our certificate after our side has finished; its verdict is an alert
-    // or a closed connection before the first reply
+    // a refusal that comes after libvirtd's confirmation byte: an alert or a closed connection before the first reply
     if (err.code === 'LIBVIRT_ERROR' && /alert|certificate|closed the connection|ECONNRESET/i.test(err.message)) throw tlsError.clientRefused(t.where, err.message);
     throw err;
+  }
+}
+
+/** libvirtd over TLS for one domain (its own session; close() ends it). */
+export async function openLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOptions & { domain: string }): Promise<LibvirtTransport> {
+  const conn = await connectLibvirtOverTls(uri, o);
+  try {
+    return await conn.lookup(o.domain, { owns: true, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+  } catch (e) {
+    await conn.close();
+    throw e;
   }
 }
 

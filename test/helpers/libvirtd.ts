@@ -7,7 +7,7 @@
  * (test/vm/harness). This helper may use virsh to set things up; the code under test never does.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { buildTestInitramfs, testKernel } from '../vm/harness/initramfs.js';
@@ -228,6 +228,16 @@ export async function ensureLibvirtd(): Promise<{ started: string[]; version: st
   const v = virsh(['version']);
   if (!v.ok) throw new Error(`libvirtd does not answer: ${v.err}`);
   return { started, version: /libvirt ([\d.]+)/i.exec(v.out)?.[1] ?? 'unknown', tlsPort: libvirtdTlsPort(), pki: testPki() };
+}
+
+/** The newest test initramfs the VM tier built (.cache/vm/), for callers that cannot build one (bundled benches). */
+export function newestTestInitramfs(cwd = process.cwd()): string | undefined {
+  const dir = join(cwd, '.cache/vm');
+  if (!existsSync(dir)) return undefined;
+  return readdirSync(dir)
+    .filter((x) => /^initramfs-.*\.cpio\.gz$/.test(x))
+    .map((x) => join(dir, x))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
 
 export interface TestDomain {

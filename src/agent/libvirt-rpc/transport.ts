@@ -64,6 +64,8 @@ export class LibvirtTransport implements AgentTransport {
     private readonly commandTimeoutMs: number,
     /** A remote hop (`user@host:port` over SSH, `host:port` over TLS). */
     via?: string,
+    /** False when a LibvirtConnection shares the session among domains: close() then leaves it open. */
+    private readonly ownsSession = true,
   ) {
     this.info = via ? { kind: 'libvirt', uri, domain: dom.name, via } : { kind: 'libvirt', socketPath: session.socketPath, uri, domain: dom.name };
   }
@@ -84,6 +86,7 @@ export class LibvirtTransport implements AgentTransport {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (!this.ownsSession) return;
       if (this.session.isOpen) {
         await this.session
           .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
@@ -155,28 +158,65 @@ export interface StartOptions {
  * a connected session, whatever carries it (local socket, SSH hop, TLS). Destroys the session on failure.
  */
 export async function startLibvirtTransport(session: LibvirtSession, o: StartOptions): Promise<LibvirtTransport> {
-  const left = () => Math.max(1, Math.round(o.deadline - performance.now()));
-  const uriText = o.uri;
+  const conn = await startLibvirtConnection(session, o);
   try {
-    const ctx = { uri: uriText, domain: o.domain };
-    const auth = await authenticate(session, left, uriText);
-    decodeVoidRet(
-      await session.call(REMOTE_PROGRAM, RemoteProc.CONNECT_OPEN, connectOpenArgs(o.openUri), { timeoutMs: left(), context: { ...ctx, operation: 'CONNECT_OPEN' } }),
-      'connect open',
-    );
+    return await conn.lookup(o.domain, { owns: true, timeoutMs: Math.max(1, Math.round(o.deadline - performance.now())) });
+  } catch (e) {
+    session.destroy();
+    throw e;
+  }
+}
+
+/**
+ * An authenticated, opened libvirtd session that serves many domains: one connection (local socket,
+ * SSH hop or TLS) for a whole batch of VMs, each lookup() a transport over it. close() ends it.
+ */
+export class LibvirtConnection {
+  constructor(
+    private readonly session: LibvirtSession,
+    private readonly o: Omit<StartOptions, 'domain' | 'deadline'>,
+    readonly auth: 'none' | 'polkit',
+  ) {}
+
+  /** Looks the domain up: a transport to its agent over this session (its close() leaves the session open). */
+  async lookup(domain: string, opts: { timeoutMs?: number; owns?: boolean } = {}): Promise<LibvirtTransport> {
+    const uriText = this.o.uri;
     const dom = decodeLookupByNameRet(
-      await session.call(REMOTE_PROGRAM, RemoteProc.DOMAIN_LOOKUP_BY_NAME, lookupByNameArgs(o.domain), {
-        timeoutMs: left(),
-        context: { ...ctx, operation: 'DOMAIN_LOOKUP_BY_NAME' },
+      await this.session.call(REMOTE_PROGRAM, RemoteProc.DOMAIN_LOOKUP_BY_NAME, lookupByNameArgs(domain), {
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.commandMs,
+        context: { uri: uriText, domain, operation: 'DOMAIN_LOOKUP_BY_NAME' },
       }),
     );
     if (dom.id < 0) {
-      throw new QksError('VM_NOT_FOUND', `domain "${o.domain}" is defined in ${uriText} but not running`, {
+      throw new QksError('VM_NOT_FOUND', `domain "${domain}" is defined in ${uriText} but not running`, {
         hint: 'Start the VM (virsh start NAME) and try again, or use --wait.',
-        details: { uri: uriText, domain: o.domain },
+        details: { uri: uriText, domain },
       });
     }
-    return new LibvirtTransport(session, dom, uriText, auth, o.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs, o.via);
+    return new LibvirtTransport(this.session, dom, uriText, this.auth, this.o.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs, this.o.via, opts.owns ?? false);
+  }
+
+  async close(): Promise<void> {
+    if (this.session.isOpen) {
+      await this.session
+        .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
+        .then((b) => decodeVoidRet(b, 'connect close'))
+        .catch(() => undefined);
+    }
+    this.session.destroy();
+  }
+}
+
+/** Authenticates (none as root, polkit for the libvirt group) and opens the URI; destroys the session on failure. */
+export async function startLibvirtConnection(session: LibvirtSession, o: Omit<StartOptions, 'domain'>): Promise<LibvirtConnection> {
+  const left = () => Math.max(1, Math.round(o.deadline - performance.now()));
+  try {
+    const auth = await authenticate(session, left, o.uri);
+    decodeVoidRet(
+      await session.call(REMOTE_PROGRAM, RemoteProc.CONNECT_OPEN, connectOpenArgs(o.openUri), { timeoutMs: left(), context: { uri: o.uri, operation: 'CONNECT_OPEN' } }),
+      'connect open',
+    );
+    return new LibvirtConnection(session, o, auth);
   } catch (e) {
     session.destroy();
     throw e;
