@@ -86,14 +86,7 @@ export class LibvirtTransport implements AgentTransport {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (!this.ownsSession) return;
-      if (this.session.isOpen) {
-        await this.session
-          .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
-          .then((b) => decodeVoidRet(b, 'connect close'))
-          .catch(() => undefined);
-      }
-      this.session.destroy();
+      if (this.ownsSession) await closeSession(this.session);
     })();
     return this.closing;
   }
@@ -196,15 +189,20 @@ export class LibvirtConnection {
     return new LibvirtTransport(this.session, dom, uriText, this.auth, this.o.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs, this.o.via, opts.owns ?? false);
   }
 
-  async close(): Promise<void> {
-    if (this.session.isOpen) {
-      await this.session
-        .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
-        .then((b) => decodeVoidRet(b, 'connect close'))
-        .catch(() => undefined);
-    }
-    this.session.destroy();
+  close(): Promise<void> {
+    return closeSession(this.session);
   }
+}
+
+/** CONNECT_CLOSE (a courtesy, bounded), then the socket goes. Never throws. */
+async function closeSession(session: LibvirtSession): Promise<void> {
+  if (session.isOpen) {
+    await session
+      .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
+      .then((b) => decodeVoidRet(b, 'connect close'))
+      .catch(() => undefined);
+  }
+  session.destroy();
 }
 
 /** Authenticates (none as root, polkit for the libvirt group) and opens the URI; destroys the session on failure. */
