@@ -124,13 +124,19 @@ async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx:
   return plan;
 }
 
-/** The candidate list for a target, best first (SSH connections, if any, go to `options.sshPool`). */
+/**
+ * The candidate list for a target, best first. A qemu+ssh target's candidates run over an SSH
+ * connection that outlives this call: pass `options.sshPool` (and close it when done).
+ */
 export async function agentCandidates(target: AgentTarget, options: OpenAgentOptions = {}): Promise<AgentCandidate[]> {
-  const pool = options.sshPool ?? new SshPool();
+  if (options.sshPool) return (await planAttempts(target, options, contextOf(options, options.sshPool))).candidates;
+  const pool = new SshPool();
   try {
-    return (await planAttempts(target, options, contextOf(options, pool))).candidates;
+    const { candidates } = await planAttempts(target, options, contextOf(options, pool));
+    if (pool.size) throw new QksError('USAGE', 'agentCandidates() for a qemu+ssh URI needs options.sshPool: its candidates use an SSH connection that outlives the call', { hint: 'Pass an SshPool and close it when done, or use openAgent().' });
+    return candidates;
   } finally {
-    if (!options.sshPool) await pool.close();
+    await pool.close();
   }
 }
 
