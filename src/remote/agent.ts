@@ -13,7 +13,8 @@ import type { SshHost, SshOptions, SshPool } from '../ssh/index.js';
 import { sshDestination, uriSshHints, validateVmName } from './destination.js';
 import { discoverRemoteChannels, remoteDiscoveryError, type RemoteDiscovery } from './discover.js';
 import { forwardRemoteSocket } from './forward.js';
-import { openLibvirtOverSsh } from './libvirtd.js';
+import { openLibvirtOverSsh, REMOTE_START_MS } from './libvirtd.js';
+import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 
 export interface RemoteAgentOptions {
   /** A qemu+ssh:// URI (string or parsed). */
@@ -109,7 +110,8 @@ function libvirtdCandidate(ssh: SshHost, uri: LibvirtUri, vmName: string): Agent
   return {
     label: `libvirtd on ${ssh.via} (${how}, over ssh)`,
     kind: 'libvirt',
-    open: (o) => openLibvirtOverSsh(ssh, uri, { domain: vmName, timeoutMs: o.handshakeTimeoutMs + 2_000, ...(o.signal ? { signal: o.signal } : {}) }),
+    // the handshake bound is for a local socket; the hop adds the far side's process start and round trips
+    open: (o) => openLibvirtOverSsh(ssh, uri, { domain: vmName, timeoutMs: o.handshakeTimeoutMs + REMOTE_START_MS - DEFAULT_TIMEOUTS.handshakeMs, ...(o.signal ? { signal: o.signal } : {}) }),
   };
 }
 

@@ -35,6 +35,13 @@ export const REMOTE_HELPER_SCRIPT = [
   'exec "$NC" -U "$S"',
 ].join(' ');
 
+/**
+ * Bound on the remote helper's start (a process on the far side) + authentication + open, once the
+ * SSH connection is up: a local libvirtd answers in ms, a far one pays a round trip per step and
+ * polkit there.
+ */
+export const REMOTE_START_MS = DEFAULT_TIMEOUTS.connectMs + DEFAULT_TIMEOUTS.handshakeMs + 5_000;
+
 export function remoteHelperArgs(h: RemoteHelper): string[] {
   return [h.proxy, h.name, h.socket ?? '', h.netcat];
 }
@@ -71,8 +78,9 @@ export interface LibvirtOverSshOptions {
  */
 export async function connectLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: LibvirtOverSshOptions = {}): Promise<LibvirtConnection> {
   const helper = remoteHelper(uri);
-  const deadline = performance.now() + (o.timeoutMs ?? DEFAULT_TIMEOUTS.connectMs + DEFAULT_TIMEOUTS.handshakeMs);
+  // the SSH connection has its own bound (DEFAULT_SSH_TIMEOUTS.masterMs): this one starts once it is up
   const child = await ssh.spawnStdio(REMOTE_HELPER_SCRIPT, remoteHelperArgs(helper), o.signal);
+  const deadline = performance.now() + (o.timeoutMs ?? REMOTE_START_MS);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 16_384) stderr += d;

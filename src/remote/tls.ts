@@ -237,6 +237,7 @@ export function tlsAgentCandidate(uri: LibvirtUri, vmName: string, env: NodeJS.P
   return {
     label: `libvirtd at ${t.where} (TLS)`,
     kind: 'libvirt',
-    open: (o) => openLibvirtOverTls(uri, { domain: vmName, env, timeoutMs: o.handshakeTimeoutMs + 2_000, ...(o.signal ? { signal: o.signal } : {}) }),
+    // the handshake bound is for a local socket; TLS adds a network round trip per step
+    open: (o) => openLibvirtOverTls(uri, { domain: vmName, env, timeoutMs: o.handshakeTimeoutMs + DEFAULT_TIMEOUTS.connectMs + 2_000, ...(o.signal ? { signal: o.signal } : {}) }),
   };
 }
