@@ -13,7 +13,8 @@ import type { SshHost, SshOptions, SshPool } from '../ssh/index.js';
 import { sshDestination, uriSshHints, validateVmName } from './destination.js';
 import { discoverRemoteChannels, remoteDiscoveryError, type RemoteDiscovery } from './discover.js';
 import { forwardRemoteSocket } from './forward.js';
-import { openLibvirtOverSsh, REMOTE_START_MS } from './libvirtd.js';
+import { connectLibvirtOverSsh, REMOTE_START_MS } from './libvirtd.js';
+import type { LibvirtConnection } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 
 export interface RemoteAgentOptions {
@@ -104,14 +105,40 @@ function forwardedCandidate(ssh: SshHost, uri: LibvirtUri, vmName: string, s: { 
   };
 }
 
+/**
+ * One libvirtd session per host and URI, shared by every VM of a batch (SshHost.cache: it ends with the
+ * SSH connection, whose close() ends the helper). A session that died (libvirtd restarted) is re-made.
+ */
+async function sharedLibvirtd(ssh: SshHost, uri: LibvirtUri, timeoutMs: number, signal?: AbortSignal): Promise<LibvirtConnection> {
+  const key = `libvirtd ${uri.raw}`;
+  const cached = ssh.cache.get(key) as Promise<LibvirtConnection> | undefined;
+  if (cached) {
+    const c = await cached.catch(() => undefined);
+    if (c?.isOpen) return c;
+    if (ssh.cache.get(key) === cached) ssh.cache.delete(key);
+  }
+  let p = ssh.cache.get(key) as Promise<LibvirtConnection> | undefined;
+  if (!p) {
+    const made = connectLibvirtOverSsh(ssh, uri, { timeoutMs, ...(signal ? { signal } : {}) });
+    ssh.cache.set(key, made);
+    made.catch(() => ssh.cache.get(key) === made && ssh.cache.delete(key));
+    p = made;
+  }
+  return p;
+}
+
 function libvirtdCandidate(ssh: SshHost, uri: LibvirtUri, vmName: string): AgentCandidate {
   const proxy = uri.params.proxy ?? 'auto';
   const how = proxy === 'native' ? 'virt-ssh-helper' : proxy === 'netcat' ? `${uri.params.netcat ?? 'nc'} -U` : 'virt-ssh-helper or nc -U';
   return {
     label: `libvirtd on ${ssh.via} (${how}, over ssh)`,
     kind: 'libvirt',
-    // the handshake bound is for a local socket; the hop adds the far side's process start and round trips
-    open: (o) => openLibvirtOverSsh(ssh, uri, { domain: vmName, timeoutMs: o.handshakeTimeoutMs + REMOTE_START_MS - DEFAULT_TIMEOUTS.handshakeMs, ...(o.signal ? { signal: o.signal } : {}) }),
+    async open(o) {
+      // the handshake bound is for a local socket; the hop adds the far side's process start and round trips
+      const timeoutMs = o.handshakeTimeoutMs + REMOTE_START_MS - DEFAULT_TIMEOUTS.handshakeMs;
+      const conn = await sharedLibvirtd(ssh, uri, timeoutMs, o.signal);
+      return conn.lookup(vmName, { timeoutMs });
+    },
   };
 }
 

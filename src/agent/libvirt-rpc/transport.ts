@@ -171,6 +171,10 @@ export class LibvirtConnection {
     readonly auth: 'none' | 'polkit',
   ) {}
 
+  get isOpen(): boolean {
+    return this.session.isOpen;
+  }
+
   /** Looks the domain up: a transport to its agent over this session (its close() leaves the session open). */
   async lookup(domain: string, opts: { timeoutMs?: number; owns?: boolean } = {}): Promise<LibvirtTransport> {
     const uriText = this.o.uri;
