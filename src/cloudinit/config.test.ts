@@ -47,7 +47,7 @@ describe('resolveArtifactsConfig', () => {
       outputDir: '/tmp/env-dir', sshKey: ED25519_KEY, sshKeySource: 'env', apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
     });
     const fromFlags = await resolve(
-      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddress: ['10.0.0.1'], arch: 'amd64', createIso: false },
+      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false },
       env,
     );
     expect(fromFlags).toMatchObject({
@@ -85,7 +85,7 @@ describe('resolveArtifactsConfig', () => {
     [{ sshKey: 'ssh-ed25519 AAAA\nssh-rsa AAAA' }, '--ssh-key (SSH_PUBLIC_KEY): must be exactly one public key line'],
     [{ kubesoloVersion: 'v1.1.0; reboot' }, '--kubesolo-version'],
     [{ instanceId: 'has space' }, '--instance-id (VM_INSTANCE_ID)'],
-    [{ apiAddress: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IP address or a DNS name'],
+    [{ apiAddresses: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IP address or a DNS name'],
     [{ ip: '192.168.1.5' }, '--ip (VM_IP): must be an address with a prefix length'],
     [{ ip: '300.1.1.1/24' }, '--ip'],
     [{ ip: '10.0.0.5/24', gateway: 'fe80::1' }, '--gateway (VM_GATEWAY): must be an IPv4 address like --ip'],
