@@ -187,15 +187,22 @@ async function startDaemon(): Promise<void> {
 }
 
 /**
- * Restarts the shared libvirtd with our config (running domains survive: libvirtd reconnects to their
- * QEMU monitors and agents on start). Ends only the daemon it finds by pid.
+ * Restarts the shared libvirtd, always with our config (ensureLibvirtd's: the packaged one plus the TLS
+ * listener), and waits until it answers. Running domains survive (libvirtd reconnects to their QEMU
+ * monitors and agents on start). Ends only the daemon it finds by pid; a zombie counts as gone.
+ * For the agent suite's restart test (issue 17); shared daemon: call it last.
  */
-export async function restartLibvirtd(): Promise<void> {
+export async function restartLibvirtd(timeoutMs = 60_000): Promise<void> {
   for (const pid of pidsOf('libvirtd')) {
     process.kill(pid, 'SIGTERM');
-    await waitGone(pid, 30_000);
+    await waitGone(pid, timeoutMs);
   }
   await startDaemon();
+  const end = Date.now() + timeoutMs;
+  while (!virsh(['version'], 5_000).ok) {
+    if (Date.now() > end) throw new Error('libvirtd did not come back');
+    await sleep(200);
+  }
 }
 
 /**
@@ -355,4 +362,9 @@ export function ensureUser(name: string, groups: string[] = []): { uid: number; 
   execFileSync('usermod', ['-p', '*', name]);
   const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
+}
+
+/** Running domains that are not this suite's (their names do not start with `prefix`). */
+export function foreignDomains(prefix: string): string[] {
+  return virsh(['list', '--name']).out.split('\n').map((s) => s.trim()).filter((n) => n && !n.startsWith(prefix));
 }
