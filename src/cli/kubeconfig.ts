@@ -111,7 +111,7 @@ async function action(ctx: VerbContext, parsed: Record<string, unknown>): Promis
     throw new QksError('USAGE', '--output - and --json both write to stdout', { hint: 'Write the kubeconfig to a file with --output FILE when using --json.' });
   }
   const deps = {
-    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, ...options }),
+    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, sshPool: ctx.sshPool, ...options }),
     signal: ctx.signal,
     env: ctx.env,
     stdout: (text: string) => ctx.output.raw(text),

@@ -82,6 +82,9 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
       } catch (e) {
         // an interrupted command reports the interruption (exit 130), whatever error the abort surfaced as
         process.exitCode = ctx.output.error(signal.aborted ? abortError(signal) : e).exitCode;
+      } finally {
+        // the command's SSH connections (qemu+ssh) end with it (a no-op when none was opened)
+        await ctx.sshPool.close().catch(() => {});
       }
     };
 
@@ -140,8 +143,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.exitCode = new Output(program.opts()).error(e).exitCode;
   } finally {
     await reportStdoutFailure(program.opts());
-    // shared SSH connections (qemu+ssh) end with the command (a no-op when none was opened)
-    await import('../remote/ssh.js').then((m) => m.closeSshConnections()).catch(() => {});
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
