@@ -5,7 +5,7 @@
  * boots one from the test initramfs (.cache/vm/, built by the VM tier) and destroys it afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { AgentClient } from '../src/agent/client.js';
 import { openAgent } from '../src/agent/connect.js';
 import { openLibvirtTransport } from '../src/agent/libvirt-rpc/transport.js';
@@ -19,26 +19,16 @@ function skip(why: string): never {
   process.exit(0);
 }
 
-function newestInitramfs(): string | undefined {
-  const dir = '.cache/vm';
-  if (!existsSync(dir)) return undefined;
-  const f = readdirSync(dir)
-    .filter((x) => /^initramfs-.*\.cpio\.gz$/.test(x))
-    .map((x) => `${dir}/${x}`)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  return f[0];
-}
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) skip('needs root (libvirtd, the channel sockets)');
-  const { ensureLibvirtd, missingLibvirtd, startTestDomain } = await import('../test/helpers/libvirtd.js');
+  const { ensureLibvirtd, missingLibvirtd, newestTestInitramfs, startTestDomain } = await import('../test/helpers/libvirtd.js');
   const missing = missingLibvirtd();
   if (missing) skip(missing);
   const lv = await ensureLibvirtd();
   let name = process.env.QKS_BENCH_VM;
   let destroy = () => {};
   if (!name) {
-    const initrd = newestInitramfs();
+    const initrd = newestTestInitramfs();
     if (!initrd) skip('no test initramfs in .cache/vm (run the VM tier once: npm run test:vm -- test/vm/libvirt-agent.test.ts), and QKS_BENCH_VM is not set');
     const vm = await startTestDomain({ name: 'qks-bench-libvirt', initrd });
     destroy = vm.destroy;

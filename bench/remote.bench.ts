@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectDirect } from '../src/agent/direct.js';
 import { parseLibvirtUri } from '../src/libvirt/uri.js';
-import { remoteAgentCandidates } from '../src/remote/agent.js';
+import { remoteAgentCandidates as plan, type RemoteAgentOptions } from '../src/remote/agent.js';
+import { sshDestination } from '../src/remote/destination.js';
 import { discoverRemoteChannels } from '../src/remote/discover.js';
 import { forwardRemoteSocket } from '../src/remote/forward.js';
-import { closeSshConnections, SshHost, sshDestination } from '../src/remote/ssh.js';
+import { SshHost, SshPool } from '../src/ssh/index.js';
 import { processesMatching, startQemuGa, startSshd } from '../test/helpers/sshd.js';
 import { measure, median, report } from './lib.js';
 
@@ -39,6 +40,13 @@ const env = { ...process.env, QKS_SSH_CONFIG: sshd.config, QKS_CHANNEL_ROOT: roo
 const names = Array.from({ length: VMS }, (_, i) => `kube-${String(i + 1).padStart(2, '0')}`);
 const agents = await Promise.all(names.map((n, i) => startQemuGa(join(root, `var/lib/libvirt/qemu/channel/target/domain-${i + 1}-${n}/org.qemu.guest_agent.1`))));
 const uri = parseLibvirtUri(sshd.uri());
+// the bench's SSH connections: an object it owns; closing it ends every master
+let sshPool = new SshPool();
+const remoteAgentCandidates = (o: Omit<RemoteAgentOptions, 'pool'>) => plan({ pool: sshPool, transport: 'direct', ...o }).then((p) => p.candidates);
+async function closeSshConnections(): Promise<void> {
+  await sshPool.close();
+  sshPool = new SshPool();
+}
 
 // shared: openAgent's ssh candidates (one pooled master per hypervisor)
 async function pingShared(vmName: string): Promise<void> {

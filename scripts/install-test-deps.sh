@@ -9,6 +9,7 @@ pkgs=(
   genisoimage xorriso libarchive-tools p7zip-full util-linux cloud-image-utils  # ISO readers and baselines
   cloud-init                                                                   # cloud-init schema / net-convert
   openssh-server openssh-client                                                # SSH fallback and qemu+ssh
+  netcat-openbsd                                                               # qemu+ssh to libvirtd without virt-ssh-helper (nc -U)
   libvirt-daemon-system libvirt-clients libxml2-utils dbus polkitd             # real libvirtd, virt-xml-validate
   virtinst                                                                     # virt-install --print-xml, a peer for domain-xml
   debootstrap e2fsprogs                                                        # the cloud-init VM's root fs

@@ -84,6 +84,16 @@ export const ERROR_CODES = {
   KUBECONFIG_INVALID: { exit: EXIT.AGENT, retryable: false },
   WAIT_TIMEOUT: { exit: EXIT.TIMEOUT, retryable: false },
   TLS_VERIFY_FAILED: { exit: EXIT.REMOTE, retryable: false },
+  /** The fetched kubeconfig would make kubectl run a program, read host files or skip TLS (src/kubeconfig/safety.ts). */
+  KUBECONFIG_UNSAFE: { exit: EXIT.AGENT, retryable: false },
+  /** The API server refused the kubeconfig's credentials (401/403). */
+  API_AUTH_FAILED: { exit: EXIT.REMOTE, retryable: false },
+  /** The API address cannot be reached from this host (no route, silent firewall). */
+  API_UNREACHABLE: { exit: EXIT.REMOTE, retryable: false },
+  /** --merge: the target file is not a kubeconfig; nothing was changed. */
+  MERGE_TARGET_INVALID: { exit: EXIT.USAGE, retryable: false },
+  /** --merge: `<file>.lock` stayed in place (kubectl or another merge writing, or a crashed one). */
+  KUBECONFIG_LOCKED: { exit: EXIT.TIMEOUT, retryable: true },
   // remote
   SSH_FAILED: { exit: EXIT.REMOTE, retryable: false },
   SSH_AUTH: { exit: EXIT.PERMISSION, retryable: false },

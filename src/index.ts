@@ -26,13 +26,12 @@ export {
   type ReadFileOptions,
 } from './agent/client.js';
 export { agentCandidates, openAgent, withAgent, type AgentCandidate, type AgentTarget, type AttemptFailure, type OpenAgentOptions } from './agent/connect.js';
-export type { AgentTransport, ExecuteOptions, TransportInfo, TransportKind } from './agent/transport.js';
+export type { AgentTransport, CandidatePlan, ExecuteOptions, TransportInfo, TransportKind } from './agent/transport.js';
 export {
+  LibvirtConnection,
   LibvirtTransport,
   libvirtAgentCandidates,
   openLibvirtTransport,
-  probeLibvirt,
-  type LibvirtProbe,
   type LibvirtTransportOptions,
 } from './agent/libvirt-rpc/transport.js';
 export { DEFAULT_TIMEOUTS, EXEC_POLL } from './agent/timeouts.js';
@@ -57,11 +56,15 @@ export {
 export { DomainSpecSchema, VmNameSchema, domainXml, parseDomainSpec, parseNetwork, xmlEscape, type DomainSpec, type DomainSpecInput } from './libvirt/domain-xml.js';
 export { VIRT_INSTALL_DEFAULTS, formatVirtInstall, virtInstallArgs, type VirtInstallOptions } from './libvirt/virt-install.js';
 
-// remote hypervisors: qemu+ssh:// over the system OpenSSH client
-export { openRemoteAgentSocket, remoteAgentCandidates, type RemoteAgentOptions } from './remote/agent.js';
-export { DEFAULT_SSH_TIMEOUTS, SshHost, closeSshConnections, sshDestination } from './remote/ssh.js';
+// remote hypervisors: qemu+ssh:// over the system OpenSSH client (an SshPool the caller owns), qemu+tls://
+export { openRemoteAgentSocket, remoteAgentCandidates, sshHostFor, type RemoteAgentOptions } from './remote/agent.js';
+export { DEFAULT_SSH_TIMEOUTS, SshHost, SshPool, type SshOptions } from './ssh/index.js';
+export { sshDestination } from './remote/destination.js';
 export { discoverRemoteChannels, type RemoteDiscovery } from './remote/discover.js';
-export { checkSshHop, type SshHopResult } from './remote/doctor.js';
+export { connectLibvirtOverSsh, openLibvirtOverSsh } from './remote/libvirtd.js';
+export { connectLibvirtOverTls, openLibvirtOverTls, pkiPaths } from './remote/tls.js';
+export { checkSshHop, type SshHopResult } from './doctor/checks/ssh-hop.js';
+export { probeLibvirt, type LibvirtProbe } from './doctor/checks/libvirtd.js';
 export { shellQuote } from './shell.js';
 
 // the ISO writer

@@ -35,4 +35,17 @@ export const TIMEOUTS = {
   lockRetry: { firstMs: 2, maxMs: 100, askMs: 200 },
   /** guest-exec-status polling: start fast (cat ends in a few ms), double, stop growing here. */
   execPoll: { firstMs: 1, maxMs: 50 },
+  /** kubeconfig --ready (src/kubeconfig/ready.ts); the whole wait is bounded by --timeout. */
+  ready: {
+    /** TCP connect: a SYN answered by nothing for this long is a firewall or NAT dropping it, not a slow boot. */
+    connectMs: 5_000,
+    /** One request, connect to last byte. */
+    requestMs: 10_000,
+    /** Pause between polls: /readyz turns 200 within about a second of its last check passing. */
+    pollMs: 250,
+  },
+  /** kubeconfig --wait: once the file is there, how long an API server that does not answer yet is waited for (TLS check), and the pause between checks. */
+  apiGrace: { waitMs: 30_000, pollMs: 500 },
+  /** kubeconfig --merge: kubectl's `<file>.lock` (src/kubeconfig/merge-file.ts); a kubectl write holds it for ms. */
+  mergeLock: { waitMs: 10_000, pollMs: 50 },
 } as const;

@@ -1,49 +1,46 @@
 /**
- * Opens an agent client for a target: `--socket`, or a VM name resolved through libvirt's layouts.
- * The ways to try are data (an ordered list of candidates), so other transports (libvirtd's socket,
- * an SSH hop) join by adding candidates. If every candidate fails, one QksError lists each one and why.
+ * The one place that chooses and opens a way to a guest agent. Each way makes its own candidates
+ * (data: a label and an open()), this file orders them and tries them:
+ *   --socket PATH                  the direct transport on that socket
+ *   qemu:///system, qemu:///session the VM's channel sockets (src/libvirt/channels.ts), then libvirtd's
+ *                                  RPC socket (./libvirt-rpc/transport.ts)
+ *   qemu+ssh://                    the forwarded dedicated channel, then libvirtd over the same SSH
+ *                                  connection, then the standard channel (src/remote/agent.ts)
+ *   qemu+tls://                    libvirtd's TLS listener (src/remote/tls.ts)
+ * The candidate types live beside the transport interface (./transport.ts), so none of those files
+ * imports this one. If every candidate fails, one QksError lists each one and why.
  */
 import { QksError, toQksError, type ErrorCode } from '../errors.js';
-import { DEFAULT_LIBVIRT_URI, parseLibvirtUri } from '../libvirt/uri.js';
+import { DEFAULT_LIBVIRT_URI, parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
 import { discoverChannelSockets, DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channels.js';
+import { remoteAgentCandidates } from '../remote/agent.js';
+import { tlsAgentCandidate } from '../remote/tls.js';
+import { SshPool } from '../ssh/pool.js';
 import { AgentClient, type AgentClientOptions } from './client.js';
 import { connectDirect } from './direct.js';
 import { libvirtAgentCandidates } from './libvirt-rpc/transport.js';
-import { remoteAgentCandidates } from '../remote/agent.js';
 import { PERMISSION_HINT } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
-import type { AgentTransport } from './transport.js';
+import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
 
-export interface AgentTarget {
-  /** An explicit socket path: wins over everything else. */
-  socket?: string;
-  /** The libvirt domain name. */
-  vmName?: string;
-  /** Default LIBVIRT_URI, else qemu:///system. */
-  libvirtUri?: string;
-  /** `auto` (default): channel sockets, then libvirtd; `direct`: channel sockets only; `libvirt`: libvirtd only. */
-  transport?: 'auto' | 'direct' | 'libvirt';
-}
-
-/** One way to reach the agent. `open` must close whatever it opened when it fails. */
-export interface AgentCandidate {
-  /** Human label for messages, e.g. `dedicated channel /run/libvirt/qemu/channel/1-vm/org.qemu.guest_agent.1`. */
-  label: string;
-  kind: 'direct' | 'libvirt' | 'ssh';
-  open(options: { handshakeTimeoutMs: number; signal?: AbortSignal }): Promise<AgentTransport>;
-}
+export type { AgentCandidate, AgentTarget } from './transport.js';
 
 export interface OpenAgentOptions extends AgentClientOptions {
   /** Bound on each candidate's handshake (ms). Default DEFAULT_TIMEOUTS.handshakeMs. */
   handshakeTimeoutMs?: number;
   signal?: AbortSignal;
-  /** Environment (LIBVIRT_URI, XDG_RUNTIME_DIR, HOME). Default process.env. */
+  /** Environment (LIBVIRT_URI, XDG_RUNTIME_DIR, HOME, QKS_SSH_CONFIG). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Prefix for libvirt's paths (tests). Default `/`. */
   root?: string;
   /**
-   * Candidates for the libvirt transport, tried after the channel sockets. Default: libvirtd's RPC
-   * socket for the URI (`libvirtAgentCandidates` in libvirt-rpc/); `() => []` turns the libvirt transport off.
+   * SSH connections for qemu+ssh URIs, shared across calls; the caller closes it (the CLI: one per
+   * command). Default: a private pool that closes with the client.
+   */
+  sshPool?: SshPool;
+  /**
+   * Candidates for the local libvirt transport, tried after the channel sockets. Default: libvirtd's RPC
+   * socket for the URI (`libvirtAgentCandidates`); `() => []` turns the local libvirt transport off.
    */
   libvirtCandidates?: (target: AgentTarget, env: NodeJS.ProcessEnv) => AgentCandidate[];
   /** Replaces the candidate list entirely (tests, other hops). */
@@ -76,14 +73,25 @@ function directCandidate(socketPath: string, channel: string | undefined, domain
   };
 }
 
-/** The candidate list for a target, best first. Discovery problems become a QksError when nothing is left to try. */
-export async function agentCandidates(target: AgentTarget, options: OpenAgentOptions = {}): Promise<AgentCandidate[]> {
-  return (await planAttempts(target, options)).candidates;
+/** The local URI's channel sockets, with why discovery found nothing as a note. */
+async function localChannelPlan(vmName: string, uri: LibvirtUri, ctx: CandidateContext): Promise<CandidatePlan> {
+  const found = await discoverChannelSockets(vmName, { mode: uri.mode, env: ctx.env, ...(ctx.root ? { root: ctx.root } : {}) });
+  const candidates = found.sockets.map((s) => directCandidate(s.path, s.channel, vmName));
+  if (found.sockets.length) return { candidates };
+  const error = found.denied.length
+    ? new QksError('SOCKET_PERMISSION', `cannot look for the agent sockets of ${vmName}: permission denied on ${found.denied.join(', ')}`, {
+        hint: PERMISSION_HINT,
+        details: { vmName, denied: found.denied },
+      })
+    : new QksError('SOCKET_NOT_FOUND', `no guest-agent channel socket found for VM ${vmName} (${uri.raw})`, {
+        hint: `The VM is not running, has another name, or has no guest-agent channel (add ${DEDICATED_CHANNEL}); or pass --socket PATH.`,
+        details: { vmName, searched: found.searched },
+      });
+  return { candidates, notes: [{ label: `channel sockets of ${vmName}`, error }] };
 }
 
-/** Candidates, plus why channel discovery found nothing (reported beside the candidates' failures). */
-async function planAttempts(target: AgentTarget, options: OpenAgentOptions): Promise<{ candidates: AgentCandidate[]; discoveryError?: QksError }> {
-  const env = options.env ?? process.env;
+/** Every way to try for a target, best first (the data openAgent walks). */
+async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx: CandidateContext): Promise<CandidatePlan> {
   const transport = target.transport ?? 'auto';
   if (target.socket) return { candidates: [directCandidate(target.socket, undefined, target.vmName)] };
   if (!target.vmName) {
@@ -91,53 +99,89 @@ async function planAttempts(target: AgentTarget, options: OpenAgentOptions): Pro
       hint: 'e.g. --vm-name kubesolo (with LIBVIRT_URI for the hypervisor), or --socket /path/to/org.qemu.guest_agent.1',
     });
   }
-  const uri = parseLibvirtUri(target.libvirtUri ?? env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI);
-  const out: AgentCandidate[] = [];
-  let discoveryError: QksError | undefined;
-  if (transport !== 'libvirt' && uri.transport === 'unix') {
-    const found = await discoverChannelSockets(target.vmName, { mode: uri.mode, env, ...(options.root ? { root: options.root } : {}) });
-    for (const s of found.sockets) out.push(directCandidate(s.path, s.channel, target.vmName));
-    if (!found.sockets.length) {
-      discoveryError = found.denied.length
-        ? new QksError('SOCKET_PERMISSION', `cannot look for the agent sockets of ${target.vmName}: permission denied on ${found.denied.join(', ')}`, {
-            hint: PERMISSION_HINT,
-            details: { vmName: target.vmName, denied: found.denied },
-          })
-        : new QksError('SOCKET_NOT_FOUND', `no guest-agent channel socket found for VM ${target.vmName} (${uri.raw})`, {
-            hint: `The VM is not running, has another name, or has no guest-agent channel (add ${DEDICATED_CHANNEL}); or pass --socket PATH.`,
-            details: { vmName: target.vmName, searched: found.searched },
-          });
+  const vmName = target.vmName;
+  const uri = parseLibvirtUri(target.libvirtUri ?? ctx.env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI);
+  let plan: CandidatePlan;
+  if (uri.transport === 'ssh') {
+    plan = await remoteAgentCandidates({ uri, vmName, pool: ctx.ssh, transport, env: ctx.env, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  } else if (uri.transport === 'tls') {
+    if (transport === 'direct') {
+      throw new QksError('USAGE', `--transport direct cannot reach ${uri.raw}: a TLS URI reaches libvirtd, not the channel sockets`, {
+        hint: 'Use --transport auto or libvirt with qemu+tls, or qemu+ssh://HOST/system for the dedicated channel.',
+      });
     }
+    plan = { candidates: [tlsAgentCandidate(uri, vmName, ctx.env)] };
+  } else {
+    plan = transport !== 'libvirt' ? await localChannelPlan(vmName, uri, ctx) : { candidates: [] };
+    if (transport !== 'direct') plan.candidates.push(...(options.libvirtCandidates ?? ((t, e) => libvirtAgentCandidates(t, e, ctx.root)))(target, ctx.env));
   }
-  // a remote hypervisor (qemu+ssh): discovery and socket forwards over OpenSSH, src/remote/
-  if (transport !== 'libvirt' && uri.transport === 'ssh') out.push(...(await remoteAgentCandidates({ uri, vmName: target.vmName, env, ...(options.signal ? { signal: options.signal } : {}) })));
-  if (transport !== 'direct') out.push(...(options.libvirtCandidates ?? ((t, e) => libvirtAgentCandidates(t, e, options.root)))(target, env));
-  if (!out.length) {
-    if (discoveryError) throw discoveryError;
-    throw new QksError('USAGE', `no way to reach the agent of ${target.vmName} with --transport ${transport} and ${uri.raw}`, {
+  if (!plan.candidates.length) {
+    if (plan.notes?.length) throw plan.notes[0]!.error;
+    throw new QksError('USAGE', `no way to reach the agent of ${vmName} with --transport ${transport} and ${uri.raw}`, {
       hint: transport === 'libvirt' ? 'The libvirt transport is turned off here; use --transport direct.' : 'Use a local URI (qemu:///system or qemu:///session) or --socket.',
     });
   }
-  return { candidates: out, ...(discoveryError ? { discoveryError } : {}) };
+  return plan;
+}
+
+/**
+ * The candidate list for a target, best first. A qemu+ssh target's candidates run over an SSH
+ * connection that outlives this call: pass `options.sshPool` (and close it when done).
+ */
+export async function agentCandidates(target: AgentTarget, options: OpenAgentOptions = {}): Promise<AgentCandidate[]> {
+  if (options.sshPool) return (await planAttempts(target, options, contextOf(options, options.sshPool))).candidates;
+  const pool = new SshPool();
+  try {
+    const { candidates } = await planAttempts(target, options, contextOf(options, pool));
+    if (pool.size) throw new QksError('USAGE', 'agentCandidates() for a qemu+ssh URI needs options.sshPool: its candidates use an SSH connection that outlives the call', { hint: 'Pass an SshPool and close it when done, or use openAgent().' });
+    return candidates;
+  } finally {
+    await pool.close();
+  }
+}
+
+function contextOf(options: OpenAgentOptions, ssh: SshPool): CandidateContext {
+  return { env: options.env ?? process.env, ssh, ...(options.root ? { root: options.root } : {}), ...(options.signal ? { signal: options.signal } : {}) };
 }
 
 // When several candidates fail, the most telling failure decides the code.
 const PRIORITY: ErrorCode[] = [
-  'SOCKET_PERMISSION', 'SOCKET_HELD', 'COMMAND_DISABLED', 'PROTOCOL_ERROR', 'AGENT_TIMEOUT', 'AGENT_DISCONNECTED',
+  'SOCKET_PERMISSION', 'SOCKET_HELD', 'COMMAND_DISABLED', 'TLS_VERIFY_FAILED', 'PROTOCOL_ERROR', 'AGENT_TIMEOUT', 'AGENT_DISCONNECTED',
   'LIBVIRT_AUTH', 'AGENT_NOT_CONNECTED', 'LIBVIRT_TIMEOUT', 'LIBVIRT_ERROR', 'VM_NOT_FOUND', 'SOCKET_NOT_FOUND', 'LIBVIRT_NOT_RUNNING',
 ];
 
+/** A transport that also closes the private SSH pool it was opened over. */
+function closingPool(t: AgentTransport, pool: SshPool): AgentTransport {
+  return {
+    info: t.info,
+    execute: (command, args, opts) => t.execute(command, args, opts),
+    async close() {
+      await t.close();
+      await pool.close();
+    },
+  };
+}
+
 /** Connects to the first candidate that completes a handshake. */
 export async function openAgent(target: AgentTarget, options: OpenAgentOptions = {}): Promise<AgentClient> {
-  const plan = options.candidates ? { candidates: options.candidates } : await planAttempts(target, options);
+  const pool = options.sshPool ?? new SshPool();
+  const own = !options.sshPool;
+  try {
+    const transport = await openFirst(target, options, pool);
+    return new AgentClient(own && pool.size ? closingPool(transport, pool) : transport, options);
+  } catch (e) {
+    if (own) await pool.close();
+    throw e;
+  }
+}
+
+async function openFirst(target: AgentTarget, options: OpenAgentOptions, pool: SshPool): Promise<AgentTransport> {
+  const plan: CandidatePlan = options.candidates ? { candidates: options.candidates } : await planAttempts(target, options, contextOf(options, pool));
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_TIMEOUTS.handshakeMs;
-  const failures: { label: string; error: QksError }[] = [];
-  if ('discoveryError' in plan && plan.discoveryError) failures.push({ label: `channel sockets of ${target.vmName}`, error: plan.discoveryError });
-  const candidates = plan.candidates;
-  for (const c of candidates) {
+  const failures: { label: string; error: QksError }[] = [...(plan.notes ?? [])];
+  for (const c of plan.candidates) {
     try {
-      const transport = await c.open({ handshakeTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
-      return new AgentClient(transport, options);
+      return await c.open({ handshakeTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (e) {
       const error = toQksError(e);
       if (options.signal?.aborted) throw error;
@@ -152,7 +196,10 @@ export async function openAgent(target: AgentTarget, options: OpenAgentOptions =
   };
   const main = failures.reduce((a, b) => (rank(b.error) < rank(a.error) ? b : a)).error;
   const attempts: AttemptFailure[] = failures.map((f) => ({ label: f.label, code: f.error.code, message: f.error.message }));
-  throw new QksError(main.code, `could not reach the guest agent${target.vmName ? ` of ${target.vmName}` : ''}; tried:\n${attempts.map((a) => `  - ${a.label}: ${a.message} [${a.code}]`).join('\n')}`, {
+  // each line carries its code, except a last line whose code is the error's own: the CLI prints that
+  // one after the message ("... [VM_NOT_FOUND]"), and twice in a row reads as a stutter
+  const lines = attempts.map((a, i) => `  - ${a.label}: ${a.message}${i === attempts.length - 1 && a.code === main.code ? '' : ` [${a.code}]`}`);
+  throw new QksError(main.code, `could not reach the guest agent${target.vmName ? ` of ${target.vmName}` : ''}; tried:\n${lines.join('\n')}`, {
     ...(main.hint ? { hint: main.hint } : {}),
     retryable: failures.some((f) => f.error.retryable),
     details: { attempts },

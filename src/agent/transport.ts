@@ -5,6 +5,8 @@
  * (a unix socket: handshake, framing) and the libvirt transport (libvirtd's RPC socket, which does the
  * guest-sync itself) both implement it, so every agent operation works the same over either.
  */
+import type { QksError } from '../errors.js';
+import type { SshPool } from '../ssh/pool.js';
 
 export type TransportKind = 'direct' | 'libvirt';
 
@@ -40,4 +42,44 @@ export interface AgentTransport {
   execute(command: string, args?: Record<string, unknown>, options?: ExecuteOptions): Promise<unknown>;
   /** Releases the connection. Idempotent. Never throws. */
   close(): Promise<void>;
+}
+
+/** What to reach: `--socket`, or a VM name resolved through a libvirt URI. */
+export interface AgentTarget {
+  /** An explicit socket path: wins over everything else. */
+  socket?: string;
+  /** The libvirt domain name. */
+  vmName?: string;
+  /** Default LIBVIRT_URI, else qemu:///system. */
+  libvirtUri?: string;
+  /**
+   * `auto` (default): the dedicated channel (local or forwarded over SSH), then libvirtd;
+   * `direct`: channel sockets only; `libvirt`: libvirtd only (local socket, over SSH, or TLS).
+   */
+  transport?: 'auto' | 'direct' | 'libvirt';
+}
+
+/** One way to reach the agent. `open` must close whatever it opened when it fails. */
+export interface AgentCandidate {
+  /** Human label for messages, e.g. `dedicated channel /run/libvirt/qemu/channel/1-vm/org.qemu.guest_agent.1`. */
+  label: string;
+  kind: 'direct' | 'libvirt' | 'ssh';
+  open(options: { handshakeTimeoutMs: number; signal?: AbortSignal }): Promise<AgentTransport>;
+}
+
+/** What the candidate makers get from the chooser (src/agent/connect.ts). */
+export interface CandidateContext {
+  env: NodeJS.ProcessEnv;
+  /** Prefix for libvirt's local paths (tests). Default `/`. */
+  root?: string;
+  signal?: AbortSignal;
+  /** SSH connections for remote URIs: owned by the caller of openAgent (src/ssh/pool.ts). */
+  ssh: SshPool;
+}
+
+/** Candidates, plus why a part of the search found nothing (reported beside the candidates' failures). */
+export interface CandidatePlan {
+  candidates: AgentCandidate[];
+  /** E.g. channel discovery found no socket: the error to report when every candidate fails too. */
+  notes?: { label: string; error: QksError }[];
 }

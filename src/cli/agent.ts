@@ -30,7 +30,7 @@ export function resolveTarget(parsed: Record<string, unknown>, env: NodeJS.Proce
 }
 
 function describeTransport(t: TransportInfo): string {
-  return [t.kind, t.channel, t.socketPath ?? t.uri].filter(Boolean).join(' ');
+  return [t.kind, t.channel, t.socketPath ?? t.uri, t.via && `via ${t.via}`].filter(Boolean).join(' ');
 }
 
 async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentClient) => Promise<T>): Promise<T> {
@@ -47,7 +47,7 @@ async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentCl
       return fn(client);
     },
     // a slow agent is not a held socket: a longer --timeout also bounds the handshake
-    { env: ctx.env, signal: ctx.signal, ...(o.timeoutMs ? { handshakeTimeoutMs: Math.max(DEFAULT_TIMEOUTS.handshakeMs, o.timeoutMs) } : {}) },
+    { env: ctx.env, signal: ctx.signal, sshPool: ctx.sshPool, ...(o.timeoutMs ? { handshakeTimeoutMs: Math.max(DEFAULT_TIMEOUTS.handshakeMs, o.timeoutMs) } : {}) },
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { SshPool } from '../ssh/pool.js';
 import { Output, type GlobalFlags } from './output.js';
 
 /** What every verb gets: the output channel for its global flags, and the environment to read. */
@@ -7,10 +8,12 @@ export interface VerbContext {
   env: NodeJS.ProcessEnv;
   /** Resolves when SIGINT/SIGTERM arrive, so long waits can stop cleanly. */
   signal: AbortSignal;
+  /** The command's SSH connections (qemu+ssh: one per host); closed when the verb returns (./main.ts). */
+  sshPool: SshPool;
 }
 
 /** Builds the verb context from a commander action's command (global flags included). */
 export function contextFor(cmd: Command, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): VerbContext {
   const flags = cmd.optsWithGlobals() as GlobalFlags;
-  return { output: new Output(flags), env, signal };
+  return { output: new Output(flags), env, signal, sshPool: new SshPool() };
 }

@@ -39,7 +39,7 @@ function formatCheck(r: CheckResult): string {
 }
 
 async function action(ctx: VerbContext, flags: Record<string, unknown>): Promise<number> {
-  const options = { ...resolveDoctorOptions(flags, ctx.env), signal: ctx.signal };
+  const options = { ...resolveDoctorOptions(flags, ctx.env), signal: ctx.signal, sshPool: ctx.sshPool };
   const target = options.socket ? `socket ${options.socket}` : `VM ${options.vmName} (${options.libvirtUri ?? 'qemu:///system'})`;
   ctx.output.info(`qemu-kubesolo doctor: ${target}`);
   // lines appear as checks finish (the agent ones can take seconds); --json prints one object at the end

@@ -41,13 +41,35 @@ The API server address:
 --timeout, noticing the file within about a second; errors waiting cannot fix fail at once (exit 5 at
 the timeout). With several VMs the exit code is 8 when any failed; the others' files are kept.
 
+--ready (implies --wait) goes on past the file until the API server answers with the kubeconfig's own
+CA and client certificate; stages on stderr, times in --json (stages: agent, file, tls, readyz, node):
+  TLS handshake verified -> GET /readyz 200 -> GET /api/v1/nodes shows the node Ready.
+  Nothing is written or merged before. At --timeout: exit 5 naming the stage. At once, exit 7: no route
+  to the address or no TCP answer at all (firewall, NAT: give the address at artifact time with
+  --api-address and here with --api-server, open or forward the port), credentials refused (401/403).
+
+--merge [FILE] merges the VM's cluster, user and context into FILE, else $KUBECONFIG's first file, else
+~/.kube/config, all under --context NAME (default the VM name); other entries and comments stay, same
+names are replaced, --use-context makes it current. kubectl's <file>.lock is taken (waited for up to
+10 s, exit 5 if it stays), the old content kept in <file>.qemu-kubesolo.bak, the file written
+atomically with mode 0600. A file that is not a kubeconfig: exit 2, nothing changed. No ~/.kube/<vm>
+file is written unless --output / --output-dir asks for it too.
+
+Refused in the fetched kubeconfig (exit 6, KUBECONFIG_UNSAFE, naming the key, e.g. users[0].user.exec;
+nothing written or merged; also for --method ssh): exec, auth-provider, the file references
+certificate-authority / client-certificate / client-key / tokenFile, proxy-url,
+insecure-skip-tls-verify, extensions and YAML merge keys anywhere, and servers that are not
+https://HOST[:PORT] (http, file, unix, a user part, a query). --allow-unsafe-kubeconfig writes it anyway
+with a warning per key. --api-server refuses IPv6 zone ids (fe80::1%eth0): meaningless to other hosts.
+
 Exit codes: 0 written; 2 bad option (nothing written); 3 not found / not ready (socket, VM, file);
 4 permission (socket, SSH key, file in the guest); 5 timeout (--wait ran out, agent or SSH silent);
-6 agent error or an invalid kubeconfig (nothing written); 7 TLS check failed (certificate from another
-CA) or SSH error; 8 several VMs and some failed (the others were written); 130 interrupted.
+6 agent error, an invalid or unsafe kubeconfig (nothing written); 7 TLS check failed (certificate from
+another CA), credentials refused, API address unreachable, or SSH error; 8 several VMs and some failed (the others were written); 130 interrupted.
 
 Examples:
   $ qemu-kubesolo kubeconfig --vm-name kubesolo --api-server 10.0.0.50 --output ~/.kube/kubesolo --wait
+  $ qemu-kubesolo kubeconfig --vm-name kubesolo --api-server 10.0.0.50 --ready --merge --use-context
   $ qemu-kubesolo kubeconfig --vm-name kubesolo --output - | kubectl --kubeconfig /dev/stdin get nodes
   $ qemu-kubesolo --json kubeconfig --vm-name kubesolo --api-server 203.0.113.10:6443
   $ qemu-kubesolo kubeconfig --vm-names-file vms.txt --output-dir ./kubeconfigs --jobs 4 --wait
@@ -57,7 +79,12 @@ Examples:
 function describe(r: KubeconfigResult): string {
   const via = r.transport ? ` over ${r.transport.channel ?? r.transport.kind}` : '';
   const tls = r.tls.verified ? `TLS verified${r.tls.tlsServerName ? ` (tls-server-name ${r.tls.tlsServerName})` : ''}` : `TLS not verified: ${r.tls.reason}`;
-  return `${r.vm}: wrote ${r.path === '-' ? 'stdout' : r.path} (${r.bytes} bytes, server ${r.server}, read by ${r.method}${via}, ${tls}, ${r.elapsedMs} ms)`;
+  const ready = r.stages ? `, node ${r.node} Ready (${Object.entries(r.stages).map(([k, v]) => `${k} ${v} ms`).join(', ')})` : '';
+  const merged = r.merged
+    ? `${r.merged.path === r.path ? 'merged into' : `, merged into`} ${r.merged.path} as context ${r.merged.context}${r.merged.replaced.context ? ' (replaced)' : ''}${r.merged.currentContext.to === r.merged.context ? ', now current' : ''}${r.merged.backup ? `; backup ${r.merged.backup}` : ''}`
+    : '';
+  const what = r.merged && r.merged.path === r.path ? merged : `wrote ${r.path === '-' ? 'stdout' : r.path}${merged}`;
+  return `${r.vm}: ${what} (${r.bytes} bytes, server ${r.server}, read by ${r.method}${via}, ${tls}${ready}, ${r.elapsedMs} ms)`;
 }
 
 function jsonOf(r: KubeconfigResult): Record<string, unknown> {
@@ -84,7 +111,7 @@ async function action(ctx: VerbContext, parsed: Record<string, unknown>): Promis
     throw new QksError('USAGE', '--output - and --json both write to stdout', { hint: 'Write the kubeconfig to a file with --output FILE when using --json.' });
   }
   const deps = {
-    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, ...options }),
+    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, sshPool: ctx.sshPool, ...options }),
     signal: ctx.signal,
     env: ctx.env,
     stdout: (text: string) => ctx.output.raw(text),

@@ -22,22 +22,16 @@ export type RunAction = <A extends unknown[]>(
  * The verbs, each loaded only when it runs: a process pays start-up for its own verb's libraries, not
  * for every verb's (measured: about half the CPU of loading them all). Top-level help loads them all.
  */
-const VERBS: ReadonlyArray<{ names: string[]; load: () => Promise<VerbModule>; ssh?: true }> = [
+const VERBS: ReadonlyArray<{ names: string[]; load: () => Promise<VerbModule> }> = [
   { names: ['artifacts'], load: () => import('./artifacts.js') },
   { names: ['iso'], load: () => import('./iso.js') },
-  { names: ['kubeconfig'], load: () => import('./kubeconfig.js'), ssh: true },
-  { names: ['agent'], load: () => import('./agent.js'), ssh: true },
+  { names: ['kubeconfig'], load: () => import('./kubeconfig.js') },
+  { names: ['agent'], load: () => import('./agent.js') },
   { names: ['fake-agent'], load: () => import('./fake-agent.js') },
-  { names: ['doctor'], load: () => import('./doctor.js'), ssh: true },
+  { names: ['doctor'], load: () => import('./doctor.js') },
   { names: ['domain-xml', 'virt-install-args'], load: () => import('./domain-xml.js') },
   { names: ['demo'], load: () => import('./demo.js') },
 ];
-
-/** Whether the verb on the command line can open SSH connections (qemu+ssh, --ssh): then they are closed at the end. */
-function mayUseSsh(argv: string[]): boolean {
-  const named = verbIn(argv);
-  return VERBS.find((v) => named !== undefined && v.names.includes(named))?.ssh ?? true;
-}
 
 /** The verb named on the command line (the first word that is not an option), if any. */
 function verbIn(argv: string[]): string | undefined {
@@ -88,6 +82,9 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
       } catch (e) {
         // an interrupted command reports the interruption (exit 130), whatever error the abort surfaced as
         process.exitCode = ctx.output.error(signal.aborted ? abortError(signal) : e).exitCode;
+      } finally {
+        // the command's SSH connections (qemu+ssh) end with it (a no-op when none was opened)
+        await ctx.sshPool.close().catch(() => {});
       }
     };
 
@@ -151,9 +148,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.exitCode = new Output(program.opts()).error(e).exitCode;
   } finally {
     await reportStdoutFailure(program.opts());
-    // shared SSH connections (qemu+ssh) end with the command (a no-op when none was opened); verbs
-    // that never open one do not load the SSH module for it
-    if (mayUseSsh(argv)) await import('../remote/ssh.js').then((m) => m.closeSshConnections()).catch(() => {});
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -12,6 +12,7 @@ import { toQksError, type QksError } from '../errors.js';
 import { AGENT_CHANNELS, discoverChannelSockets, type ChannelSocket, type Discovery } from '../libvirt/channels.js';
 import { parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
 import { DEFAULT_REMOTE_PATH } from '../kubeconfig/options.js';
+import { SshPool } from '../ssh/pool.js';
 import { identityOf, type Identity } from './identity.js';
 
 export interface DoctorOptions {
@@ -41,6 +42,8 @@ export interface DoctorOptions {
   /** Reads a file's SELinux context; undefined when it has none. Default: stat -c %C / getfattr. */
   selinuxContext?: (path: string) => Promise<string | undefined>;
   signal?: AbortSignal;
+  /** SSH connections for a qemu+ssh URI (the caller closes it). Default: the run's own, closed with it. */
+  sshPool?: SshPool;
 }
 
 export type Fact<T> = { ok: true; value: T } | { ok: false; error: QksError };
@@ -65,9 +68,12 @@ export class DoctorState {
   readonly root: string;
   readonly env: NodeJS.ProcessEnv;
   readonly uri: LibvirtUri;
+  /** The SSH connections of this run (one per host, shared by every check). */
+  readonly ssh: SshPool;
   private client: AgentClient | undefined;
 
   constructor(readonly options: DoctorOptions) {
+    this.ssh = options.sshPool ?? new SshPool();
     this.root = options.root ?? '/';
     this.env = options.env ?? process.env;
     this.uri = parseLibvirtUri(options.libvirtUri || this.env.LIBVIRT_URI || 'qemu:///system'); // an empty variable counts as unset
@@ -125,6 +131,7 @@ export class DoctorState {
       ...(this.options.root && this.options.root !== '/' ? { root: this.options.root } : {}),
       ...(this.options.handshakeTimeoutMs ? { handshakeTimeoutMs: this.options.handshakeTimeoutMs } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
+      sshPool: this.ssh,
     });
     this.client = client;
     await client.ping(this.options.signal ? { signal: this.options.signal } : {});
@@ -145,5 +152,6 @@ export class DoctorState {
 
   async close(): Promise<void> {
     await this.client?.close().catch(() => {});
+    if (!this.options.sshPool) await this.ssh.close();
   }
 }

@@ -3,13 +3,18 @@
  * schema → rewrite the server → verify the address over TLS (tls-server-name when needed) → atomic
  * write. Nothing is written unless every step before the write succeeded.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openAgent } from '../agent/connect.js';
 import { abortError, QksError } from '../errors.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
-import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, type ClusterEdit, type ServerChange } from './rewrite.js';
+import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
+import { sleep, startDeadline } from '../deadline.js';
+import { TIMEOUTS } from '../timeouts.js';
+import { contextNameProblem, entriesOf } from './merge.js';
+import { mergeIntoFile, mergeTarget } from './merge-file.js';
+import { NO_ROUTE_CODES, unreachableError, waitForKubeconfigApi, type ReadyResult } from './ready.js';
+import { describeFinding, vetKubeconfig } from './safety.js';
 import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
 import { defaultOutputDir, expandHome, outputPathFor, writeKubeconfig } from './write.js';
@@ -24,7 +29,7 @@ export interface KubeconfigEvents {
 
 export interface KubeconfigResult {
   vm: string;
-  /** The file written, or '-' for stdout. */
+  /** The file written, '-' for stdout, or with --merge alone the kubeconfig merged into. */
   path: string;
   /** The server address of the (first) cluster as written. */
   server: string;
@@ -35,6 +40,12 @@ export interface KubeconfigResult {
   bytes: number;
   elapsedMs: number;
   tls: TlsResult;
+  /** --ready: milliseconds each stage took (agent, file, TLS, /readyz, node), each from the end of the one before. */
+  stages?: Partial<Record<'agent' | 'file' | 'tls' | 'readyz' | 'node', number>>;
+  /** --ready: the node found Ready. */
+  node?: string;
+  /** --merge: where, under which name, what was replaced. */
+  merged?: { path: string; context: string; backup?: string; replaced: { cluster: boolean; user: boolean; context: boolean }; currentContext: { from?: string; to?: string } };
 }
 
 export interface GetKubeconfigDeps {
@@ -49,10 +60,14 @@ export interface GetKubeconfigDeps {
   tlsTimeoutMs?: number;
   /** Under --wait, how long an unreachable API server is waited for. Default API_GRACE_MS. */
   apiGraceMs?: number;
+  /** --merge: how long to wait for another writer's `<file>.lock`. Default MERGE_LOCK.waitMs. */
+  lockWaitMs?: number;
 }
 
-/** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there. */
-export const API_GRACE_MS = 30_000;
+/** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there (src/timeouts.ts). */
+export const API_GRACE_MS = TIMEOUTS.apiGrace.waitMs;
+/** Pause between TLS checks while waiting for the API server to listen. */
+export const API_POLL_MS = TIMEOUTS.apiGrace.pollMs;
 
 /** Where one VM's kubeconfig goes: --output, else <--output-dir or ~/.kube>/<vm>. */
 export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessEnv): string {
@@ -117,8 +132,30 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
 export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
   const started = performance.now();
   const env = deps.env ?? process.env;
-  const path = outputFor(o, vm, env);
-  const fetched = await readFromVm(o, vm, deps);
+  const mergeFile = o.merge !== undefined && o.merge !== false ? mergeTarget(o.merge, env) : undefined;
+  const contextName = o.context ?? vm;
+  const bad = mergeFile !== undefined ? contextNameProblem(contextName) : undefined;
+  if (bad) throw new QksError('CONFIG_INVALID', `--context: ${JSON.stringify(contextName)} ${bad}`, { hint: 'Pass --context NAME. Nothing was written.' });
+  // with --merge, a file of its own only when asked for
+  const path = mergeFile === undefined || o.output !== undefined || o.outputDir !== undefined ? outputFor(o, vm, env) : undefined;
+  const ready = !!o.ready;
+  // --ready times the agent stage: when the first agent connection came up
+  let agentAt: number | undefined;
+  const openAgentFn: OpenAgent = deps.openAgent ?? ((target, options) => openAgent(target, { env, ...options }));
+  const fetched = await readFromVm(ready ? { ...o, wait: true } : o, vm, {
+    ...deps,
+    openAgent: async (target, options) => {
+      const client = await openAgentFn(target, options);
+      agentAt ??= performance.now();
+      return client;
+    },
+  });
+  const fileAt = performance.now();
+  if (ready) {
+    // --ready names every stage as it passes (the last three in ready.ts)
+    if (agentAt !== undefined) deps.events?.info?.(`${vm}: agent ok after ${Math.round(agentAt - started)} ms`);
+    deps.events?.info?.(`${vm}: file ok after ${Math.round(fileAt - (agentAt ?? started))} ms (${fetched.data.length} bytes by ${fetched.method})`);
+  }
   deps.events?.verbose?.(
     `${vm}: read ${fetched.data.length} bytes by ${fetched.method}` +
       (fetched.transport ? ` over ${fetched.transport.kind} ${fetched.transport.socketPath ?? fetched.transport.uri ?? ''}`.trimEnd() : '') +
@@ -126,6 +163,10 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
       (fetched.agentVersion ? `, qemu-ga ${fetched.agentVersion}` : ''),
   );
   const { parsed } = fetched;
+  // untrusted input from the guest, whatever the method: refused before anything is written or merged
+  for (const f of vetKubeconfig(parsed.config, { allow: !!o.allowUnsafeKubeconfig })) {
+    deps.events?.warn?.(`${vm}: --allow-unsafe-kubeconfig: keeping ${describeFinding(f)}`);
+  }
 
   const edits: ClusterEdit[] = [];
   let servers: ServerChange[];
@@ -152,14 +193,30 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     const check = () => interruptible(verifyCluster({ ...c.cluster, server }, { rewritten: !!o.apiServer, timeoutMs: deps.tlsTimeoutMs, signal: deps.signal }));
     let res: TlsResult = o.verifyServer ? await check() : { verified: false, reason: 'skipped', detail: 'not checked (--no-verify-server)' };
     // Kubesolo writes the kubeconfig a little before its API server listens: under --wait, give it a
-    // bounded grace (an address only other networks reach must not cost the whole --timeout)
-    if (res.reason === 'unreachable' && o.wait) {
-      const graceMs = Math.min(deps.apiGraceMs ?? API_GRACE_MS, Math.max(0, o.timeoutSec * 1000 - (performance.now() - started)));
-      const until = performance.now() + graceMs;
+    // bounded grace (an address only other networks reach must not cost the whole --timeout); --ready
+    // waits for the API anyway, so it gets the whole rest of --timeout, but no route means "say so now"
+    const u = parseServerUrl(server);
+    const noRoute = (r: TlsResult) => ready && r.reason === 'unreachable' && !!r.errno && NO_ROUTE_CODES.has(r.errno);
+    if (noRoute(res)) throw unreachableError({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
+    if (res.reason === 'unreachable' && (o.wait || ready)) {
+      const left = Math.max(0, o.timeoutSec * 1000 - (performance.now() - started));
+      const graceMs = ready ? left : Math.min(deps.apiGraceMs ?? API_GRACE_MS, left);
       deps.events?.info?.(`${vm}: waiting up to ${Math.round(graceMs / 1000)} s for the API server at ${server} to answer, to check its certificate`);
-      while (res.reason === 'unreachable' && performance.now() < until) {
-        await interruptible(sleep(500, undefined, deps.signal ? { signal: deps.signal } : undefined));
-        res = await check();
+      const grace = startDeadline(graceMs, { signal: deps.signal, onTimeout: () => new QksError('WAIT_TIMEOUT', `no answer from ${server} within ${Math.round(graceMs / 1000)} s`) });
+      try {
+        while (res.reason === 'unreachable' && !grace.expired && !noRoute(res)) {
+          await interruptible(sleep(Math.min(API_POLL_MS, grace.remaining()), deps.signal));
+          res = await check();
+        }
+      } finally {
+        grace.dispose();
+      }
+      if (noRoute(res)) throw unreachableError({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
+      if (ready && res.reason === 'unreachable') {
+        throw new QksError('WAIT_TIMEOUT', `gave up after ${o.timeoutSec} s waiting for the API server at ${server}: stage TLS; last: ${res.detail}`, {
+          hint: 'Nothing answered at that address in time: raise --timeout, or check the VM (/var/log/kubesolo.err).',
+          details: { stage: 'tls', timeoutMs: o.timeoutSec * 1000 },
+        });
       }
     }
     if (res.tlsServerName) edits.push({ index, key: 'tls-server-name', value: res.tlsServerName });
@@ -170,17 +227,34 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   }
 
   const text = applyClusterEdits(parsed, edits);
-  let bytes: number;
+  let readyResult: ReadyResult | undefined;
+  const readyAt = performance.now();
+  if (ready) {
+    readyResult = await waitForKubeconfigApi(parseKubeconfig(text).config, {
+      vm,
+      timeoutMs: Math.max(1, o.timeoutSec * 1000 - (readyAt - started)),
+      signal: deps.signal,
+      rewritten: !!o.apiServer,
+      events: deps.events,
+    });
+  }
+  let bytes = 0;
   if (path === '-') {
     if (!deps.stdout) throw new QksError('USAGE', '--output - needs a stdout to write to');
     deps.stdout(text);
     bytes = Buffer.byteLength(text);
-  } else {
+  } else if (path !== undefined) {
     bytes = await writeKubeconfig(path, text);
+  }
+  let merged: KubeconfigResult['merged'];
+  if (mergeFile !== undefined) {
+    const m = await mergeIntoFile(mergeFile, entriesOf(parseKubeconfig(text).config), { name: contextName, useContext: !!o.useContext, signal: deps.signal, lockWaitMs: deps.lockWaitMs });
+    merged = { path: m.path, context: contextName, ...(m.backup ? { backup: m.backup } : {}), replaced: m.replaced, currentContext: m.currentContext };
+    if (path === undefined) bytes = m.bytes;
   }
   return {
     vm,
-    path,
+    path: path ?? mergeFile!,
     server: servers[0]!.to,
     servers,
     method: fetched.method,
@@ -189,6 +263,20 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     bytes,
     elapsedMs: Math.round(performance.now() - started),
     tls: results[0]!,
+    ...(merged ? { merged } : {}),
+    ...(readyResult
+      ? {
+          stages: {
+            ...(agentAt !== undefined ? { agent: Math.round(agentAt - started) } : {}),
+            file: Math.round(fileAt - (agentAt ?? started)),
+            // the TLS stage covers the certificate check before the wait, too
+            tls: Math.round(readyAt - fileAt) + readyResult.stages.tls,
+            readyz: readyResult.stages.readyz,
+            node: readyResult.stages.node,
+          },
+          node: readyResult.node,
+        }
+      : {}),
   };
 }
 
@@ -214,6 +302,16 @@ export interface FetchKubeconfigInput {
   sshOptions?: string[];
   /** TLS check of the new address (default true). */
   verifyServer?: boolean;
+  /** Wait past the file until /readyz answers 200 and the node is Ready (implies wait). */
+  ready?: boolean;
+  /** Merge into this kubeconfig (`true`: $KUBECONFIG's first file, else ~/.kube/config). */
+  merge?: string | boolean;
+  /** Name of the merged cluster, user and context (default the VM name). */
+  context?: string;
+  /** Make the merged context current. */
+  useContext?: boolean;
+  /** Write a kubeconfig with exec plugins, file references... anyway. Default false. */
+  allowUnsafeKubeconfig?: boolean;
 }
 
 /**

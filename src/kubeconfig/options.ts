@@ -5,6 +5,7 @@
  */
 import { gather, objectSchema, parseGathered, type Given, type TableOutput } from '../options/table.js';
 import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
+import { contextNameProblem } from './merge.js';
 
 export { DEFAULT_JOBS, DEFAULT_REMOTE_PATH, DEFAULT_SSH_USER, DEFAULT_WAIT_TIMEOUT_SEC } from '../options/kubeconfig.js';
 export { DEFAULT_VM_NAME } from '../options/shared.js';
@@ -20,6 +21,12 @@ function build() {
       if (many && o.socket !== undefined && !(o.socket as string).includes('{vm}')) ctx.addIssue({ code: 'custom', path: ['socket'], message: 'with several VMs, the socket path must contain {vm}' });
       if (new Set(vmNames).size !== vmNames.length) ctx.addIssue({ code: 'custom', path: ['vmNames'], message: 'a VM is named twice' });
       if (o.method === 'ssh' && !o.vmIp) ctx.addIssue({ code: 'custom', path: ['vmIp'], message: 'is required with --method ssh' });
+      const merging = o.merge !== undefined && o.merge !== false;
+      if (!merging && o.context !== undefined) ctx.addIssue({ code: 'custom', path: ['context'], message: 'names the merged context: use it with --merge' });
+      if (!merging && o.useContext) ctx.addIssue({ code: 'custom', path: ['useContext'], message: 'makes the merged context current: use it with --merge' });
+      if (many && o.context !== undefined) ctx.addIssue({ code: 'custom', path: ['context'], message: 'with several VMs, each is merged under its own VM name' });
+      const bad = typeof o.context === 'string' ? contextNameProblem(o.context) : undefined;
+      if (bad) ctx.addIssue({ code: 'custom', path: ['context'], message: bad });
     });
 }
 

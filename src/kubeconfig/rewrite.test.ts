@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { applyClusterEdits, isLoopbackHost, parseApiAddress, rewriteKubeconfigServer, rewriteServerUrl, serverEdits } from './rewrite.js';
+import { applyClusterEdits, isLoopbackHost, parseApiAddress, readApiAddress, rewriteKubeconfigServer, rewriteServerUrl, serverEdits, serverUrlProblem } from './rewrite.js';
 import { parseKubeconfig } from './schema.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
@@ -24,6 +24,16 @@ describe('parseApiAddress', () => {
     'refuses %j',
     (raw) => expect(parseApiAddress(raw)).toBeUndefined(),
   );
+  // issue 21: `fe80::1%eth0` became https://[fe80::1%eth0]:6443, which kubectl rejects
+  it.each(['fe80::1%eth0', '[fe80::1%eth0]:6443', 'https://[fe80::1%25eth0]:6443', 'fe80::1%25eth0'])('refuses the zone id in %j, saying why', (raw) => {
+    expect(parseApiAddress(raw)).toBeUndefined();
+    expect(readApiAddress(raw)).toEqual({ problem: expect.stringMatching(/zone id/) });
+  });
+  it('says why for other refusals', () => {
+    expect(readApiAddress('http://10.0.0.5')).toEqual({ problem: expect.stringMatching(/TLS/) });
+    expect(readApiAddress('user@10.0.0.5')).toEqual({ problem: expect.stringMatching(/user part/) });
+    expect(readApiAddress('10.0.0.5:0')).toEqual({ problem: expect.stringMatching(/port/) });
+  });
 });
 
 describe('rewriteServerUrl', () => {
@@ -34,7 +44,31 @@ describe('rewriteServerUrl', () => {
     expect(rewriteServerUrl('https://[::1]:6443', { host: '10.0.0.5' })).toBe('https://10.0.0.5:6443');
     expect(rewriteServerUrl('https://localhost', { host: '10.0.0.5' })).toBe('https://10.0.0.5');
     expect(rewriteServerUrl('https://127.0.0.1:6443', { host: '10.0.0.5', port: 443 })).toBe('https://10.0.0.5:443');
-    expect(rewriteServerUrl('127.0.0.1:6443', { host: '10.0.0.5' })).toBe('10.0.0.5:6443');
+    expect(rewriteServerUrl('https://127.0.0.1:443', { host: '10.0.0.5' })).toBe('https://10.0.0.5:443');
+  });
+  // issue 21: the user part was taken for the host: `127.0.0.1//user:pass@127.0.0.1:6443`
+  it('parses the server as a URL: a user part stays a user part, only host and port change', () => {
+    expect(rewriteServerUrl('https://user:pass@127.0.0.1:6443', { host: '10.0.0.5', port: 7443 })).toBe('https://user:pass@10.0.0.5:7443');
+    expect(rewriteServerUrl('http://127.0.0.1:6443/x', { host: '2001:db8::5' })).toBe('http://[2001:db8::5]:6443/x');
+  });
+  it.each(['127.0.0.1:6443', 'file:///etc/passwd', 'unix:///run/k.sock', 'https://', 'not a url'])('cannot rewrite %j (no host to replace)', (server) => {
+    expect(() => rewriteServerUrl(server, { host: '10.0.0.5' })).toThrow(/not a URL/);
+  });
+  it.each([
+    ['https://127.0.0.1:6443', undefined],
+    ['https://[::1]:6443/', undefined],
+    ['https://k8s.example.com', undefined],
+    ['http://127.0.0.1:6443', /clear text/],
+    ['https://user:pass@127.0.0.1:6443', /user part/],
+    ['https://user@127.0.0.1:6443', /user part/],
+    ['file:///etc/passwd', /file/],
+    ['unix:///run/k.sock', /socket/],
+    ['ftp://h', /scheme ftp/],
+    ['127.0.0.1:6443', /no scheme/],
+    ['https://h:6443/#frag', /fragment/],
+  ])('serverUrlProblem(%j)', (server, want) => {
+    if (want === undefined) expect(serverUrlProblem(server)).toBeUndefined();
+    else expect(serverUrlProblem(server)).toMatch(want);
   });
   it('knows loopback hosts', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST.']) expect(isLoopbackHost(h)).toBe(true);

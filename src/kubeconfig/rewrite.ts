@@ -28,35 +28,46 @@ export function isValidHost(host: string): boolean {
   return isIPv4(host) || isIPv6(host) || (DNS_NAME.test(host) && !/^\d+(\.\d+)*$/.test(host));
 }
 
+const GENERIC_ADDRESS = 'is not an IP address or DNS name (optionally with :PORT, IPv6 as [addr]:PORT)';
+
 /**
  * Reads --api-server: `10.0.0.50`, `10.0.0.50:7443`, `k8s.example.com`, `2001:db8::5`, `[2001:db8::5]:7443`,
- * or `https://host[:port]`. Returns undefined for anything else (the caller names the option).
+ * or `https://host[:port]`. Returns the address, or why it is refused (the caller names the option).
  */
-export function parseApiAddress(raw: string): ApiAddress | undefined {
+export function readApiAddress(raw: string): ApiAddress | { problem: string } {
   let s = raw.trim();
   const scheme = /^https:\/\//i.exec(s);
   if (scheme) s = s.slice(scheme[0].length).replace(/\/$/, '');
-  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return undefined; // http:// and friends: the API server speaks TLS
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return { problem: 'is not https://: the API server speaks TLS only' };
+  if (s.includes('@')) return { problem: 'has a user part (user@): give only HOST[:PORT]' };
+  // a zone names an interface of this host: meaningless to other hosts, and kubectl rejects it (issue 21)
+  if (s.includes('%')) return { problem: 'has an IPv6 zone id (%...): a zone names one host\'s interface, means nothing to other hosts, and kubectl rejects it; give a global or unique-local address' };
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
   if (bracketed) {
     host = bracketed[1]!;
     portText = bracketed[2];
-    if (!isIPv6(host)) return undefined;
+    if (!isIPv6(host)) return { problem: GENERIC_ADDRESS };
   } else if (isIPv6(s)) {
     host = s;
   } else {
     const m = /^([^:/?#@\s]+)(?::(\d+))?$/.exec(s);
-    if (!m) return undefined;
+    if (!m) return { problem: GENERIC_ADDRESS };
     host = m[1]!;
     portText = m[2];
   }
-  if (!isValidHost(host)) return undefined;
+  if (!isValidHost(host)) return { problem: GENERIC_ADDRESS };
   if (portText === undefined) return { host };
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return { problem: 'has a port outside 1-65535' };
   return { host, port };
+}
+
+/** readApiAddress without the reason: the address, or undefined. */
+export function parseApiAddress(raw: string): ApiAddress | undefined {
+  const r = readApiAddress(raw);
+  return 'problem' in r ? undefined : r;
 }
 
 /** `host` as it appears in a URL authority: IPv6 in brackets. */
@@ -65,26 +76,76 @@ export function hostForUrl(host: string): string {
 }
 
 export interface ServerUrl {
-  /** `https://` (or '' when the kubeconfig wrote a bare host:port, which kubectl accepts). */
+  /** `https://` (others only where --allow-unsafe-kubeconfig let them through). */
   scheme: string;
+  /** `user:password@` as written, or '' (only with --allow-unsafe-kubeconfig). */
+  userinfo: string;
   /** Host without brackets. */
   host: string;
   /** The port as written ('' when none). */
   port: string;
-  /** Path, query and fragment as written. */
+  /** Path, query and fragment ('' when none was written). */
   rest: string;
 }
 
-const SERVER_RE = /^(?:([a-z][a-z0-9+.-]*:\/\/))?(\[[^\]]*\]|[^:/?#[\]]*)(?::(\d*))?([/?#].*)?$/i;
-
+/**
+ * Parses a cluster's `server` as a URL (WHATWG, as browsers and Node do), so a user part, an IPv6 host
+ * or an odd scheme is read as what it is rather than split by a pattern (issue 21:
+ * `https://user:pass@127.0.0.1:6443` came out as `127.0.0.1//user:pass@...`). Undefined when it is no
+ * URL with a host.
+ */
 export function parseServerUrl(server: string): ServerUrl | undefined {
-  const m = SERVER_RE.exec(server.trim());
+  const s = server.trim();
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(s);
   if (!m) return undefined;
-  return { scheme: m[1] ?? '', host: m[2]!.replace(/^\[|\]$/g, ''), port: m[3] ?? '', rest: m[4] ?? '' };
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return undefined;
+  }
+  if (!u.hostname) return undefined;
+  const userinfo = u.username || u.password ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
+  // URL normalises an empty path to "/": keep the text's own (none, usually)
+  const rest = m[3] === '' ? '' : `${u.pathname}${u.search}${u.hash}`;
+  // URL drops a port equal to the scheme's default; keep it as written
+  const port = u.port || (/:(\d+)$/.exec(m[2]!)?.[1] ?? '');
+  return { scheme: `${u.protocol}//`, userinfo, host: u.hostname.replace(/^\[|\]$/g, ''), port, rest };
+}
+
+/**
+ * Why a cluster `server` is not `https://HOST[:PORT]` (a path is kept), or undefined when it is.
+ * Each reason says what the URL would make kubectl do.
+ */
+export function serverUrlProblem(server: string): string | undefined {
+  const s = server.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return 'has no scheme: write https://HOST[:PORT]';
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'is not a valid URL';
+  }
+  switch (u.protocol) {
+    case 'https:':
+      break;
+    case 'http:':
+      return 'is http://: kubectl would send its credentials in clear text (Kubesolo serves https only)';
+    case 'file:':
+      return 'is a file:// URL: it points kubectl at a file on this host';
+    case 'unix:':
+      return 'is a unix:// URL: it points kubectl at a socket on this host';
+    default:
+      return `has the scheme ${u.protocol}//, not https://`;
+  }
+  if (u.username || u.password) return 'has a user part (user:password@): Kubesolo writes none, and credentials in a URL end up in logs';
+  if (!u.hostname) return 'has no host';
+  if (u.search || u.hash) return 'has a query or fragment, which no API server URL needs';
+  return undefined;
 }
 
 export function formatServerUrl(u: ServerUrl): string {
-  return `${u.scheme}${hostForUrl(u.host)}${u.port ? `:${u.port}` : ''}${u.rest}`;
+  return `${u.scheme}${u.userinfo}${hostForUrl(u.host)}${u.port ? `:${u.port}` : ''}${u.rest}`;
 }
 
 /** The server URL with its host (and port, when the address names one) replaced. */
@@ -93,6 +154,7 @@ export function rewriteServerUrl(server: string, address: ApiAddress): string {
   if (!u) {
     throw new QksError('KUBECONFIG_INVALID', 'the retrieved kubeconfig has a cluster server that is not a URL', {
       hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
+      details: { problem: serverUrlProblem(server) },
     });
   }
   return formatServerUrl({ ...u, host: address.host, port: address.port !== undefined ? String(address.port) : u.port });

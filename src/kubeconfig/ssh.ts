@@ -8,8 +8,8 @@
  * (`IFS= read -r`), and the path is data from there on. Not root and not readable: the script tries
  * `doas -n` (what Alpine uses), then `sudo -n`, never prompting.
  */
-import { spawn } from 'node:child_process';
-import { abortError, QksError } from '../errors.js';
+import { QksError } from '../errors.js';
+import { classifySshFailure, describeDestination, runSsh, sshBaseArgs, type SshDestination } from '../ssh/index.js';
 
 export interface SshTarget {
   /** Host name or IP of the VM (--vm-ip). */
@@ -48,28 +48,39 @@ export function checkRemotePath(path: string): string | undefined {
   return undefined;
 }
 
-/** The ssh argument vector (everything but the binary). */
-export function sshArgs(t: SshTarget): string[] {
-  const args: string[] = [];
-  for (const o of t.options ?? []) args.push('-o', o);
-  args.push(
-    '-o', 'BatchMode=yes',
-    '-o', `ConnectTimeout=${t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC}`,
+function destinationOf(t: SshTarget): SshDestination {
+  return {
+    host: t.host,
+    ...(t.user ? { user: t.user } : {}),
+    ...(t.port ? { port: t.port } : {}),
+    ...(t.key ? { keyfile: t.key, identitiesOnly: true } : {}),
     // a fresh VM has a key nobody has seen: trust it the first time, refuse it if it later changes
-    '-o', 'StrictHostKeyChecking=accept-new',
-    '-o', 'LogLevel=ERROR',
-    '-T',
-  );
-  if (t.key) args.push('-i', t.key, '-o', 'IdentitiesOnly=yes');
-  if (t.port) args.push('-p', String(t.port));
-  if (t.user) args.push('-l', t.user);
+    hostKey: 'accept-new',
+    ...(t.options?.length ? { options: t.options } : {}),
+  };
+}
+
+/** The ssh argument vector (everything but the binary), built by the one SSH module (src/ssh/args.ts). */
+export function sshArgs(t: SshTarget): string[] {
+  // QKS_SSH_CONFIG is the qemu+ssh hop's; this verb honours the user's own ssh config
+  const base = sshBaseArgs(destinationOf(t), { connectTimeoutSec: t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC, logLevel: 'ERROR' }, {});
   // `--` ends ssh's options; a host starting with '-' is refused by validation anyway
-  args.push('--', t.host, `sh -c '${REMOTE_READ_SCRIPT}'`);
-  return args;
+  return [...base, '--', t.host, `sh -c '${REMOTE_READ_SCRIPT}'`];
 }
 
 function where(t: SshTarget): string {
-  return `${t.user ? `${t.user}@` : ''}${t.host}${t.port ? `:${t.port}` : ''}`;
+  return describeDestination({ host: t.host, ...(t.user ? { user: t.user } : {}), ...(t.port ? { port: t.port } : {}) });
+}
+
+/** What fixes an SSH failure of `kubeconfig --method ssh`: its own flags. */
+function vmHints(t: SshTarget) {
+  return {
+    'host-key': 'If the VM was re-created, remove its old key: ssh-keygen -R ' + t.host,
+    auth: "Pass the private key whose public half is in the VM user's authorized_keys (--ssh-key), and the right --ssh-user.",
+    timeout: 'Check --vm-ip and that the VM is up (or use --wait).',
+    refused: 'The VM is still booting or sshd is not running; --wait retries.',
+    unresolved: 'Check --vm-ip.',
+  };
 }
 
 /** Turns a failed ssh run into the error that says what to do. */
@@ -77,31 +88,7 @@ export function sshFailure(t: SshTarget, path: string, exitCode: number | null, 
   const at = where(t);
   const msg = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ');
   const details = { host: t.host, port: t.port ?? 22, user: t.user, exitCode, stderr: msg.slice(0, 500) };
-  if (exitCode === 255) {
-    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(stderr)) {
-      return new QksError('SSH_HOST_KEY', `the host key of ${at} does not match known_hosts`, {
-        hint: 'If the VM was re-created, remove its old key: ssh-keygen -R ' + t.host,
-        details,
-      });
-    }
-    if (/Permission denied|Too many authentication failures|no mutual signature/i.test(stderr)) {
-      return new QksError('SSH_AUTH', `${at} refused the SSH key`, {
-        hint: 'Pass the private key whose public half is in the VM user\'s authorized_keys (--ssh-key), and the right --ssh-user.',
-        details,
-      });
-    }
-    if (/timed out|Connection timed out/i.test(stderr)) {
-      return new QksError('SSH_TIMEOUT', `no SSH connection to ${at}: ${msg}`, { hint: 'Check --vm-ip and that the VM is up (or use --wait).', details });
-    }
-    if (/Connection refused|No route to host|Network is unreachable|Connection reset|Connection closed/i.test(stderr)) {
-      return new QksError('SSH_FAILED', `no SSH connection to ${at}: ${msg}`, {
-        hint: 'The VM is still booting or sshd is not running; --wait retries.',
-        retryable: true,
-        details,
-      });
-    }
-    return new QksError('SSH_FAILED', `ssh to ${at} failed: ${msg}`, { hint: 'Run the same ssh by hand with -v to see why.', details });
-  }
+  if (exitCode === 255) return classifySshFailure(stderr, destinationOf(t), 'connect', vmHints(t));
   if (/No such file or directory/i.test(stderr)) {
     return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the VM (yet)`, {
       hint: 'Kubesolo writes it when it has started (2-3 minutes after boot); use --wait.',
@@ -128,54 +115,21 @@ export function sshReadFile(
 ): Promise<Buffer> {
   const bad = checkRemotePath(path);
   if (bad) return Promise.reject(new QksError('CONFIG_INVALID', `--remote-path ${JSON.stringify(path)}: ${bad}`));
-  return new Promise((resolve, reject) => {
-    const child = spawn(t.command ?? 'ssh', sshArgs(t), { stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let stderr = '';
-    let failure: QksError | undefined;
-    const stop = (e: QksError) => {
-      failure ??= e;
-      child.kill('SIGKILL');
-    };
-    const timeoutMs = opts.timeoutMs ?? ((t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC) + 20) * 1000;
-    const timer = setTimeout(
-      () => stop(new QksError('SSH_TIMEOUT', `ssh to ${where(t)} did not finish within ${timeoutMs} ms`, { hint: 'Check the VM and the network; try again.' })),
-      timeoutMs,
-    );
-    const onAbort = () => stop(abortError(opts.signal!));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > opts.maxBytes) {
-        stop(
-          new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {
-            hint: 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
-            details: { maxBytes: opts.maxBytes },
-          }),
-        );
-        return;
-      }
-      chunks.push(d);
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      if (stderr.length < 64 * 1024) stderr += d;
-    });
-    child.stdin.on('error', () => {}); // ssh may exit before reading stdin (auth failure): its exit code says why
-    child.stdin.end(path + '\n');
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      stop(
-        e.code === 'ENOENT'
-          ? new QksError('SSH_FAILED', `no ssh client (${t.command ?? 'ssh'}) on PATH`, { hint: 'Install OpenSSH (openssh-client), or use --method guest-agent.' })
-          : new QksError('SSH_FAILED', `cannot run ssh: ${e.message}`),
-      );
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (failure) reject(failure);
-      else if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(sshFailure(t, path, code, stderr));
-    });
+  const timeoutMs = opts.timeoutMs ?? ((t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC) + 20) * 1000;
+  return runSsh(t.command ?? 'ssh', sshArgs(t), {
+    timeoutMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    where: where(t),
+    what: `reading ${path}`,
+    stdin: path + '\n',
+    maxStdoutBytes: opts.maxBytes,
+    tooLarge: () =>
+      new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {
+        hint: 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
+        details: { maxBytes: opts.maxBytes },
+      }),
+  }).then((r) => {
+    if (r.code === 0) return r.stdout;
+    throw sshFailure(t, path, r.code, r.stderr);
   });
 }

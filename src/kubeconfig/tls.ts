@@ -45,6 +45,8 @@ export interface TlsResult {
   tlsServerName?: string;
   /** One sentence for humans. */
   detail: string;
+  /** For `unreachable`: the socket error code (CONNECT_TIMEOUT when no TCP answer came at all). */
+  errno?: string;
 }
 
 export interface Handshake {
@@ -75,7 +77,11 @@ export function tlsHandshake(opts: { host: string; port: number; ca?: string; se
       else resolve(value!);
     };
     const onAbort = () => done(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-    const timer = setTimeout(() => done(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), opts.timeoutMs ?? DEFAULT_TLS_TIMEOUT_MS);
+    // no TCP answer at all (a firewall dropping SYNs) is told apart from a server slow to handshake
+    const timer = setTimeout(
+      () => done(sock.connecting ? Object.assign(new Error('no TCP answer'), { code: 'CONNECT_TIMEOUT' }) : Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+      opts.timeoutMs ?? DEFAULT_TLS_TIMEOUT_MS,
+    );
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     sock.once('secureConnect', () =>
       done(undefined, {
@@ -108,7 +114,7 @@ export function chooseServerName(cert: PeerCertificate): string | undefined {
   return pick !== undefined && certCovers(pick, cert) ? pick : undefined;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EADDRNOTAVAIL', 'EPIPE']);
+const UNREACHABLE = new Set(['CONNECT_TIMEOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EADDRNOTAVAIL', 'EPIPE']);
 
 /**
  * Checks one cluster entry (server already rewritten). Returns what happened, with the tls-server-name
@@ -139,7 +145,7 @@ export async function verifyCluster(
     if (err.code === 'ABORT_ERR') throw e;
     const why = err.code ?? err.message;
     if (err.code && UNREACHABLE.has(err.code)) {
-      return { verified: false, reason: 'unreachable', detail: `${u.host}:${port} did not answer (${why}); written unverified` };
+      return { verified: false, reason: 'unreachable', errno: err.code, detail: `${u.host}:${port} did not answer (${why}); written unverified` };
     }
     return { verified: false, reason: 'handshake-failed', detail: `TLS handshake with ${u.host}:${port} failed (${err.message}); written unverified` };
   }

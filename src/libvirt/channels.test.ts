@@ -135,3 +135,26 @@ describe('libvirt channel socket discovery', () => {
     expect(parseStatusXml(`<domain id='1'><channel type='unix'><source path='/a&amp;b'/><target name='x'/></channel></domain>`).channels).toEqual([{ name: 'x', path: '/a&b' }]);
   });
 });
+
+describe('rankChannelSockets (the one ranking, local and remote listers)', () => {
+  it('ranks by channel, then status XML, newest layout (live id first), name-only and flat layouts; no duplicates', async () => {
+    const { channelLayout, rankChannelSockets } = await import('./channels.js');
+    const l = channelLayout({ root: '/r', env: {} });
+    const entries = new Map([
+      ['/r/run/libvirt/qemu/channel', ['3-kubesolo', '7-kubesolo', '9-other']],
+      ['/r/var/lib/libvirt/qemu/channel/target', ['domain-7-kubesolo']],
+    ]);
+    const statusXml = STATUS_XML.replace(/domain-7-kubesolo/g, 'domain-3-kubesolo').replace("id='7'", "id='3'");
+    const ranked = rankChannelSockets(l, 'kubesolo', { statusXml, entries }).map((c) => `${c.channel.slice(-1)} ${c.source} ${c.path.slice(3)}`);
+    expect(ranked.slice(0, 6)).toEqual([
+      '1 status-xml var/lib/libvirt/qemu/channel/target/domain-3-kubesolo/org.qemu.guest_agent.1',
+      '1 state-dir run/libvirt/qemu/channel/3-kubesolo/org.qemu.guest_agent.1',
+      '1 state-dir run/libvirt/qemu/channel/7-kubesolo/org.qemu.guest_agent.1',
+      '1 lib-dir-id var/lib/libvirt/qemu/channel/target/domain-7-kubesolo/org.qemu.guest_agent.1',
+      '1 lib-dir-name var/lib/libvirt/qemu/channel/target/domain-kubesolo/org.qemu.guest_agent.1',
+      '1 lib-flat var/lib/libvirt/qemu/channel/target/kubesolo.org.qemu.guest_agent.1',
+    ]);
+    expect(ranked[6]).toMatch(/^0 status-xml/);
+    expect(new Set(ranked).size).toBe(ranked.length);
+  });
+});

@@ -97,102 +97,107 @@ export function parseStatusXml(xml: string): { id?: number; channels: { name: st
   return { ...(idMatch ? { id: Number(idMatch[1]) } : {}), channels };
 }
 
-type Probe = 'exists' | 'missing' | 'denied';
-
-async function probe(path: string): Promise<Probe> {
-  try {
-    await stat(path);
-    return 'exists';
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'missing';
-  }
+/** Where to look, for one connection mode under one root: the input of the ranking and of both listers. */
+export interface ChannelLayout {
+  /** libvirt's state dirs (status XML `<name>.xml`, `channel/<id>-<short>/`), under the root. */
+  stateDirs: string[];
+  /** `<lib>/channel/target`, under the root. */
+  target: string;
+  /** Channel names, in preference order. */
+  channels: readonly string[];
+  /** A path from libvirt (status XML) under the root. */
+  at(path: string): string;
 }
 
-async function list(dir: string): Promise<string[] | 'denied' | 'missing'> {
-  try {
-    return await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'missing';
+export function channelLayout(options: DiscoverOptions = {}): ChannelLayout {
+  const root = options.root ?? '/';
+  const { stateDirs, libDir } = libvirtQemuDirs(options.mode ?? 'system', options.env ?? process.env);
+  const at = (p: string) => join(root, p);
+  return { stateDirs: stateDirs.map(at), target: at(join(libDir, 'channel/target')), channels: options.channels ?? AGENT_CHANNELS, at };
+}
+
+/** What a lister saw on a host: the VM's status XML (if readable) and the entries of the channel dirs. */
+export interface ChannelListing {
+  statusXml?: string;
+  /** Directory (as in the layout) → its entry names. */
+  entries: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Every place the VM's agent sockets may be, best first (pure: the one ranking of local and remote
+ * discovery): by channel preference; within a channel the live status XML's path, then id-named
+ * directories (newest layout first; the live id, then the highest), then the name-only and flat
+ * layouts. No duplicates. Which of these exist is the lister's business.
+ */
+export function rankChannelSockets(layout: ChannelLayout, vmName: string, listing: ChannelListing): ChannelSocket[] {
+  const live = listing.statusXml !== undefined ? parseStatusXml(listing.statusXml) : { channels: [] };
+  const liveId = 'id' in live ? live.id : undefined;
+  const byId = (dir: string, re: RegExp) =>
+    (listing.entries.get(dir) ?? [])
+      .map((e) => ({ e, m: re.exec(e) }))
+      .filter((x): x is { e: string; m: RegExpExecArray } => !!x.m && matchesShortName(x.m[2]!, vmName))
+      .map((x) => ({ dir: join(dir, x.e), id: Number(x.m[1]) }))
+      .sort((a, b) => (b.id === liveId ? 1 : 0) - (a.id === liveId ? 1 : 0) || b.id - a.id);
+  const dirs: { dir: string; source: ChannelSource; id?: number }[] = [];
+  for (const sd of layout.stateDirs) for (const d of byId(join(sd, 'channel'), /^(\d+)-(.+)$/)) dirs.push({ ...d, source: 'state-dir' });
+  for (const d of byId(layout.target, /^domain-(\d+)-(.+)$/)) dirs.push({ ...d, source: 'lib-dir-id' });
+  dirs.push({ dir: join(layout.target, `domain-${vmName}`), source: 'lib-dir-name' });
+
+  const out: ChannelSocket[] = [];
+  for (const ch of layout.channels) {
+    for (const c of live.channels.filter((x) => x.name === ch)) out.push({ path: layout.at(c.path), channel: ch, source: 'status-xml', ...(liveId !== undefined ? { domainId: liveId } : {}) });
+    for (const d of dirs) out.push({ path: join(d.dir, ch), channel: ch, source: d.source, ...(d.id !== undefined ? { domainId: d.id } : {}) });
+    out.push({ path: join(layout.target, `${vmName}.${ch}`), channel: ch, source: 'lib-flat' });
   }
+  const seen = new Set<string>();
+  return out.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
+}
+
+type Probe = 'exists' | 'missing' | 'denied';
+
+const errnoProbe = (e: unknown): 'missing' | 'denied' => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'denied' : 'missing';
+};
+
+async function probe(path: string): Promise<Probe> {
+  return stat(path).then(() => 'exists' as const, errnoProbe);
+}
+
+/** The local lister: reads the status XML and the channel directories of this host. */
+async function listLocal(layout: ChannelLayout, vmName: string): Promise<{ listing: ChannelListing; searched: string[]; denied: string[] }> {
+  const searched: string[] = [];
+  const denied: string[] = [];
+  let statusXml: string | undefined;
+  for (const sd of layout.stateDirs) {
+    const xmlPath = join(sd, `${vmName}.xml`);
+    searched.push(xmlPath);
+    try {
+      statusXml = await readFile(xmlPath, 'utf8');
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') denied.push(xmlPath);
+    }
+  }
+  const entries = new Map<string, string[]>();
+  for (const dir of [...layout.stateDirs.map((sd) => join(sd, 'channel')), layout.target]) {
+    searched.push(dir + '/');
+    const r = await readdir(dir).catch(errnoProbe);
+    if (r === 'denied') denied.push(dir);
+    entries.set(dir, Array.isArray(r) ? r : []);
+  }
+  return { listing: { ...(statusXml !== undefined ? { statusXml } : {}), entries }, searched, denied };
 }
 
 /** Finds the agent channel sockets of the domain `vmName`. Never throws for a missing or unreadable tree. */
 export async function discoverChannelSockets(vmName: string, options: DiscoverOptions = {}): Promise<Discovery> {
-  const root = options.root ?? '/';
-  const mode = options.mode ?? 'system';
-  const channels = options.channels ?? AGENT_CHANNELS;
-  const { stateDirs, libDir } = libvirtQemuDirs(mode, options.env ?? process.env);
-  const at = (p: string) => join(root, p);
-  const searched: string[] = [];
-  const denied: string[] = [];
-  const found: ChannelSocket[] = [];
-
-  const consider = async (path: string, channel: string, source: ChannelSource, domainId?: number) => {
-    searched.push(path);
-    const p = await probe(path);
-    if (p === 'exists') found.push({ path, channel, source, ...(domainId !== undefined ? { domainId } : {}) });
-    else if (p === 'denied') denied.push(path);
-  };
-  const scan = async (dir: string): Promise<string[]> => {
-    searched.push(dir + '/');
-    const entries = await list(dir);
-    if (entries === 'denied') denied.push(dir);
-    return Array.isArray(entries) ? entries : [];
-  };
-
-  // 1. the live status XML names the exact paths (root can read it)
-  let liveId: number | undefined;
-  for (const sd of stateDirs) {
-    const xmlPath = at(join(sd, `${vmName}.xml`));
-    searched.push(xmlPath);
-    let xml: string;
-    try {
-      xml = await readFile(xmlPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') denied.push(xmlPath);
-      continue;
-    }
-    const parsed = parseStatusXml(xml);
-    liveId = parsed.id;
-    for (const ch of channels) {
-      const c = parsed.channels.find((x) => x.name === ch);
-      if (c) await consider(at(c.path), ch, 'status-xml', parsed.id);
-    }
-    break;
+  const layout = channelLayout(options);
+  const { listing, searched, denied } = await listLocal(layout, vmName);
+  const candidates = rankChannelSockets(layout, vmName, listing);
+  const probes = await Promise.all(candidates.map((c) => probe(c.path)));
+  for (const [i, c] of candidates.entries()) {
+    searched.push(c.path);
+    if (probes[i] === 'denied') denied.push(c.path);
   }
-
-  // 2. id-named directories (newest layout first); several ids can linger: prefer the live one, then the highest
-  const byId = (entries: string[], re: RegExp) =>
-    entries
-      .map((e) => ({ e, m: re.exec(e) }))
-      .filter((x): x is { e: string; m: RegExpExecArray } => !!x.m && matchesShortName(x.m[2]!, vmName))
-      .map((x) => ({ entry: x.e, id: Number(x.m[1]) }))
-      .sort((a, b) => (b.id === liveId ? 1 : 0) - (a.id === liveId ? 1 : 0) || b.id - a.id);
-
-  const dirs: { dir: string; source: ChannelSource; id?: number }[] = [];
-  for (const sd of stateDirs) {
-    const base = at(join(sd, 'channel'));
-    for (const { entry, id } of byId(await scan(base), /^(\d+)-(.+)$/)) dirs.push({ dir: join(base, entry), source: 'state-dir', id });
-  }
-  const target = at(join(libDir, 'channel/target'));
-  const targetEntries = await scan(target);
-  for (const { entry, id } of byId(targetEntries, /^domain-(\d+)-(.+)$/)) dirs.push({ dir: join(target, entry), source: 'lib-dir-id', id });
-  dirs.push({ dir: join(target, `domain-${vmName}`), source: 'lib-dir-name' });
-
-  for (const ch of channels) {
-    for (const d of dirs) await consider(join(d.dir, ch), ch, d.source, d.id);
-    await consider(join(target, `${vmName}.${ch}`), ch, 'lib-flat');
-  }
-
-  // best first: channel preference, then the order found (status XML, newest layout, ...); no duplicates
-  const rank = (s: ChannelSocket) => channels.indexOf(s.channel);
-  const seen = new Set<string>();
-  const sockets = found
-    .map((s, i) => ({ s, i }))
-    .sort((a, b) => rank(a.s) - rank(b.s) || a.i - b.i)
-    .map((x) => x.s)
-    .filter((s) => (seen.has(s.path) ? false : (seen.add(s.path), true)));
-  return { sockets, searched: [...new Set(searched)], denied: [...new Set(denied)] };
+  return { sockets: candidates.filter((_, i) => probes[i] === 'exists'), searched: [...new Set(searched)], denied: [...new Set(denied)] };
 }

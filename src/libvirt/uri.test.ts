@@ -22,18 +22,27 @@ describe('parseLibvirtUri', () => {
     expect(parseLibvirtUri('qemu+ssh://[::1]/system')).toMatchObject({ host: '::1' });
   });
 
+  it('parses qemu+tls, and a host without a transport as TLS (as libvirt does)', () => {
+    expect(parseLibvirtUri('qemu+tls://hv1:16600/system?pkipath=/p')).toMatchObject({ transport: 'tls', host: 'hv1', port: 16600, params: { pkipath: '/p' } });
+    expect(parseLibvirtUri('qemu://hv1/system')).toMatchObject({ transport: 'tls', host: 'hv1' });
+  });
+
   it.each([
-    ['qemu+tls://h/system', /transport "tls"/],
-    ['qemu+tcp://h/system', /transport "tcp"/],
+    ['qemu+tcp://h/system', /qemu\+tcp .*is not supported/],
     ['qemu+libssh2://h/system', /transport "libssh2"/],
     ['xen:///system', /driver "xen"/],
-    ['qemu://h/system', /TLS/],
+    ['qemu+tls:///system', /needs a host/],
+    ['qemu+unix://h/system', /unix URI has no host/],
     ['qemu:///other', /must be \/system or \/session/],
     ['qemu+ssh:///system', /needs a host/],
     ['qemu+ssh://h:99999/system', /out of range/],
     ['not a uri', /not a libvirt URI/],
   ])('refuses %s with a clear error', (raw, re) => {
     expect(() => parseLibvirtUri(raw)).toThrow(re);
+  });
+
+  it('names the alternative to qemu+tcp (no hang: refused before any connection)', () => {
+    expect(() => parseLibvirtUri('qemu+tcp://h/system')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', hint: expect.stringMatching(/qemu\+tls.*qemu\+ssh/) }));
   });
 
   it('finds libvirtd sockets', () => {

@@ -1,19 +1,22 @@
 /**
  * libvirt connection URIs, as libvirt documents them:
  *   driver[+transport]://[user@][host][:port]/path[?param=value&...]
- * e.g. qemu:///system, qemu:///session, qemu+ssh://root@hv1:2222/system?keyfile=/k&socket=/run/x.
+ * e.g. qemu:///system, qemu:///session, qemu+ssh://root@hv1:2222/system?keyfile=/k&socket=/run/x,
+ * qemu+tls://hv1/system?pkipath=/etc/qks/pki (a host without a transport means TLS, as in libvirt).
  */
 import { QksError } from '../errors.js';
 
 export const DEFAULT_LIBVIRT_URI = 'qemu:///system';
-export const SUPPORTED_TRANSPORTS = ['unix', 'ssh'] as const;
+export const SUPPORTED_TRANSPORTS = ['unix', 'ssh', 'tls'] as const;
+/** libvirtd's TLS port. */
+export const LIBVIRT_TLS_PORT = 16514;
 export type LibvirtTransport = (typeof SUPPORTED_TRANSPORTS)[number];
 
 export interface LibvirtUri {
   /** The URI as given. */
   raw: string;
   driver: 'qemu';
-  /** `unix` for local URIs (no `+transport`), `ssh` for qemu+ssh. */
+  /** `unix` for local URIs (no `+transport`), `ssh` for qemu+ssh, `tls` for qemu+tls (and qemu://host). */
   transport: LibvirtTransport;
   user?: string;
   host?: string;
@@ -29,7 +32,7 @@ const URI_RE = /^([a-z][a-z0-9]*)(?:\+([a-z0-9]+))?:\/\/(?:([^@/?#]*)@)?(\[[^\]]
 export function parseLibvirtUri(raw: string): LibvirtUri {
   const bad = (why: string, hint?: string) =>
     new QksError('CONFIG_INVALID', `LIBVIRT_URI ${JSON.stringify(raw)}: ${why}`, {
-      hint: hint ?? 'Use qemu:///system, qemu:///session or qemu+ssh://[user@]host[:port]/system.',
+      hint: hint ?? 'Use qemu:///system, qemu:///session, qemu+ssh://[user@]host[:port]/system or qemu+tls://host[:port]/system.',
     });
   const m = URI_RE.exec(raw.trim());
   if (!m) throw bad('not a libvirt URI');
@@ -38,14 +41,19 @@ export function parseLibvirtUri(raw: string): LibvirtUri {
   const t = (transport ?? '').toLowerCase();
   const host = hostPart ? hostPart.replace(/^\[|\]$/g, '') : undefined;
   let kind: LibvirtTransport;
-  if (t === '' || t === 'unix') {
-    if (host && t === '') throw bad(`a host without a transport means TLS, which is not supported`, 'Write qemu+ssh://' + host + '/system to reach a remote hypervisor over SSH.');
+  if (t === 'unix' || (t === '' && !host)) {
+    if (host) throw bad('a unix URI has no host', 'Write qemu:///system here, or qemu+ssh://' + host + '/system for a remote hypervisor.');
     kind = 'unix';
   } else if (t === 'ssh') {
     if (!host) throw bad('qemu+ssh needs a host');
     kind = 'ssh';
+  } else if (t === 'tls' || t === '') {
+    if (!host) throw bad('qemu+tls needs a host');
+    kind = 'tls';
+  } else if (t === 'tcp') {
+    throw bad('qemu+tcp (plain TCP, SASL) is not supported', 'Use qemu+tls://HOST/system (libvirtd\'s TLS listener, port 16514) or qemu+ssh://USER@HOST/system instead.');
   } else {
-    throw bad(`transport "${t}" is not supported (supported: unix, ssh)`);
+    throw bad(`transport "${t}" is not supported (supported: unix, ssh, tls)`);
   }
   const p = (path ?? '').replace(/\/+$/, '');
   if (p !== '/system' && p !== '/session') throw bad(`path "${path ?? ''}" must be /system or /session`);

@@ -1,7 +1,7 @@
 /** The `kubeconfig` verb's options: one row each (see src/options/table.ts for the rules). */
 import { z } from 'zod';
 import { DEFAULT_LIBVIRT_URI } from '../libvirt/uri.js';
-import { isValidHost, parseApiAddress } from '../kubeconfig/rewrite.js';
+import { isValidHost, readApiAddress } from '../kubeconfig/rewrite.js';
 import { checkRemotePath } from '../kubeconfig/ssh.js';
 import { opt } from './table.js';
 import { firstOfList, libvirtUriOption, seconds, transportOption, vmNameSchema, VM_NAME_ENV, DEFAULT_VM_NAME } from './shared.js';
@@ -41,9 +41,9 @@ export const KUBECONFIG_OPTIONS = {
         .optional()
         .transform((s, ctx) => {
           if (s === undefined || s === '') return undefined;
-          const a = parseApiAddress(s);
-          if (!a) {
-            ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not an IP address or DNS name (optionally with :PORT, IPv6 as [addr]:PORT)` });
+          const a = readApiAddress(s);
+          if ('problem' in a) {
+            ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} ${a.problem}` });
             return z.NEVER;
           }
           return a;
@@ -52,6 +52,30 @@ export const KUBECONFIG_OPTIONS = {
   output: opt({ flag: '-o, --output <file>', defaultText: '~/.kube/<vm-name>', help: 'file to write, - for stdout', schema: () => z.string().min(1).optional() }),
   outputDir: opt({ flag: '--output-dir <dir>', help: 'directory for <vm-name> files (several VMs)', schema: () => z.string().min(1).optional() }),
   wait: opt({ flag: '--wait', default: false, help: 'wait until the kubeconfig exists (Kubesolo starts 2-3 minutes after boot)', schema: () => z.boolean() }),
+  ready: opt({
+    flag: '--ready',
+    default: false,
+    help: 'wait past the file until the API answers /readyz and the node is Ready, with the kubeconfig\'s own credentials (implies --wait)',
+    schema: () => z.boolean(),
+  }),
+  merge: opt({
+    flag: '--merge [file]',
+    help: "merge the cluster, user and context into FILE (default $KUBECONFIG's first file, else ~/.kube/config)",
+    schema: () => z.union([z.boolean(), z.string().min(1, 'must name a file')]).optional(),
+  }),
+  context: opt({
+    flag: '--context <name>',
+    defaultText: 'the VM name',
+    help: 'name of the merged cluster, user and context (with --merge)',
+    schema: () => z.string().optional(),
+  }),
+  useContext: opt({ flag: '--use-context', default: false, help: 'make the merged context the current one (with --merge)', schema: () => z.boolean() }),
+  allowUnsafeKubeconfig: opt({
+    flag: '--allow-unsafe-kubeconfig',
+    default: false,
+    help: 'write a kubeconfig with exec plugins, file references, proxy-url... anyway, with a warning per key',
+    schema: () => z.boolean(),
+  }),
   timeoutSec: opt({ flag: '--timeout <seconds>', default: DEFAULT_WAIT_TIMEOUT_SEC, help: 'bound on --wait', schema: () => seconds() }),
   socket: opt({
     flag: '--socket <path>',

@@ -10,8 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { QksError } from '../errors.js';
-import { AGENT_CHANNELS, libvirtQemuDirs, matchesShortName, parseStatusXml, type ChannelSocket, type ChannelSource } from '../libvirt/channels.js';
-import { validateVmName, type SshHost } from './ssh.js';
+import { channelLayout, rankChannelSockets, type ChannelLayout, type ChannelSocket } from '../libvirt/channels.js';
+import type { SshHost } from '../ssh/index.js';
+import { validateVmName } from './destination.js';
 
 export type RemoteAccess = 'ok' | 'perm' | 'notsock';
 
@@ -92,12 +93,7 @@ export function parseScanOutput(out: string, boundary: string): Scan {
   return scan;
 }
 
-interface Layout {
-  stateDirs: string[];
-  target: string;
-  channels: readonly string[];
-  at: (p: string) => string;
-}
+type Layout = ChannelLayout;
 
 function layoutFor(options: RemoteDiscoverOptions): Layout {
   const env = options.env ?? process.env;
@@ -107,9 +103,7 @@ function layoutFor(options: RemoteDiscoverOptions): Layout {
       hint: 'Use qemu+ssh://HOST/system, or run qemu-kubesolo on the hypervisor with qemu:///session.',
     });
   }
-  const { stateDirs, libDir } = libvirtQemuDirs('system');
-  const at = (p: string) => join(root, p);
-  return { stateDirs: stateDirs.map(at), target: at(join(libDir, 'channel/target')), channels: options.channels ?? AGENT_CHANNELS, at };
+  return channelLayout({ root, mode: 'system', env: {}, ...(options.channels ? { channels: options.channels } : {}) });
 }
 
 function parentOf(p: string): string {
@@ -122,7 +116,7 @@ function baseOf(p: string): string {
 async function runScan(ssh: SshHost, items: string[], signal?: AbortSignal): Promise<Scan> {
   const boundary = `--qks-${randomBytes(8).toString('hex')}--`;
   const r = await ssh.exec(SCRIPT, [boundary, ...items], signal);
-  return parseScanOutput(r.stdout, boundary);
+  return parseScanOutput(r.stdout.toString('utf8'), boundary);
 }
 
 /** Every VM's channel sockets on the host, in one remote command. */
@@ -130,48 +124,32 @@ function scanHost(ssh: SshHost, l: Layout, signal?: AbortSignal): Promise<Scan> 
   return runScan(ssh, [...l.channels.map((c) => `C:${c}`), ...l.stateDirs.map((sd) => `X:${sd}`), ...l.stateDirs.map((sd) => `L:${join(sd, 'channel')}`), `L:${l.target}`], signal);
 }
 
-// Recent scans per connection and layout, shared by concurrent callers.
-const scans = new WeakMap<SshHost, Map<string, { at: number; scan: Promise<Scan> }>>();
+type ScanCache = Map<string, { at: number; scan: Promise<Scan> }>;
 
+// Recent scans live on the connection (SshHost.cache), shared by concurrent callers, gone with it.
 function cachedScan(ssh: SshHost, l: Layout, maxAgeMs: number, signal?: AbortSignal): { scan: Promise<Scan>; fresh: boolean } {
   const key = JSON.stringify([l.stateDirs, l.target, l.channels]);
-  let byLayout = scans.get(ssh);
-  if (!byLayout) scans.set(ssh, (byLayout = new Map()));
-  const hit = byLayout.get(key);
+  let byLayout = ssh.cache.get('scans') as ScanCache | undefined;
+  if (!byLayout) ssh.cache.set('scans', (byLayout = new Map()));
+  const cache = byLayout;
+  const hit = cache.get(key);
   if (hit && Date.now() - hit.at < maxAgeMs) return { scan: hit.scan, fresh: false };
   const entry = { at: Date.now(), scan: scanHost(ssh, l, signal) };
   // a failed scan is forgotten, unless a newer one has replaced it meanwhile
-  entry.scan.catch(() => byLayout!.get(key) === entry && byLayout!.delete(key));
-  byLayout.set(key, entry);
+  entry.scan.catch(() => cache.get(key) === entry && cache.delete(key));
+  cache.set(key, entry);
   return { scan: entry.scan, fresh: true };
 }
 
-/** One VM's candidates from a host scan, in local discovery's order (pure but for the layout). */
+/** The remote lister's view of one VM, ranked by the one ranking (src/libvirt/channels.ts). */
 function resolve(scan: Scan, l: Layout, vmName: string, via: string): RemoteDiscovery {
   const xml = scan.xml.find((x) => l.stateDirs.some((sd) => x.path === join(sd, `${vmName}.xml`)));
-  const live = xml ? parseStatusXml(xml.text) : { channels: [] };
-  const liveId = 'id' in live ? live.id : undefined;
-  const xmlPaths = live.channels.filter((c) => l.channels.includes(c.name)).map((c) => ({ ...c, path: l.at(c.path) }));
-
-  // id dirs: the newest layout first, then the live id, then the highest
-  const idDirs: { dir: string; source: ChannelSource; id: number }[] = [];
+  const entries = new Map<string, string[]>();
   for (const e of scan.entries) {
-    const inTarget = parentOf(e) === l.target;
-    const m = inTarget ? /^domain-(\d+)-(.+)$/.exec(baseOf(e)) : /^(\d+)-(.+)$/.exec(baseOf(e));
-    if (m && matchesShortName(m[2]!, vmName)) idDirs.push({ dir: e, source: inTarget ? 'lib-dir-id' : 'state-dir', id: Number(m[1]) });
+    const dir = parentOf(e);
+    entries.set(dir, [...(entries.get(dir) ?? []), baseOf(e)]);
   }
-  const order: ChannelSource[] = ['state-dir', 'lib-dir-id'];
-  idDirs.sort((a, b) => order.indexOf(a.source) - order.indexOf(b.source) || (b.id === liveId ? 1 : 0) - (a.id === liveId ? 1 : 0) || b.id - a.id);
-
-  const candidates: ChannelSocket[] = [];
-  for (const ch of l.channels) {
-    for (const c of xmlPaths.filter((x) => x.name === ch)) candidates.push({ path: c.path, channel: ch, source: 'status-xml', ...(liveId !== undefined ? { domainId: liveId } : {}) });
-    for (const d of idDirs) candidates.push({ path: join(d.dir, ch), channel: ch, source: d.source, domainId: d.id });
-    candidates.push({ path: join(l.target, `domain-${vmName}`, ch), channel: ch, source: 'lib-dir-name' });
-    candidates.push({ path: join(l.target, `${vmName}.${ch}`), channel: ch, source: 'lib-flat' });
-  }
-  const seen = new Set<string>();
-  const unique = candidates.filter((c) => (seen.has(c.path) ? false : (seen.add(c.path), true)));
+  const unique = rankChannelSockets(l, vmName, { ...(xml ? { statusXml: xml.text } : {}), entries });
   return {
     via,
     sockets: unique.filter((c) => scan.tested.get(c.path) === 'ok'),

@@ -12,7 +12,7 @@
  */
 import { rmSync } from 'node:fs';
 import { QksError } from '../errors.js';
-import type { SshHost } from './ssh.js';
+import type { SshHost } from '../ssh/index.js';
 
 export interface RemoteSocketForward {
   /** The local end: connect here to reach `remotePath`. */

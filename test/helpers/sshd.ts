@@ -5,11 +5,11 @@
  * Plus real `qemu-ga -m unix-listen` sockets laid out as libvirt lays them under a temp root.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { processAlive as alive } from '../../src/remote/ssh.js'; // the daemonized sshd is not our child: zombies count as gone
+import { processAlive as alive } from '../../src/ssh/index.js'; // the daemonized sshd is not our child: zombies count as gone
 
 // (not ../helpers/peers.js: that imports vitest, and bench/remote.bench.ts uses this harness outside it)
 function which(cmd: string): string | undefined {
@@ -59,12 +59,34 @@ export interface TestSshd {
   config: string;
   /** ssh_config with an empty known_hosts (host key unknown). */
   configUnknownHost: string;
-  uri(opts?: { key?: string; params?: string }): string;
+  /** A qemu+ssh URI to this sshd (root unless `user`). */
+  uri(opts?: { key?: string; params?: string; user?: string }): string;
   stop(): Promise<void>;
 }
 
-export async function startSshd(): Promise<TestSshd> {
+export interface SshdOptions {
+  /**
+   * Sessions get a PATH of their own (SetEnv) with only sh, nc and grep: a far side without
+   * virt-ssh-helper, as older hosts are, for the netcat path of qemu+ssh to libvirtd.
+   */
+  withoutVirtSshHelper?: boolean;
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'qks-h-sshd-'));
+  // sshd reads authorized_keys as the user logging in (the libvirt-group test user too)
+  chmodSync(dir, 0o755);
+  const extra: string[] = [];
+  if (options.withoutVirtSshHelper) {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const c of ['sh', 'nc', 'grep']) {
+      const target = which(c);
+      if (target) symlinkSync(target, join(bin, c));
+    }
+    chmodSync(dir, 0o755);
+    extra.push(`SetEnv PATH=${bin}`);
+  }
   for (const k of ['host', 'user', 'bad']) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `qks-test-${k}`, '-f', join(dir, k)]);
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user.pub')));
   const port = await freePort();
@@ -86,6 +108,7 @@ export async function startSshd(): Promise<TestSshd> {
       'MaxSessions 100',
       'MaxStartups 100',
       'LogLevel ERROR',
+      ...extra,
       '',
     ].join('\n'),
   );
@@ -108,7 +131,7 @@ export async function startSshd(): Promise<TestSshd> {
     badKey: join(dir, 'bad'),
     config: join(dir, 'ssh_config'),
     configUnknownHost: join(dir, 'ssh_config.unknown'),
-    uri: (o = {}) => `qemu+ssh://root@127.0.0.1:${port}/system?keyfile=${encodeURIComponent(o.key ?? join(dir, 'user'))}${o.params ? `&${o.params}` : ''}`,
+    uri: (o = {}) => `qemu+ssh://${o.user ?? 'root'}@127.0.0.1:${port}/system?keyfile=${encodeURIComponent(o.key ?? join(dir, 'user'))}${o.params ? `&${o.params}` : ''}`,
     async stop() {
       try {
         process.kill(pid, 'SIGTERM');

@@ -82,19 +82,63 @@ export const VERSION_REPLY = {
   platform: 'linux/amd64',
 };
 
-/** An API-server look-alike on `host` (loopback only): /version as JSON over TLS. */
-export async function startApiServer(pki: Pki, host: string, port = 0): Promise<{ server: Server; port: number; requests: string[]; close(): Promise<void> }> {
+export interface ApiServerBehaviour {
+  /** /readyz answers 503 (with kube-apiserver's check list) until this many ms after start. Default 0. */
+  readyAfterMs?: number;
+  /** The node's Ready condition turns True this many ms after start. Default 0. */
+  nodeReadyAfterMs?: number;
+  /** Never ready: /readyz 503 forever. */
+  neverReady?: boolean;
+  /** Node name in /api/v1/nodes. */
+  nodeName?: string;
+}
+
+/** What kube-apiserver's /readyz says while a check still fails (`?verbose` style). */
+const READYZ_503 = '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\n[+]poststarthook/start-apiserver-admission-initializer ok\nreadyz check failed\n';
+
+/**
+ * An API-server look-alike on `host` (loopback only): /version, /readyz, /api/v1/nodes as JSON over TLS.
+ * A client certificate not from `pki`'s CA is anonymous, and anonymous requests get 401, as
+ * kube-apiserver does with anonymous auth off.
+ */
+export async function startApiServer(
+  pki: Pki,
+  host: string,
+  port = 0,
+  behaviour: ApiServerBehaviour = {},
+): Promise<{ server: Server; port: number; requests: string[]; close(): Promise<void> }> {
   if (!host.startsWith('127.')) throw new Error('tests listen on loopback addresses only');
   const requests: string[] = [];
+  const started = performance.now();
+  const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
   const server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    if (req.url?.startsWith('/version')) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(VERSION_REPLY));
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end('{"kind":"Status","status":"Failure","code":404}');
+    const authed = (req.socket as import('node:tls').TLSSocket).authorized;
+    const since = performance.now() - started;
+    if (req.url?.startsWith('/version')) return json(res, 200, VERSION_REPLY);
+    if (!authed) return json(res, 401, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    if (req.url?.startsWith('/readyz')) {
+      const ready = !behaviour.neverReady && since >= (behaviour.readyAfterMs ?? 0);
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end(ready ? 'ok' : READYZ_503);
     }
+    if (req.url?.startsWith('/api/v1/nodes')) {
+      const ready = since >= (behaviour.nodeReadyAfterMs ?? 0);
+      return json(res, 200, {
+        kind: 'NodeList',
+        apiVersion: 'v1',
+        items: [
+          {
+            metadata: { name: behaviour.nodeName ?? 'kubesolo' },
+            status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'KubeletReady' : 'KubeletNotReady' }] },
+          },
+        ],
+      });
+    }
+    return json(res, 404, { kind: 'Status', status: 'Failure', code: 404 });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -106,4 +150,28 @@ export async function startApiServer(pki: Pki, host: string, port = 0): Promise<
     requests,
     close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
+}
+
+/**
+ * A TCP port on `host` (loopback only) that drops SYNs, as a firewall does: a listener with a full
+ * accept queue that never accepts (Linux then ignores new SYNs). Python, as Node always accepts.
+ */
+export async function startSilentListener(host: string): Promise<{ port: number; close(): void }> {
+  if (!host.startsWith('127.')) throw new Error('tests listen on loopback addresses only');
+  const { spawn } = await import('node:child_process');
+  const script = [
+    'import socket, sys, time',
+    's = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(0)',
+    'port = s.getsockname()[1]',
+    // fill the accept queue (backlog 0 holds one connection) so the kernel drops further SYNs
+    'fill = socket.create_connection((sys.argv[1], port), timeout=5)',
+    'print(port, flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script, host], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  return { port, close: () => child.kill() };
 }

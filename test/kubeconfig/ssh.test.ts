@@ -50,6 +50,17 @@ describeWithPeers('kubeconfig over SSH to a real sshd', ['sshd', 'ssh', 'ssh-key
     }
   });
 
+  // issue 18: the same rule as through the agent (test/kubeconfig/unsafe.test.ts)
+  it('an exec plugin in the file: exit 6 naming the key, nothing written', async () => {
+    const path = join(dir, 'guest', 'exec.kubeconfig');
+    writeFileSync(path, ADMIN.replace('    client-key-data:', '    exec:\n      command: /bin/sh\n    client-key-data:'));
+    const out = join(dir, 'exec-out');
+    const r = await runCli(['kubeconfig', ...common, ...trusted(), '--remote-path', path, '--output', out]);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toMatch(/users\[0\]\.user\.exec .*\[KUBECONFIG_UNSAFE\]/s);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a missing file: exit 3', async () => {
     const r = await runCli(['kubeconfig', ...common, ...trusted(), '--remote-path', join(dir, 'guest', 'nope'), '--output', join(dir, 'nope')]);
     expect(r.code).toBe(3);

@@ -11,15 +11,27 @@ import { AgentClient } from '../../src/agent/client.js';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
 import { parseLibvirtUri } from '../../src/libvirt/uri.js';
-import { openRemoteAgentSocket, remoteAgentCandidates } from '../../src/remote/agent.js';
+import { openRemoteAgentSocket, remoteAgentCandidates as plan, sshHostFor as hostFrom, type RemoteAgentOptions } from '../../src/remote/agent.js';
+import { sshDestination } from '../../src/remote/destination.js';
 import { discoverRemoteChannels } from '../../src/remote/discover.js';
-import { checkSshHop } from '../../src/remote/doctor.js';
-import { closeSshConnections, SshHost, sshDestination, sshHostFor } from '../../src/remote/ssh.js';
+import { checkSshHop as checkHop, type SshHopOptions } from '../../src/doctor/checks/ssh-hop.js';
+import { SshHost, SshPool, type SshOptions } from '../../src/ssh/index.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
 import { freePort, processesMatching, startQemuGa, startSshd, waitFor, type TestSshd } from '../helpers/sshd.js';
 import { rejectionOf } from '../helpers/errors.js';
 
 const KUBECONFIG = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
+
+// the suite's SSH connections: an object it owns and closes (no module-level pool)
+let pool = new SshPool();
+const sshHostFor = (uri: ReturnType<typeof parseLibvirtUri>, opts: SshOptions = {}, env: NodeJS.ProcessEnv = process.env) => hostFrom(pool, uri, opts, env);
+/** The channel candidates only (--transport direct: discovery failures throw). */
+const remoteAgentCandidates = (o: Omit<RemoteAgentOptions, 'pool'>) => plan({ pool, transport: 'direct', ...o }).then((p) => p.candidates);
+const checkSshHop = (o: Omit<SshHopOptions, 'pool'>) => checkHop({ pool, ...o });
+const closeSshConnections = async () => {
+  await pool.close();
+  pool = new SshPool();
+};
 
 describeWithPeers(
   'qemu+ssh hop (real sshd, real qemu-ga)',
@@ -90,7 +102,7 @@ describeWithPeers(
     it('shares one SSH connection (one ssh process) among many VMs and requests', async () => {
       const ssh = sshHostFor(parseLibvirtUri(sshd.uri()), {}, env);
       const exec = vi.spyOn(ssh, 'exec');
-      const opened = await Promise.all(['kube-a', 'kube-b', 'kube-c', 'kube-a'].map((vmName) => openRemoteAgentSocket({ uri: sshd.uri(), vmName, env, maxAgeMs: 60_000 })));
+      const opened = await Promise.all(['kube-a', 'kube-b', 'kube-c', 'kube-a'].map((vmName) => openRemoteAgentSocket({ uri: sshd.uri(), vmName, env, maxAgeMs: 60_000, pool })));
       try {
         // one host scan serves the batch (plus one test of kube-c's unusual status-XML path)
         expect(exec.mock.calls.length).toBeLessThanOrEqual(2);
@@ -222,7 +234,7 @@ describeWithPeers(
       expect(await checkSshHop({ uri: 'qemu:///system' })).toMatchObject({ status: 'skip' });
     });
 
-    it('closeSshConnections ends every master and removes every file', async () => {
+    it('closing the pool ends every master and removes every file', async () => {
       const ssh = sshHostFor(parseLibvirtUri(sshd.uri()), {}, env);
       await ssh.connect();
       expect(processesMatching(ssh.dir)).toHaveLength(1);
@@ -236,7 +248,7 @@ describeWithPeers(
 
 describe('qemu+ssh hop without peers', () => {
   it('refuses a VM name with a slash before any ssh runs', async () => {
-    const e = await rejectionOf(remoteAgentCandidates({ uri: 'qemu+ssh://root@127.0.0.1:1/system', vmName: '../x', env: {} }));
+    const e = await rejectionOf(plan({ uri: 'qemu+ssh://root@127.0.0.1:1/system', vmName: '../x', env: {}, pool: new SshPool() }));
     expect(e.code).toBe('USAGE');
   });
 });

@@ -2,7 +2,8 @@
  * One connection to libvirtd's RPC socket: sends calls, matches replies by serial, bounds every wait.
  * The I/O edge of libvirt-rpc/: framing, XDR and the protocol are pure modules beside it.
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { bounded } from '../../deadline.js';
 import { QksError } from '../../errors.js';
 import { LIBVIRT_AUTH_HINT, libvirtErrorToQks, type ErrorContext } from './errors.js';
@@ -35,7 +36,8 @@ export class LibvirtSession {
   private closed = false;
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
+    /** The local socket, or a label for another byte stream (an SSH hop, a TLS connection). */
     readonly socketPath: string,
     private readonly tap?: TrafficTap,
   ) {
@@ -64,6 +66,14 @@ export class LibvirtSession {
         if (!connected) socket.destroy();
       };
     });
+  }
+
+  /**
+   * A session over a byte stream that is already connected (libvirt's remote helper on an SSH
+   * channel's stdio, a TLS socket): the same RPC as on the local socket. `label` names it in errors.
+   */
+  static over(stream: Duplex, label: string, tap?: TrafficTap): LibvirtSession {
+    return new LibvirtSession(stream, label, tap);
   }
 
   /** Sends one call and resolves with the reply body; a libvirt error rejects as a mapped QksError. */

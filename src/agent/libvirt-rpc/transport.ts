@@ -9,8 +9,7 @@ import { QksError } from '../../errors.js';
 import { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri } from '../../libvirt/uri.js';
 import { decodeAll } from '../framing.js';
 import { DEFAULT_TIMEOUTS } from '../timeouts.js';
-import type { AgentCandidate, AgentTarget } from '../connect.js';
-import type { AgentTransport, ExecuteOptions, TransportInfo } from '../transport.js';
+import type { AgentCandidate, AgentTarget, AgentTransport, ExecuteOptions, TransportInfo } from '../transport.js';
 import { LIBVIRT_AUTH_HINT } from './errors.js';
 import {
   AuthType,
@@ -64,8 +63,12 @@ export class LibvirtTransport implements AgentTransport {
     /** How libvirtd let us in: 'none' (root) or 'polkit'. */
     readonly auth: 'none' | 'polkit',
     private readonly commandTimeoutMs: number,
+    /** A remote hop (`user@host:port` over SSH, `host:port` over TLS). */
+    via?: string,
+    /** False when a LibvirtConnection shares the session among domains: close() then leaves it open. */
+    private readonly ownsSession = true,
   ) {
-    this.info = { kind: 'libvirt', socketPath: session.socketPath, uri, domain: dom.name };
+    this.info = via ? { kind: 'libvirt', uri, domain: dom.name, via } : { kind: 'libvirt', socketPath: session.socketPath, uri, domain: dom.name };
   }
 
   async execute(command: string, args?: Record<string, unknown>, options: ExecuteOptions = {}): Promise<unknown> {
@@ -84,13 +87,7 @@ export class LibvirtTransport implements AgentTransport {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (this.session.isOpen) {
-        await this.session
-          .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
-          .then((b) => decodeVoidRet(b, 'connect close'))
-          .catch(() => undefined);
-      }
-      this.session.destroy();
+      if (this.ownsSession) await closeSession(this.session);
     })();
     return this.closing;
   }
@@ -125,34 +122,102 @@ export async function openLibvirtTransport(options: LibvirtTransportOptions): Pr
   if (options.socketPath) paths = [options.socketPath];
   else if (uri.transport === 'unix') paths = libvirtdSocketCandidates(uri, options.env ?? process.env);
   else {
-    throw new QksError('USAGE', `${uriText} is a remote URI: the libvirt transport needs the socket forwarded first`, {
-      hint: 'Give the local end of the forwarded libvirtd socket (socketPath), or run on the host itself.',
+    throw new QksError('USAGE', `${uriText} is a remote URI: open it through openAgent (src/agent/connect.ts), which carries the RPC over SSH or TLS`, {
+      hint: 'Or give the local end of a forwarded libvirtd socket (socketPath).',
     });
   }
 
   const session = await connectFirst(paths, () => ({ timeoutMs: left(), signal: options.signal, tap: options.tap }));
+  // the daemon on the socket serves its local URI; a remote URI's host part is ours, not its
+  return startLibvirtTransport(session, { uri: uriText, openUri: `qemu:///${uri.mode}`, domain: options.domain, deadline, commandTimeoutMs: options.commandTimeoutMs });
+}
+
+export interface StartOptions {
+  /** The URI as the user gave it (messages, TransportInfo). */
+  uri: string;
+  /** The URI CONNECT_OPEN asks the daemon for (its local one). */
+  openUri: string;
+  domain: string;
+  /** performance.now() by which authentication, open and lookup must be done. */
+  deadline: number;
+  commandTimeoutMs?: number | undefined;
+  /** A remote hop, for TransportInfo.via. */
+  via?: string;
+}
+
+/**
+ * Authenticates (none as root, polkit for the libvirt group), opens the URI and looks the domain up on
+ * a connected session, whatever carries it (local socket, SSH hop, TLS). Destroys the session on failure.
+ */
+export async function startLibvirtTransport(session: LibvirtSession, o: StartOptions): Promise<LibvirtTransport> {
+  const conn = await startLibvirtConnection(session, o);
   try {
-    const ctx = { uri: uriText, domain: options.domain };
-    const auth = await authenticate(session, left, uriText);
-    // the daemon on the socket serves its local URI; a remote URI's host part is ours, not its
-    const localUri = `qemu:///${uri.mode}`;
-    decodeVoidRet(
-      await session.call(REMOTE_PROGRAM, RemoteProc.CONNECT_OPEN, connectOpenArgs(localUri), { timeoutMs: left(), context: { ...ctx, operation: 'CONNECT_OPEN' } }),
-      'connect open',
-    );
+    return await conn.lookup(o.domain, { owns: true, timeoutMs: Math.max(1, Math.round(o.deadline - performance.now())) });
+  } catch (e) {
+    session.destroy();
+    throw e;
+  }
+}
+
+/**
+ * An authenticated, opened libvirtd session that serves many domains: one connection (local socket,
+ * SSH hop or TLS) for a whole batch of VMs, each lookup() a transport over it. close() ends it.
+ */
+export class LibvirtConnection {
+  constructor(
+    private readonly session: LibvirtSession,
+    private readonly o: Omit<StartOptions, 'domain' | 'deadline'>,
+    readonly auth: 'none' | 'polkit',
+  ) {}
+
+  get isOpen(): boolean {
+    return this.session.isOpen;
+  }
+
+  /** Looks the domain up: a transport to its agent over this session (its close() leaves the session open). */
+  async lookup(domain: string, opts: { timeoutMs?: number; owns?: boolean } = {}): Promise<LibvirtTransport> {
+    const uriText = this.o.uri;
     const dom = decodeLookupByNameRet(
-      await session.call(REMOTE_PROGRAM, RemoteProc.DOMAIN_LOOKUP_BY_NAME, lookupByNameArgs(options.domain), {
-        timeoutMs: left(),
-        context: { ...ctx, operation: 'DOMAIN_LOOKUP_BY_NAME' },
+      await this.session.call(REMOTE_PROGRAM, RemoteProc.DOMAIN_LOOKUP_BY_NAME, lookupByNameArgs(domain), {
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.commandMs,
+        context: { uri: uriText, domain, operation: 'DOMAIN_LOOKUP_BY_NAME' },
       }),
     );
     if (dom.id < 0) {
-      throw new QksError('VM_NOT_FOUND', `domain "${options.domain}" is defined in ${uriText} but not running`, {
+      throw new QksError('VM_NOT_FOUND', `domain "${domain}" is defined in ${uriText} but not running`, {
         hint: 'Start the VM (virsh start NAME) and try again, or use --wait.',
-        details: { uri: uriText, domain: options.domain },
+        details: { uri: uriText, domain },
       });
     }
-    return new LibvirtTransport(session, dom, uriText, auth, options.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs);
+    return new LibvirtTransport(this.session, dom, uriText, this.auth, this.o.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs, this.o.via, opts.owns ?? false);
+  }
+
+  close(): Promise<void> {
+    return closeSession(this.session);
+  }
+}
+
+/** CONNECT_CLOSE (a courtesy, bounded), then the socket goes. Never throws. */
+async function closeSession(session: LibvirtSession): Promise<void> {
+  if (session.isOpen) {
+    await session
+      .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
+      .then((b) => decodeVoidRet(b, 'connect close'))
+      .catch(() => undefined);
+  }
+  session.destroy();
+}
+
+/** Authenticates (none as root, polkit for the libvirt group) and opens the URI; destroys the session on failure. */
+export async function startLibvirtConnection(session: LibvirtSession, o: Omit<StartOptions, 'domain'>): Promise<LibvirtConnection> {
+  const left = () => Math.max(1, Math.round(o.deadline - performance.now()));
+  try {
+    const auth = await authenticate(session, left, o.uri);
+    decodeVoidRet(
+      await session.call(REMOTE_PROGRAM, RemoteProc.CONNECT_OPEN, connectOpenArgs(o.openUri), { timeoutMs: left(), context: { uri: o.uri, operation: 'CONNECT_OPEN' } }),
+      'connect open',
+    );
+    return new LibvirtConnection(session, o, auth);
   } catch (e) {
     session.destroy();
     throw e;
@@ -215,42 +280,4 @@ export function libvirtAgentCandidates(target: AgentTarget, env: NodeJS.ProcessE
       },
     },
   ];
-}
-
-/** What `doctor` reports about the libvirtd path for one VM. */
-export interface LibvirtProbe {
-  ok: boolean;
-  /** The libvirtd socket that answered. */
-  socketPath?: string;
-  /** How libvirtd let us in. */
-  auth?: 'none' | 'polkit';
-  /** guest-ping through libvirtd answered. */
-  agentConnected: boolean;
-  ms: number;
-  error?: ReturnType<QksError['toJSON']>;
-}
-
-/**
- * Checks the libvirtd path end to end (socket, authentication, domain, agent) and never throws:
- * for `doctor`, which reports each step.
- */
-export async function probeLibvirt(options: LibvirtTransportOptions): Promise<LibvirtProbe> {
-  const started = performance.now();
-  let t: LibvirtTransport | undefined;
-  try {
-    t = await openLibvirtTransport(options);
-    await t.execute('guest-ping', undefined, { timeoutMs: options.commandTimeoutMs ?? DEFAULT_TIMEOUTS.handshakeMs });
-    return { ok: true, socketPath: t.info.socketPath!, auth: t.auth, agentConnected: true, ms: performance.now() - started };
-  } catch (e) {
-    const error = e instanceof QksError ? e : new QksError('INTERNAL', String(e));
-    return {
-      ok: false,
-      ...(t ? { socketPath: t.info.socketPath!, auth: t.auth } : {}),
-      agentConnected: false,
-      ms: performance.now() - started,
-      error: error.toJSON(),
-    };
-  } finally {
-    await t?.close();
-  }
 }

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildTestInitramfs, testKernel } from './initramfs.js';
-import { processAlive as alive } from '../../../src/remote/ssh.js'; // QEMU daemonizes: zombies count as gone
+import { processAlive as alive } from '../../../src/ssh/index.js'; // QEMU daemonizes: zombies count as gone
 
 const execFileP = promisify(execFile);
 

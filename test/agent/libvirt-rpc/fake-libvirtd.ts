@@ -7,11 +7,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageDecoder, type RpcMessage } from '../../src/agent/libvirt-rpc/framing.js';
+import { MessageDecoder, type RpcMessage } from '../../../src/agent/libvirt-rpc/framing.js';
 import type { Recording } from './scenarios.js';
 
 export function loadFixture(name: string): Recording {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../fixtures/libvirt/${name}.json`, import.meta.url)), 'utf8')) as Recording;
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`../../../fixtures/libvirt/${name}.json`, import.meta.url)), 'utf8')) as Recording;
 }
 
 /** The recorded reply frames by serial. */

@@ -8,13 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isQksError, type QksError } from '../../src/errors.js';
-import { encodeMessage, MessageStatus, MessageType } from '../../src/agent/libvirt-rpc/framing.js';
-import { QEMU_PROGRAM, QemuProc, RemoteProc } from '../../src/agent/libvirt-rpc/protocol.js';
-import { XdrWriter } from '../../src/agent/libvirt-rpc/xdr.js';
-import { openLibvirtTransport, probeLibvirt } from '../../src/agent/libvirt-rpc/transport.js';
+import { isQksError, type QksError } from '../../../src/errors.js';
+import { encodeMessage, MessageStatus, MessageType } from '../../../src/agent/libvirt-rpc/framing.js';
+import { QEMU_PROGRAM, QemuProc, RemoteProc } from '../../../src/agent/libvirt-rpc/protocol.js';
+import { XdrWriter } from '../../../src/agent/libvirt-rpc/xdr.js';
+import { openLibvirtTransport } from '../../../src/agent/libvirt-rpc/transport.js';
+import { probeLibvirt as probe } from '../../../src/doctor/checks/libvirtd.js';
 import { loadFixture, replay, replyFrames, startFakeLibvirtd, type FakeLibvirtd } from './fake-libvirtd.js';
-import { rejectionOf } from '../helpers/errors.js';
+import { rejectionOf } from '../../helpers/errors.js';
 
 let fake: FakeLibvirtd | undefined;
 afterEach(async () => {
@@ -79,6 +80,9 @@ describe('LibvirtTransport over recorded libvirtd replies', () => {
     if (code === 'LIBVIRT_AUTH') expect(e.hint).toMatch(/libvirt group/);
   });
 });
+
+// doctor's probe (src/doctor/checks/libvirtd.ts) over the local transport
+const probeLibvirt = (o: { domain: string; socketPath: string }) => probe(() => openLibvirtTransport(o));
 
 describe('probeLibvirt (for doctor)', () => {
   it('reports socket, authentication and a connected agent', async () => {

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseLibvirtUri } from '../libvirt/uri.js';
 import { parseScanOutput, remoteDiscoveryError } from './discover.js';
-import { classifySshFailure, describeDestination, remoteCommand, sshBaseArgs, sshDestination, validateVmName } from './ssh.js';
+import { classifySshFailure, describeDestination, remoteCommand, sshBaseArgs } from '../ssh/index.js';
+import { remoteHelper, sshDestination, uriSshHints, validateVmName } from './destination.js';
 
 const dest = (raw: string) => sshDestination(parseLibvirtUri(raw));
 
@@ -17,9 +18,9 @@ describe('remoteCommand', () => {
 describe('sshDestination / sshBaseArgs', () => {
   it('takes user, host, port, keyfile and no_verify from the URI as libvirt does', () => {
     const d = dest('qemu+ssh://admin@hv1.example:2222/system?keyfile=/k/id&no_verify=1');
-    expect(d).toEqual({ host: 'hv1.example', user: 'admin', port: 2222, keyfile: '/k/id', noVerify: true });
+    expect(d).toEqual({ host: 'hv1.example', user: 'admin', port: 2222, keyfile: '/k/id', hostKey: 'no' });
     expect(describeDestination(d)).toBe('admin@hv1.example:2222');
-    const args = sshBaseArgs(d, { configFile: '/cfg' }, {});
+    const args = sshBaseArgs(d, { configFile: '/cfg', connectTimeoutSec: 10 }, {});
     expect(args.slice(0, 2)).toEqual(['-F', '/cfg']);
     expect(args.join(' ')).toContain('-o BatchMode=yes');
     expect(args.join(' ')).toContain('-o StrictHostKeyChecking=no');
@@ -27,9 +28,9 @@ describe('sshDestination / sshBaseArgs', () => {
   });
 
   it('leaves host keys, user and key to the user ssh config when the URI does not say', () => {
-    const args = sshBaseArgs(dest('qemu+ssh://hv1/system'), {}, {});
+    const args = sshBaseArgs(dest('qemu+ssh://hv1/system'), { connectTimeoutSec: 10 }, {});
     expect(args.join(' ')).not.toMatch(/StrictHostKeyChecking|-p |-l |-i |-F /);
-    expect(sshBaseArgs(dest('qemu+ssh://hv1/system'), {}, { QKS_SSH_CONFIG: '/x' }).slice(0, 2)).toEqual(['-F', '/x']);
+    expect(sshBaseArgs(dest('qemu+ssh://hv1/system'), { connectTimeoutSec: 10 }, { QKS_SSH_CONFIG: '/x' }).slice(0, 2)).toEqual(['-F', '/x']);
   });
 
   it('refuses hosts and users ssh could take for options, and unknown parameters', () => {
@@ -57,7 +58,7 @@ describe('classifySshFailure', () => {
     ['ssh: connect to host 127.0.0.1 port 2200: Connection refused', 'SSH_FAILED'],
     ['ssh: Could not resolve hostname nope: Name or service not known', 'SSH_FAILED'],
   ])('%s → %s', (stderr, code) => {
-    const e = classifySshFailure(stderr, d);
+    const e = classifySshFailure(stderr, d, 'connect', uriSshHints(d));
     expect(e.code).toBe(code);
     expect(e.message).toContain('root@127.0.0.1:2200');
     expect(e.hint).toBeTruthy();
@@ -86,5 +87,18 @@ describe('parseScanOutput / remoteDiscoveryError', () => {
     const missing = remoteDiscoveryError({ ...base, forbidden: [] }, 'vm');
     expect(missing.code).toBe('SOCKET_NOT_FOUND');
     expect(missing.message).toContain('on u@hv1');
+  });
+});
+
+describe('remoteHelper (libvirt proxy=, socket=, netcat=, name=)', () => {
+  const h = (raw: string) => remoteHelper(parseLibvirtUri(raw));
+  it('defaults as libvirt does: auto, nc, the mode URI', () => {
+    expect(h('qemu+ssh://hv1/system')).toEqual({ proxy: 'auto', netcat: 'nc', name: 'qemu:///system' });
+    expect(h('qemu+ssh://hv1/system?proxy=netcat&socket=/run/x/libvirt-sock&netcat=/opt/nc&name=qemu:///system')).toEqual({ proxy: 'netcat', socket: '/run/x/libvirt-sock', netcat: '/opt/nc', name: 'qemu:///system' });
+  });
+  it('refuses what libvirt refuses', () => {
+    expect(() => h('qemu+ssh://hv1/system?proxy=ext')).toThrow(/proxy=ext/);
+    expect(() => h('qemu+ssh://hv1/system?proxy=native&netcat=nc')).toThrow(/not permitted with proxy=native/);
+    expect(() => h('qemu+ssh://hv1/system?socket=relative')).toThrow(/absolute/);
   });
 });

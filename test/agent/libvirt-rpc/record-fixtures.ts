@@ -1,6 +1,6 @@
 /**
  * Records real libvirtd traffic into fixtures/libvirt/ for the decoder tests (run as root, by hand:
- *   npx esbuild test/libvirt/record-fixtures.ts --bundle --platform=node --format=esm \
+ *   npx esbuild test/agent/libvirt-rpc/record-fixtures.ts --bundle --platform=node --format=esm \
  *     --define:import.meta.url='"file://$PWD/test/vm/harness/initramfs.ts"' \
  *     --outfile=.cache/record-fixtures.mjs && node .cache/record-fixtures.mjs
  * ). Boots two test domains (agent running; agent not running), runs each scenario through our own
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(rec));
     return;
   }
-  const { ensureLibvirtd, startTestDomain, ensureUser } = await import('../helpers/libvirtd.js');
+  const { ensureLibvirtd, startTestDomain, ensureUser } = await import('../../helpers/libvirtd.js');
   const { version } = await ensureLibvirtd();
   const vm = await startTestDomain({ name: 'qks-rec' });
   const noga = await startTestDomain({ name: 'qks-rec-noga', kernelArgs: 'qks_noagent=1' });

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { libvirtErrorToQks } from '../../src/agent/libvirt-rpc/errors.js';
-import { MessageDecoder, MessageStatus, type RpcMessage } from '../../src/agent/libvirt-rpc/framing.js';
+import { libvirtErrorToQks } from '../../../src/agent/libvirt-rpc/errors.js';
+import { MessageDecoder, MessageStatus, type RpcMessage } from '../../../src/agent/libvirt-rpc/framing.js';
 import {
   QEMU_PROGRAM,
   QemuProc,
@@ -22,11 +22,11 @@ import {
   decodeRemoteError,
   encodeCall,
   lookupByNameArgs,
-} from '../../src/agent/libvirt-rpc/protocol.js';
-import { parseAgentReply } from '../../src/agent/libvirt-rpc/transport.js';
+} from '../../../src/agent/libvirt-rpc/protocol.js';
+import { parseAgentReply } from '../../../src/agent/libvirt-rpc/transport.js';
 import type { Recording } from './scenarios.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/libvirt/', import.meta.url));
+const DIR = fileURLToPath(new URL('../../../fixtures/libvirt/', import.meta.url));
 const fixtures = readdirSync(DIR)
   .filter((f) => f.endsWith('.json'))
   .map((f) => JSON.parse(readFileSync(DIR + f, 'utf8')) as Recording);

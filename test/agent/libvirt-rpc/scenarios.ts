@@ -2,8 +2,8 @@
  * The sessions recorded into fixtures/libvirt/ (by record-fixtures.ts) and what each should yield.
  * Each runs our transport against real libvirtd with a tap on the socket.
  */
-import { isQksError } from '../../src/errors.js';
-import { openLibvirtTransport, type LibvirtTransport } from '../../src/agent/libvirt-rpc/transport.js';
+import { isQksError } from '../../../src/errors.js';
+import { openLibvirtTransport, type LibvirtTransport } from '../../../src/agent/libvirt-rpc/transport.js';
 
 export const GUEST_KUBECONFIG_PATH = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 

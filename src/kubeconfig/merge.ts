@@ -1,0 +1,156 @@
+/**
+ * `kubeconfig --merge`: the VM's cluster, user and context put into the user's kubeconfig under one
+ * name of their own (FACTS §3d: names are keys; merging files whose entries share names keeps the
+ * first, so users see "unknown authority" — k3sup #316). Every other entry, comment and key order of
+ * the file stays; an entry of the same name is replaced; `useContext` sets current-context.
+ *
+ * Pure: text in, text out. The file, its lock and the backup are handled in merge-file.ts.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { QksError } from '../errors.js';
+import type { Kubeconfig } from './schema.js';
+
+/** A kubeconfig bigger than this is not one a person keeps (kubectl's own are kilobytes). */
+export const MAX_MERGE_TARGET_BYTES = 16 * 1024 * 1024;
+
+const LISTS = ['clusters', 'users', 'contexts'] as const;
+type ListKey = (typeof LISTS)[number];
+const BODY: Record<ListKey, string> = { clusters: 'cluster', users: 'user', contexts: 'context' };
+
+export function targetInvalid(file: string, why: string): QksError {
+  return new QksError('MERGE_TARGET_INVALID', `--merge: ${file} is not a kubeconfig: ${why}`, {
+    hint: 'Nothing was changed. Merge into another file (--merge FILE), or write a file of its own with --output.',
+    details: { path: file },
+  });
+}
+
+/** What the VM contributes: its current context's cluster, user and context bodies. */
+export interface MergeEntries {
+  cluster: Record<string, unknown>;
+  user: Record<string, unknown>;
+  context: { namespace?: string } & Record<string, unknown>;
+}
+
+/** The entries of `config`'s current context (else its first). Pure. */
+export function entriesOf(config: Kubeconfig): MergeEntries {
+  const ctx = config.contexts.find((c) => c.name === config['current-context']) ?? config.contexts[0]!;
+  const cluster = config.clusters.find((c) => c.name === ctx.context.cluster);
+  const user = config.users.find((u) => u.name === ctx.context.user);
+  if (!cluster || !user) {
+    throw new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig's context "${ctx.name}" names a cluster or user it does not have`, {
+      hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
+    });
+  }
+  const { cluster: _c, user: _u, ...rest } = ctx.context;
+  return { cluster: { ...cluster.cluster }, user: { ...(user.user ?? {}) }, context: rest };
+}
+
+/** A name usable for a cluster, user and context: printable, one line, not empty. */
+export function contextNameProblem(name: string): string | undefined {
+  if (!name) return 'must not be empty';
+  if (name.length > 253) return 'is too long (at most 253 characters)';
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name)) return 'must not contain control characters or line breaks';
+  return undefined;
+}
+
+/** Checks the parsed target is a kubeconfig we may edit; returns its JS value. */
+function checkTarget(doc: Document.Parsed, text: string, file: string): Record<string, unknown> {
+  if (doc.errors.length) {
+    // the position only: messages with source lines would quote the file, and it holds keys
+    const pos = doc.errors[0]!.pos[0];
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    throw targetInvalid(file, `not valid YAML at line ${line}, column ${pos - before.lastIndexOf('\n')}`);
+  }
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    throw targetInvalid(file, 'its YAML cannot be read (aliases)');
+  }
+  if (js === null || js === undefined) return {};
+  if (typeof js !== 'object' || Array.isArray(js)) throw targetInvalid(file, 'not a YAML mapping');
+  const k = js as Record<string, unknown>;
+  if (k.kind !== undefined && k.kind !== null && k.kind !== 'Config') throw targetInvalid(file, `its kind is ${JSON.stringify(k.kind)}, not Config`);
+  if (k.apiVersion !== undefined && k.apiVersion !== null && k.apiVersion !== 'v1') throw targetInvalid(file, `its apiVersion is ${JSON.stringify(k.apiVersion)}, not v1`);
+  for (const key of LISTS) {
+    const v = k[key];
+    if (v === undefined || v === null) continue;
+    if (!Array.isArray(v)) throw targetInvalid(file, `${key} is not a list`);
+    v.forEach((item: unknown, i) => {
+      if (item === null || typeof item !== 'object' || typeof (item as { name?: unknown }).name !== 'string') throw targetInvalid(file, `${key}[${i}] has no name`);
+    });
+  }
+  if (k['current-context'] !== undefined && k['current-context'] !== null && typeof k['current-context'] !== 'string') throw targetInvalid(file, 'current-context is not a string');
+  if (!LISTS.some((key) => key in k) && !('kind' in k) && !('apiVersion' in k) && !('current-context' in k) && Object.keys(k).length) {
+    throw targetInvalid(file, 'it has none of clusters, users, contexts, kind or apiVersion');
+  }
+  return k;
+}
+
+export interface MergeResult {
+  text: string;
+  /** Which of the three entries replaced one of the same name. */
+  replaced: { cluster: boolean; user: boolean; context: boolean };
+  /** The current-context before and after. */
+  currentContext: { from?: string; to?: string };
+}
+
+/**
+ * Merges `entries` into the kubeconfig text `target` ('' for a new file) under `name`. Throws
+ * MERGE_TARGET_INVALID for a target that is not a kubeconfig. The result is proven by a re-parse to be
+ * the target with exactly those three entries (and current-context) set.
+ */
+export function mergeKubeconfig(target: string, entries: MergeEntries, opts: { name: string; useContext: boolean; file: string }): MergeResult {
+  const { name, file } = opts;
+  if (Buffer.byteLength(target) > MAX_MERGE_TARGET_BYTES) throw targetInvalid(file, `it is larger than ${MAX_MERGE_TARGET_BYTES} bytes`);
+  if (target.includes('\0')) throw targetInvalid(file, 'it contains NUL bytes');
+  const doc = parseDocument(target, { prettyErrors: false, uniqueKeys: true });
+  const before = checkTarget(doc, target, file);
+  const want = structuredClone(before) as Record<string, unknown>;
+  if (!isMap(doc.contents)) {
+    // an empty file, comments only, or `null`: a new kubeconfig
+    doc.contents = doc.createNode({ apiVersion: 'v1', kind: 'Config' }) as never;
+    Object.assign(want, { apiVersion: 'v1', kind: 'Config' });
+  }
+  const bodies: Record<ListKey, Record<string, unknown>> = {
+    clusters: { cluster: entries.cluster },
+    users: { user: entries.user },
+    contexts: { context: { cluster: name, user: name, ...entries.context } },
+  };
+  const replaced = { cluster: false, user: false, context: false };
+  for (const key of LISTS) {
+    const entry = { name, ...bodies[key] };
+    let seq = doc.get(key, true);
+    if (!isSeq(seq)) {
+      seq = doc.createNode([]);
+      doc.set(key, seq);
+    }
+    const items = (seq as { items: unknown[] }).items;
+    const at = ((before[key] as { name: string }[] | undefined | null) ?? []).findIndex((e) => e.name === name);
+    const node = doc.createNode(entry);
+    if (at >= 0) items[at] = node;
+    else items.push(node);
+    replaced[BODY[key] as keyof typeof replaced] = at >= 0;
+    const list = [...((want[key] as unknown[] | undefined | null) ?? [])];
+    if (at >= 0) list[at] = entry;
+    else list.push(entry);
+    want[key] = list;
+  }
+  const from = typeof before['current-context'] === 'string' ? (before['current-context'] as string) : undefined;
+  if (opts.useContext) {
+    doc.set('current-context', name);
+    want['current-context'] = name;
+  }
+  const text = doc.toString({ lineWidth: 0 });
+  const check = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (check.errors.length || !isDeepStrictEqual(check.toJS(), JSON.parse(JSON.stringify(want)))) {
+    throw new QksError('INTERNAL', 'could not merge the kubeconfig without changing other entries', {
+      hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig). Nothing was changed.',
+    });
+  }
+  const to = opts.useContext ? name : from;
+  return { text, replaced, currentContext: { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) } };
+}

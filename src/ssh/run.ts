@@ -1,0 +1,77 @@
+/**
+ * The one ssh runner: spawns the client, feeds stdin, collects output within a byte bound, and ends
+ * the process on a timeout or an abort. Never leaves a process running; never throws for an exit
+ * status (the caller classifies: src/ssh/failure.ts).
+ */
+import { spawn } from 'node:child_process';
+import { abortError, QksError } from '../errors.js';
+
+export interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** `user@host:port`, for messages. */
+  where: string;
+  /** What the run is for, for messages ("connect", "a remote command"). */
+  what: string;
+  /** Written to the process's stdin, then closed. Default: stdin is /dev/null. */
+  stdin?: string;
+  /** Stop (and reject with `tooLarge()`) past this many stdout bytes. */
+  maxStdoutBytes?: number;
+  tooLarge?: () => QksError;
+}
+
+const STDERR_KEEP = 64 * 1024;
+
+export function runSsh(command: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(abortError(opts.signal));
+    const child = spawn(command, args, { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let stderr = '';
+    let failure: QksError | undefined;
+    const stop = (err: QksError) => {
+      failure ??= err;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(
+      () => stop(new QksError('SSH_TIMEOUT', `ssh ${opts.where}: no answer to ${opts.what} within ${opts.timeoutMs} ms`, { hint: 'Check the host and the network; try again.' })),
+      opts.timeoutMs,
+    );
+    const onAbort = () => stop(abortError(opts.signal!));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout!.on('data', (d: Buffer) => {
+      size += d.length;
+      if (opts.maxStdoutBytes !== undefined && size > opts.maxStdoutBytes) {
+        stop(opts.tooLarge?.() ?? new QksError('SSH_FAILED', `ssh ${opts.where}: more than ${opts.maxStdoutBytes} bytes of output`));
+        return;
+      }
+      chunks.push(d);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < STDERR_KEEP) stderr += d;
+    });
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // ssh may exit before reading stdin (auth failure): its exit code says why
+      child.stdin.end(opts.stdin);
+    }
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      failure ??=
+        e.code === 'ENOENT'
+          ? new QksError('SSH_FAILED', `no ssh client (${command}) on PATH`, { hint: 'Install the OpenSSH client (openssh-clients on RHEL, openssh-client on Debian).', cause: e })
+          : new QksError('SSH_FAILED', `cannot run ${command}: ${e.message}`, { cause: e });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (failure) reject(failure);
+      else resolve({ code, stdout: Buffer.concat(chunks), stderr });
+    });
+  });
+}
