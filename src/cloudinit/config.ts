@@ -25,6 +25,8 @@ import {
   sshKeyField,
   usernameField,
   versionField,
+  kubesoloUrlField,
+  apkRepositoryField,
   ARCHES,
 } from './fields.js';
 import { parseSshPublicKey } from './ssh-key.js';
@@ -34,7 +36,11 @@ export const DEFAULTS = {
   username: 'alpine',
   password: 'alpine',
   autoInstallKubesolo: false,
-  kubesoloVersion: 'v1.1.0',
+  /**
+   * Not the guide's v1.1.0: that release crashes on Alpine after a reboot (portainer/kubesolo #54,
+   * fixed in v1.1.3; #132, Alpine 3.23's cgroup driver, CoreDNS memory and nft, in v1.1.4).
+   */
+  kubesoloVersion: 'v1.1.7',
   outputDir: './artifacts',
   createIso: false,
   interface: 'eth0',
@@ -49,6 +55,8 @@ export const FIELDS = {
   passwordHash: { flag: '--password-hash', env: 'VM_PASSWORD_HASH', inventory: 'password-hash' },
   autoInstallKubesolo: { flag: '--auto-install-kubesolo', env: 'AUTO_INSTALL_KUBESOLO', inventory: 'auto-install-kubesolo' },
   kubesoloVersion: { flag: '--kubesolo-version', env: 'KUBESOLO_RELEASE', inventory: 'kubesolo-version' },
+  kubesoloUrl: { flag: '--kubesolo-url', env: 'KUBESOLO_URL', inventory: 'kubesolo-url' },
+  apkRepositories: { flag: '--apk-repository', env: 'APK_REPOSITORIES', inventory: 'apk-repository' },
   arch: { flag: '--arch', env: 'VM_ARCH', inventory: 'arch' },
   outputDir: { flag: '--output-dir', env: 'ARTIFACTS_DIR', inventory: 'output-dir' },
   createIso: { flag: '--create-iso', env: 'CREATE_ISO', inventory: 'create-iso' },
@@ -76,6 +84,10 @@ export const ArtifactsConfigSchema = z
     sshKeySource: z.string().optional(),
     autoInstallKubesolo: boolField,
     kubesoloVersion: versionField,
+    /** Where the VM fetches Kubesolo's tarball instead of its release (a mirror, a file:// in the image). */
+    kubesoloUrl: kubesoloUrlField.optional(),
+    /** Lines of /etc/apk/repositories (a local mirror); none keeps the image's own. */
+    apkRepositories: z.array(apkRepositoryField),
     arch: archField,
     outputDir: pathField,
     createIso: boolField,
@@ -88,6 +100,9 @@ export const ArtifactsConfigSchema = z
     interface: interfaceField,
   })
   .superRefine((c, ctx) => {
+    if (c.kubesoloUrl && !c.autoInstallKubesolo) {
+      ctx.addIssue({ code: 'custom', path: ['kubesoloUrl'], message: 'needs --auto-install-kubesolo (AUTO_INSTALL_KUBESOLO) too: without it nothing downloads Kubesolo' });
+    }
     if (!c.ip) {
       if (c.gateway) ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'needs a static address (--ip) too' });
       if (c.dns.length) ctx.addIssue({ code: 'custom', path: ['dns'], message: 'needs a static address (--ip) too (with DHCP the DNS servers come from DHCP)' });
@@ -109,6 +124,8 @@ export interface ArtifactsFlags {
   passwordHash?: string;
   autoInstallKubesolo?: boolean;
   kubesoloVersion?: string;
+  kubesoloUrl?: string;
+  apkRepository?: string[];
   arch?: string;
   outputDir?: string;
   createIso?: boolean;
@@ -197,6 +214,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
     passwordHash: flags.passwordHash,
     autoInstallKubesolo: flags.autoInstallKubesolo,
     kubesoloVersion: flags.kubesoloVersion,
+    kubesoloUrl: flags.kubesoloUrl,
+    apkRepositories: flags.apkRepository?.length ? flags.apkRepository.flatMap(splitList) : undefined,
     arch: flags.arch,
     outputDir: flags.outputDir,
     createIso: flags.createIso,
@@ -213,7 +232,7 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
     if (v === undefined || v === '') return undefined;
     if (k === 'autoInstallKubesolo' || k === 'createIso') return parseBool(v);
     if (k === 'apiAddresses') return splitList(v).map(hostOfApiAddress);
-    if (k === 'dns') return splitList(v);
+    if (k === 'dns' || k === 'apkRepositories') return splitList(v);
     return v;
   };
   /** The winning value of a field and the name errors give it. */
@@ -269,6 +288,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
     sshKeySource,
     autoInstallKubesolo: pick('autoInstallKubesolo') ?? DEFAULTS.autoInstallKubesolo,
     kubesoloVersion: pick('kubesoloVersion') ?? DEFAULTS.kubesoloVersion,
+    kubesoloUrl: pick('kubesoloUrl'),
+    apkRepositories: asList(pick('apkRepositories')),
     arch: pick('arch') ?? hostArch(options.hostArch),
     outputDir: pick('outputDir') ?? DEFAULTS.outputDir,
     createIso: pick('createIso') ?? DEFAULTS.createIso,
