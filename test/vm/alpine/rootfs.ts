@@ -59,6 +59,10 @@ const RUNLEVELS: Record<string, string[]> = {
 };
 /** busybox applets Alpine has where this image has no other command. */
 const BUSYBOX_LINKS = ['/sbin/init', '/bin/ash', '/sbin/reboot', '/sbin/poweroff', '/sbin/halt', '/sbin/route'];
+/** ifupdown-ng under Alpine's names (Debian calls them ifup-ng...; cloud-init's eni renderer looks for these). */
+const IFUPDOWN_LINKS = ['/sbin/ifup', '/sbin/ifdown', '/sbin/ifquery'];
+/** Debian sysinit scripts this guest does not need (no RTC setting, no NFS, no fsck of a fresh image): a shorter boot. */
+const SYSINIT_DROPPED = ['hwclock.sh', 'brightness', 'checkfs.sh', 'mountnfs.sh', 'mountnfs-bootclean.sh', 'kmod'];
 
 const sha = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
 
@@ -70,7 +74,7 @@ export function imageKey(suite: AlpineSuite, kernel: HostKernel): string {
   const files = GUEST_FILES.map(([path, name, mode]) => [path, mode, readFileSync(join(GUEST, name), 'utf8')]);
   return sha({
     root: rootKey(suite), kernel: kernel.version, files, standin: readFileSync(join(GUEST, 'kubesolo-standin.py'), 'utf8'),
-    removed: REMOVED_SERVICES, runlevels: RUNLEVELS, links: BUSYBOX_LINKS, recipe: IMAGE_RECIPE,
+    removed: REMOVED_SERVICES, runlevels: RUNLEVELS, links: [BUSYBOX_LINKS, IFUPDOWN_LINKS], sysinit: SYSINIT_DROPPED, recipe: IMAGE_RECIPE,
   });
 }
 
@@ -146,6 +150,11 @@ export async function ensureAlpineImage(suite: AlpineSuite = 'trixie', env: Node
       await rm(join(s, link), { force: true });
       await symlink('/bin/busybox', join(s, link));
     }
+    for (const link of IFUPDOWN_LINKS) {
+      await rm(join(s, link), { force: true });
+      await symlink('/usr/sbin/ifupdown-ng', join(s, link));
+    }
+    for (const svc of SYSINIT_DROPPED) await rm(join(s, 'etc/runlevels/sysinit', svc), { force: true });
     await symlink('/usr/sbin/qemu-ga', join(s, 'usr/bin/qemu-ga')); // Alpine's path
     // Alpine's base files: no resolv.conf, no host keys, hostname "localhost"
     await rm(join(s, 'etc/resolv.conf'), { force: true });

@@ -45,7 +45,8 @@ export async function alpineDomainXml(o: { name: string; disk: string; iso: stri
   ], { cleanEnv: true });
   if (r.code !== 0) throw new Error(`domain-xml exited ${r.code}: ${r.stderr}`);
   const netdev = `user,id=qksnet,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:${o.apiPort}-:6443`;
-  const args = ['-netdev', netdev, '-device', `virtio-net-pci,netdev=qksnet,mac=${GUEST_MAC}`];
+  // an explicit slot on the root bus: QEMU would otherwise give it slot 1, which libvirt's root ports take
+  const args = ['-netdev', netdev, '-device', `virtio-net-pci,netdev=qksnet,mac=${GUEST_MAC},bus=pcie.0,addr=0x10`];
   const extra = `  <qemu:commandline>\n${args.map((a) => `    <qemu:arg value='${a}'/>`).join('\n')}\n  </qemu:commandline>\n`;
   const xml = r.stdout
     .replace(/^<domain type='qemu'>/m, `<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>`)
