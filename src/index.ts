@@ -69,7 +69,7 @@ export { DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, buildIso, checkVolumeId, type Bui
 export { SELINUX_ISO_TYPE, selinuxLabelCommands } from './iso/selinux.js';
 
 // cloud-init artifacts
-export { ArtifactsConfigSchema, DEFAULTS, FIELDS, detectSshKey, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags } from './cloudinit/config.js';
+export { ArtifactsConfigSchema, DEFAULTS, FIELDS, detectSshKey, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags, type ArtifactsInput } from './cloudinit/config.js';
 export {
   generateArtifacts,
   kubesoloUrl,
@@ -89,7 +89,7 @@ export { SSH_KEY_TYPES, parseSshPublicKey, type ParsedSshKey } from './cloudinit
 // kubeconfig: fetch, rewrite, verify, write
 export { fetchKubeconfig, getKubeconfig, type FetchKubeconfigInput, type KubeconfigEvents, type KubeconfigResult } from './kubeconfig/get.js';
 export { getKubeconfigs, type BatchItem } from './kubeconfig/batch.js';
-export { DEFAULT_REMOTE_PATH, KubeconfigOptionsSchema, resolveKubeconfigOptions, type KubeconfigFlags, type KubeconfigOptions } from './kubeconfig/options.js';
+export { DEFAULT_REMOTE_PATH, kubeconfigOptionsSchema, resolveKubeconfigOptions, type KubeconfigInput, type KubeconfigOptions } from './kubeconfig/options.js';
 export { KubeconfigSchema, parseKubeconfig, type Kubeconfig, type ParsedKubeconfig } from './kubeconfig/schema.js';
 export { parseApiAddress, rewriteKubeconfigServer, type ApiAddress } from './kubeconfig/rewrite.js';
 export { verifyCluster, type TlsResult } from './kubeconfig/tls.js';

@@ -3,52 +3,29 @@
  * checking a VM and for scripts. A thin layer over src/agent/.
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { withAgent, type AgentTarget } from '../agent/connect.js';
 import type { AgentClient } from '../agent/client.js';
 import type { TransportInfo } from '../agent/transport.js';
-import { EXIT, QksError, zodIssuesToMessage } from '../errors.js';
+import { EXIT, QksError } from '../errors.js';
+import { AGENT_CAT_OPTIONS, AGENT_EXEC_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
+import { vmNameBeside } from '../options/shared.js';
+import type { TableOutput } from '../options/table.js';
 import type { VerbContext } from './context.js';
+import { addOptions, givenFlags, resolveFlags } from './options.js';
 import type { RunAction } from './main.js';
 
-interface TargetFlags {
-  socket?: string;
-  vmName?: string;
-  libvirtUri?: string;
-  transport?: string;
-  timeout?: string;
-}
+type TargetOptions = Omit<TableOutput<typeof AGENT_TARGET_OPTIONS>, 'vmName'> & { vmName?: string };
+const HINT = 'Fix the option named above; see qemu-kubesolo agent --help.';
 
-const TargetSchema = z.object({
-  socket: z.string().min(1).optional(),
-  vmName: z.string().min(1).optional(),
-  libvirtUri: z.string().min(1).optional(),
-  transport: z.enum(['auto', 'direct', 'libvirt']),
-  timeoutMs: z
-    .number({ error: 'must be a number of seconds, e.g. 3' })
-    .positive('must be a positive number of seconds')
-    // beyond 2^31-1 ms, Node's setTimeout fires at once
-    .max(2_147_483_647, 'must be at most 2147483 seconds')
-    .optional(),
-});
-type TargetOptions = z.infer<typeof TargetSchema>;
+const resolveWith = <T extends Parameters<typeof resolveFlags>[0]>(table: T, parsed: Record<string, unknown>, env: NodeJS.ProcessEnv) => resolveFlags(table, parsed, env, HINT);
 
-const FIELD_NAMES = { socket: '--socket', vmName: '--vm-name (VM_NAME)', libvirtUri: '--libvirt-uri (LIBVIRT_URI)', transport: '--transport', timeoutMs: '--timeout' };
-
-/** Flags > environment > defaults, validated once. */
-export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv): TargetOptions {
-  const r = TargetSchema.safeParse({
-    socket: flags.socket,
-    vmName: flags.vmName ?? env.VM_NAME,
-    libvirtUri: flags.libvirtUri ?? env.LIBVIRT_URI,
-    transport: flags.transport ?? 'auto',
-    timeoutMs: flags.timeout === undefined ? undefined : Number(flags.timeout) * 1000,
-  });
-  if (!r.success) throw new QksError('USAGE', zodIssuesToMessage(r.error.issues, FIELD_NAMES));
-  if (!r.data.socket && !r.data.vmName) {
-    throw new QksError('USAGE', 'say which agent: --socket PATH or --vm-name NAME (or VM_NAME)', { hint: 'e.g. qemu-kubesolo agent ping --vm-name kubesolo' });
-  }
-  return r.data;
+/** Which agent: flags > environment > defaults, validated once (the VM name only without --socket, or when given). */
+export function resolveTarget(parsed: Record<string, unknown>, env: NodeJS.ProcessEnv): TargetOptions {
+  const o = resolveWith(AGENT_TARGET_OPTIONS, parsed, env);
+  const given = givenFlags(AGENT_TARGET_OPTIONS, parsed);
+  const vmName = vmNameBeside(o.socket, given.vmName, o.vmName);
+  const { vmName: _drop, ...rest } = o;
+  return { ...rest, ...(vmName !== undefined ? { vmName } : {}) };
 }
 
 function describeTransport(t: TransportInfo): string {
@@ -75,12 +52,7 @@ async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentCl
 const call = (o: TargetOptions, ctx: VerbContext) => ({ ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), signal: ctx.signal });
 
 function addTargetOptions(cmd: Command): Command {
-  return cmd
-    .option('--socket <path>', 'the guest-agent socket (instead of discovery by --vm-name)')
-    .option('--vm-name <name>', 'libvirt domain whose agent channel to find (env VM_NAME)')
-    .option('--libvirt-uri <uri>', 'libvirt connection URI (env LIBVIRT_URI, default qemu:///system)')
-    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket)', 'auto')
-    .option('--timeout <seconds>', 'bound on the operation (default: 10 s per command, 30 s for exec and cat)');
+  return addOptions(cmd, AGENT_TARGET_OPTIONS);
 }
 
 const COMMON_HELP = `
@@ -99,7 +71,7 @@ export function register(program: Command, run: RunAction): void {
   addTargetOptions(agent.command('ping').description('check that the guest agent answers'))
     .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent ping --vm-name kubesolo\n  $ qemu-kubesolo --json agent ping --socket /run/libvirt/qemu/channel/1-kubesolo/org.qemu.guest_agent.1`)
     .action(
-      run(async (ctx, flags: TargetFlags) => {
+      run(async (ctx, flags: Record<string, unknown>) => {
         const o = resolveTarget(flags, ctx.env);
         const started = performance.now();
         const transport = await withClient(ctx, o, async (c) => {
@@ -114,7 +86,7 @@ export function register(program: Command, run: RunAction): void {
   addTargetOptions(agent.command('info').description('show the agent version and its commands (enabled or not)'))
     .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent info --vm-name kubesolo\n  $ qemu-kubesolo --json agent info --socket ./qga.sock`)
     .action(
-      run(async (ctx, flags: TargetFlags) => {
+      run(async (ctx, flags: Record<string, unknown>) => {
         const o = resolveTarget(flags, ctx.env);
         const { info, transport } = await withClient(ctx, o, async (c) => ({ info: await c.info(call(o, ctx)), transport: c.transportInfo }));
         const disabled = info.commands.filter((c) => !c.enabled).map((c) => c.name);
@@ -127,19 +99,19 @@ export function register(program: Command, run: RunAction): void {
       }),
     );
 
-  addTargetOptions(
+  addOptions(addTargetOptions(
     agent
       .command('exec')
       .description('run a program in the guest and print its output (guest-exec)')
       .argument('<path>', 'program in the guest, e.g. /bin/cat')
-      .argument('[args...]', 'its arguments (put -- before arguments that start with -)')
-      .option('--input <text>', 'text for the program on stdin'),
-  )
+      .argument('[args...]', 'its arguments (put -- before arguments that start with -)'),
+  ), AGENT_EXEC_OPTIONS)
     .addHelpText('after', `${COMMON_HELP}\nExit status 0 when the program exits 0, else 6 (its exit code is in the message and in --json).\n\nExamples:\n  $ qemu-kubesolo agent exec --vm-name kubesolo /bin/cat /etc/os-release\n  $ qemu-kubesolo agent exec --vm-name kubesolo -- /bin/sh -c 'rc-service kubesolo status'`)
     .action(
-      run(async (ctx, path: string, args: string[], flags: TargetFlags & { input?: string }) => {
+      run(async (ctx, path: string, args: string[], flags: Record<string, unknown>) => {
         const o = resolveTarget(flags, ctx.env);
-        const r = await withClient(ctx, o, (c) => c.exec(path, args, { ...call(o, ctx), ...(flags.input !== undefined ? { input: flags.input } : {}) }));
+        const { input } = resolveWith(AGENT_EXEC_OPTIONS, flags, ctx.env);
+        const r = await withClient(ctx, o, (c) => c.exec(path, args, { ...call(o, ctx), ...(input !== undefined ? { input } : {}) }));
         if (ctx.output.json) {
           ctx.output.result({
             ok: r.exitCode === 0,
@@ -161,23 +133,18 @@ export function register(program: Command, run: RunAction): void {
       }),
     );
 
-  addTargetOptions(
+  addOptions(addTargetOptions(
     agent
       .command('cat')
       .description('print a guest file (guest-file-read, or guest-exec of cat when file access is disabled)')
-      .argument('<guest-path>', 'file in the guest')
-      .option('--method <method>', 'file, exec or auto (file, falling back to exec when disabled)', 'auto')
-      .option('--max-bytes <n>', 'refuse files larger than this (default 16 MiB)'),
-  )
+      .argument('<guest-path>', 'file in the guest'),
+  ), AGENT_CAT_OPTIONS)
     .addHelpText('after', `${COMMON_HELP}\nA missing file exits 3 (not found).\n\nExamples:\n  $ qemu-kubesolo agent cat --vm-name kubesolo /var/lib/kubesolo/pki/admin/admin.kubeconfig\n  $ qemu-kubesolo agent cat --socket ./qga.sock --method exec /etc/hostname`)
     .action(
-      run(async (ctx, guestPath: string, flags: TargetFlags & { method: string; maxBytes?: string }) => {
+      run(async (ctx, guestPath: string, flags: Record<string, unknown>) => {
         const o = resolveTarget(flags, ctx.env);
-        const method = z.enum(['file', 'exec', 'auto']).safeParse(flags.method);
-        if (!method.success) throw new QksError('USAGE', `--method: must be file, exec or auto (got ${JSON.stringify(flags.method)})`);
-        const maxBytes = flags.maxBytes === undefined ? undefined : Number(flags.maxBytes);
-        if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) throw new QksError('USAGE', '--max-bytes: must be a positive integer');
-        const data = await withClient(ctx, o, (c) => c.readFile(guestPath, { ...call(o, ctx), method: method.data, ...(maxBytes ? { maxBytes } : {}) }));
+        const { method, maxBytes } = resolveWith(AGENT_CAT_OPTIONS, flags, ctx.env);
+        const data = await withClient(ctx, o, (c) => c.readFile(guestPath, { ...call(o, ctx), method, ...(maxBytes ? { maxBytes } : {}) }));
         if (ctx.output.json) {
           const text = data.toString('utf8');
           const isText = Buffer.from(text, 'utf8').equals(data);
@@ -195,7 +162,7 @@ export function register(program: Command, run: RunAction): void {
   )
     .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent execute --vm-name kubesolo guest-get-osinfo\n  $ qemu-kubesolo agent execute --socket ./qga.sock guest-file-open '{"path":"/etc/hostname"}'`)
     .action(
-      run(async (ctx, command: string, rawArgs: string | undefined, flags: TargetFlags) => {
+      run(async (ctx, command: string, rawArgs: string | undefined, flags: Record<string, unknown>) => {
         const o = resolveTarget(flags, ctx.env);
         let args: Record<string, unknown> | undefined;
         if (rawArgs !== undefined) {

@@ -1,31 +1,18 @@
 import type { Command } from 'commander';
-import { QksError } from '../errors.js';
-import { resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags } from '../cloudinit/config.js';
+import { resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsInput } from '../cloudinit/config.js';
 import { renderDocuments, writeRendered, type ArtifactsResult, type RenderArtifactsOptions, type RenderedDocuments } from '../cloudinit/artifacts.js';
 import { resolveInventory } from '../cloudinit/inventory.js';
 import { builtinTemplates, loadTemplateDir, type TemplateSet } from '../cloudinit/templates.js';
 import type { VerbContext } from './context.js';
 import type { RunAction } from './main.js';
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+import { ARTIFACTS_CLI_OPTIONS, ARTIFACTS_OPTIONS } from '../options/artifacts.js';
+import { epochFromEnv } from '../options/iso.js';
+import { addOptions, givenFlags, resolveFlags } from './options.js';
 
 const HELP = `
-Settings come from flags, then environment variables, then defaults:
-  --ssh-key            SSH_PUBLIC_KEY          first valid ~/.ssh/*.pub (id_ed25519 first)
-  --hostname           VM_HOSTNAME             kubesolo
-  --username           VM_USER                 alpine
-  --password           VM_PASSWORD             alpine (stored only as a SHA-512 crypt hash)
-  --password-hash      VM_PASSWORD_HASH        (a ready $6$/$5$/$2b$ hash instead of a password)
-  --auto-install-kubesolo AUTO_INSTALL_KUBESOLO false
-  --kubesolo-version   KUBESOLO_RELEASE        v1.1.0
-  --arch               VM_ARCH                 the host's (amd64 or arm64)
-  --output-dir         ARTIFACTS_DIR           ./artifacts
-  --create-iso         CREATE_ISO              false
-  --template           CLOUD_INIT_TEMPLATE_DIR the built-in templates
-  --instance-id        VM_INSTANCE_ID          iid-<digest of the settings>
-  --api-address        KUBECONFIG_API_ADDRESS  none (comma-separated in the variable)
-  --ip / --gateway / --dns / --interface   VM_IP / VM_GATEWAY / VM_DNS / VM_INTERFACE   DHCP / - / - / eth0
-  SOURCE_DATE_EPOCH: reproducible output (password salt and ISO timestamps derived from it).
+Settings come from flags, then environment variables, then defaults (each option above names its
+variable and default; an empty variable counts as unset). SOURCE_DATE_EPOCH: reproducible output
+(password salt and ISO timestamps derived from it).
 
 Examples:
   $ qemu-kubesolo artifacts --ssh-key "$(cat ~/.ssh/id_ed25519.pub)" --hostname prod-kubesolo-01 \\
@@ -41,57 +28,25 @@ Examples:
 Passing --password on the command line shows it to other local users (ps): prefer VM_PASSWORD or
 --password-hash "$(openssl passwd -6)".`;
 
-interface Opts extends ArtifactsFlags {
-  inventory?: string;
-}
-
 export function register(program: Command, run: RunAction): void {
-  program
+  const cmd = program
     .command('artifacts')
-    .description('write cloud-init artifacts (user-data, meta-data, network-config with --ip) and optionally cidata.iso for an Alpine + Kubesolo VM')
-    .option('--ssh-key <key>', 'SSH public key line, or the path of a .pub file')
-    .option('--hostname <name>', 'VM hostname (RFC 1123 label)')
-    .option('--username <name>', 'login user created in the VM')
-    .option('--password <password>', "the user's password (written only as a SHA-512 crypt hash)")
-    .option('--password-hash <hash>', 'a ready crypt hash ($6$...) instead of --password')
-    .option('--auto-install-kubesolo', 'install and start Kubesolo at first boot')
-    .option('--no-auto-install-kubesolo', 'do not install Kubesolo (overrides AUTO_INSTALL_KUBESOLO)')
-    .option('--kubesolo-version <vX.Y.Z>', 'Kubesolo release to install')
-    .option('--arch <arch>', 'VM architecture: amd64 or arm64')
-    .option('--output-dir <dir>', 'directory for the artifacts (made 0700; files 0600)')
-    .option('--create-iso', 'also write cidata.iso (NoCloud seed) for attaching as a CD-ROM')
-    .option('--no-create-iso', 'do not write cidata.iso (overrides CREATE_ISO)')
-    .option('--template <dir>', 'directory with your user-data.template (and optionally meta-data/network-config templates)')
-    .option('--instance-id <id>', 'cloud-init instance-id (default: a digest of the settings)')
-    .option('--api-address <address>', 'address clients use for the API server (IP or DNS name; repeatable): added to the certificate', collect)
-    .option('--ip <cidr>', 'static address with prefix, e.g. 192.168.122.50/24 (DHCP when absent)')
-    .option('--gateway <ip>', 'default gateway for --ip')
-    .option('--dns <ip>', 'DNS server for --ip (repeatable)', collect)
-    .option('--interface <name>', 'interface for --ip (Alpine names the first virtio NIC eth0)')
-    .option('--inventory <file>', 'YAML list of VMs: one directory per VM, all validated before any is written')
+    .description('write cloud-init artifacts (user-data, meta-data, network-config with --ip) and optionally cidata.iso for an Alpine + Kubesolo VM');
+  addOptions(addOptions(cmd, ARTIFACTS_OPTIONS), ARTIFACTS_CLI_OPTIONS)
     .addHelpText('after', HELP)
-    .action(run(async (ctx, opts: Opts) => artifactsAction(ctx, opts)));
+    .action(run(async (ctx, parsed: Record<string, unknown>) => artifactsAction(ctx, parsed)));
 }
 
-/** SOURCE_DATE_EPOCH, validated: it seeds the salt and stamps the ISO. */
-function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
-  const raw = env.SOURCE_DATE_EPOCH;
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d{1,12}$/.test(raw)) {
-    throw new QksError('CONFIG_INVALID', `SOURCE_DATE_EPOCH: must be whole seconds since 1970 (got ${JSON.stringify(raw.slice(0, 40))})`, {
-      hint: 'Unset it, or set it to a Unix time such as 1700000000.',
-    });
-  }
-  return Number(raw);
-}
-
-async function artifactsAction(ctx: VerbContext, opts: Opts): Promise<number> {
-  const epoch = sourceDateEpoch(ctx.env);
+async function artifactsAction(ctx: VerbContext, parsed: Record<string, unknown>): Promise<number> {
+  const epoch = epochFromEnv(ctx.env);
+  const { inventory } = resolveFlags(ARTIFACTS_CLI_OPTIONS, parsed, ctx.env, 'Run qemu-kubesolo artifacts --help.');
+  // the table maps flags to fields; resolveArtifactsConfig layers inventory > flags > environment > defaults
+  const opts: ArtifactsInput = givenFlags(ARTIFACTS_OPTIONS, parsed);
   const renderOptions: RenderArtifactsOptions = epoch === undefined ? {} : { epoch, saltSeed: String(epoch) };
 
   // Everything is resolved, validated and rendered before the first file is written.
-  const configs: ArtifactsConfig[] = opts.inventory
-    ? await resolveInventory(opts.inventory, opts, { env: ctx.env })
+  const configs: ArtifactsConfig[] = inventory
+    ? await resolveInventory(inventory, opts, { env: ctx.env })
     : [await resolveArtifactsConfig(opts, { env: ctx.env })];
   const templateDir = configs[0]!.templateDir;
   const templates: TemplateSet = templateDir ? await loadTemplateDir(templateDir) : builtinTemplates();
@@ -101,11 +56,11 @@ async function artifactsAction(ctx: VerbContext, opts: Opts): Promise<number> {
   for (const [i, config] of configs.entries()) {
     const r = await writeRendered(config, rendered[i]!, renderOptions);
     results.push(r);
-    for (const w of r.warnings) ctx.output.warn(opts.inventory ? `${config.hostname}: ${w}` : w);
+    for (const w of r.warnings) ctx.output.warn(inventory ? `${config.hostname}: ${w}` : w);
     for (const p of r.removed) ctx.output.info(`removed ${p} (not part of this seed)`);
     if (config.sshKeySource && !['flag', 'env', 'inventory'].includes(config.sshKeySource)) ctx.output.verbose(`SSH key from ${config.sshKeySource}`);
     ctx.output.info(`wrote ${r.files.map((f) => f.path).join(', ')} (instance-id ${r.instanceId})`);
-    if (!opts.inventory) ctx.output.info(`\nCreate the VM with:\n${r.virtInstall.command}\n`);
+    if (!inventory) ctx.output.info(`\nCreate the VM with:\n${r.virtInstall.command}\n`);
     ctx.output.result(
       { ok: true, hostname: config.hostname, ...r },
       r.files.map((f) => `${f.path}  ${f.bytes} bytes  sha256:${f.sha256}`).join('\n'),

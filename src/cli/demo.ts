@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { runDemo } from '../demo/demo.js';
+import { DEMO_OPTIONS } from '../options/demo.js';
 import type { RunAction } from './main.js';
+import { addOptions, resolveFlags } from './options.js';
 
 export function register(program: Command, run: RunAction): void {
-  program
-    .command('demo')
-    .description('run both jobs on embedded defaults: artifacts + cidata.iso, then a kubeconfig from a fake VM over a real socket')
-    .option('--dir <dir>', 'where the artifacts and the kubeconfig go', 'qemu-kubesolo-demo')
+  addOptions(
+    program.command('demo').description('run both jobs on embedded defaults: artifacts + cidata.iso, then a kubeconfig from a fake VM over a real socket'),
+    DEMO_OPTIONS,
+  )
     .addHelpText(
       'after',
       `
@@ -21,7 +23,8 @@ Examples:
   $ qemu-kubesolo --json demo --dir /tmp/qks-demo`,
     )
     .action(
-      run(async (ctx, opts: { dir: string }) => {
+      run(async (ctx, parsed: Record<string, unknown>) => {
+        const opts = resolveFlags(DEMO_OPTIONS, parsed, ctx.env, 'Run qemu-kubesolo demo --help.');
         const out = ctx.output;
         const r = await runDemo({
           dir: opts.dir,

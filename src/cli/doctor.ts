@@ -4,70 +4,28 @@
  * the ISO's SELinux label — each line ok/fail/warn/skip with its fix. Exit 8 when any check fails.
  */
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { EXIT, QksError, zodIssuesToMessage } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { runDoctor, type CheckResult, type DoctorOptions } from '../doctor/index.js';
+import { DOCTOR_OPTIONS } from '../options/doctor.js';
+import { vmNameBeside } from '../options/shared.js';
 import type { VerbContext } from './context.js';
+import { addOptions, givenFlags, resolveFlags } from './options.js';
 import type { RunAction } from './main.js';
 
-interface DoctorFlags {
-  vmName?: string;
-  socket?: string;
-  libvirtUri?: string;
-  apiServer?: string;
-  iso?: string;
-  remotePath?: string;
-  transport?: string;
-  timeout?: string;
-}
-
-const FIELD_NAMES = {
-  vmName: '--vm-name (VM_NAME)',
-  socket: '--socket',
-  libvirtUri: '--libvirt-uri (LIBVIRT_URI)',
-  apiServer: '--api-server (KUBECONFIG_API_ADDRESS)',
-  iso: '--iso',
-  remotePath: '--remote-path',
-  transport: '--transport',
-  timeout: '--timeout',
-};
-
-const DoctorFlagsSchema = z.object({
-  vmName: z.string().min(1).optional(),
-  socket: z.string().min(1).optional(),
-  libvirtUri: z.string().min(1).optional(),
-  apiServer: z.string().min(1).optional(),
-  iso: z.string().min(1).optional(),
-  remotePath: z.string().startsWith('/', 'must be an absolute path in the guest').optional(),
-  transport: z.enum(['auto', 'direct', 'libvirt']).optional(),
-  timeout: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, 'must be seconds, e.g. 3')
-    .transform((s) => Math.round(Number(s) * 1000))
-    .refine((ms) => ms > 0, 'must be more than 0 seconds')
-    .optional(),
-});
-
-/** Flags > environment > defaults. */
-export function resolveDoctorOptions(flags: DoctorFlags, env: NodeJS.ProcessEnv): DoctorOptions {
-  const r = DoctorFlagsSchema.safeParse({
-    ...flags,
-    // an empty variable counts as unset; KUBECONFIG_API_ADDRESS may be a list (as for artifacts): the first
-    libvirtUri: flags.libvirtUri ?? (env.LIBVIRT_URI || undefined),
-    apiServer: flags.apiServer ?? env.KUBECONFIG_API_ADDRESS?.split(/[\s,]+/).find(Boolean),
-  });
-  if (!r.success) throw new QksError('USAGE', zodIssuesToMessage(r.error.issues, FIELD_NAMES), { hint: 'Run qemu-kubesolo doctor --help for examples.' });
-  const o = r.data;
-  const vmName = o.socket ? o.vmName : (o.vmName ?? (env.VM_NAME || env.VM_HOSTNAME || 'kubesolo'));
+/** Flags > environment > defaults, validated once; the VM name only without --socket, or when given. */
+export function resolveDoctorOptions(parsed: Record<string, unknown>, env: NodeJS.ProcessEnv): DoctorOptions {
+  const given = givenFlags(DOCTOR_OPTIONS, parsed);
+  const o = resolveFlags(DOCTOR_OPTIONS, parsed, env, 'Run qemu-kubesolo doctor --help for examples.');
+  const vmName = vmNameBeside(o.socket, given.vmName, o.vmName);
   return {
     ...(vmName ? { vmName } : {}),
     ...(o.socket ? { socket: o.socket } : {}),
     ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
     ...(o.apiServer ? { apiServer: o.apiServer } : {}),
     ...(o.iso ? { iso: o.iso } : {}),
-    ...(o.remotePath ? { remotePath: o.remotePath } : {}),
-    ...(o.transport ? { transport: o.transport } : {}),
-    ...(o.timeout ? { handshakeTimeoutMs: o.timeout } : {}),
+    remotePath: o.remotePath,
+    transport: o.transport,
+    ...(o.handshakeTimeoutMs ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
     env,
   };
 }
@@ -80,7 +38,7 @@ function formatCheck(r: CheckResult): string {
   return lines.join('\n');
 }
 
-async function action(ctx: VerbContext, flags: DoctorFlags): Promise<number> {
+async function action(ctx: VerbContext, flags: Record<string, unknown>): Promise<number> {
   const options = { ...resolveDoctorOptions(flags, ctx.env), signal: ctx.signal };
   const target = options.socket ? `socket ${options.socket}` : `VM ${options.vmName} (${options.libvirtUri ?? 'qemu:///system'})`;
   ctx.output.info(`qemu-kubesolo doctor: ${target}`);
@@ -96,17 +54,10 @@ async function action(ctx: VerbContext, flags: DoctorFlags): Promise<number> {
 }
 
 export function register(program: Command, run: RunAction): void {
-  program
+  const cmd = program
     .command('doctor')
-    .description('Check what fetching the kubeconfig needs (permissions, channel, agent, commands, kubeconfig, API address, ISO label), each with its fix.')
-    .option('--vm-name <name>', 'libvirt domain to check (env VM_NAME, VM_HOSTNAME; default kubesolo)')
-    .option('--socket <path>', 'check this guest-agent socket instead of finding one by VM name')
-    .option('--libvirt-uri <uri>', 'libvirt connection URI (env LIBVIRT_URI, default qemu:///system)')
-    .option('--api-server <addr>', 'address clients use for the API server: TCP connect to it (port 6443 unless given) (env KUBECONFIG_API_ADDRESS)')
-    .option('--iso <path>', 'the cidata.iso: check its SELinux label where SELinux is on')
-    .option('--remote-path <path>', 'the kubeconfig in the guest (default /var/lib/kubesolo/pki/admin/admin.kubeconfig)')
-    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket), as for kubeconfig')
-    .option('--timeout <seconds>', 'bound on the agent handshake (default 3)')
+    .description('Check what fetching the kubeconfig needs (permissions, channel, agent, commands, kubeconfig, API address, ISO label), each with its fix.');
+  addOptions(cmd, DOCTOR_OPTIONS)
     .addHelpText(
       'after',
       `
@@ -119,5 +70,5 @@ Examples:
   $ qemu-kubesolo doctor --socket /run/vms/kubesolo/qga.sock
   $ qemu-kubesolo --json doctor --vm-name kubesolo | jq '.checks[] | select(.status=="fail")'`,
     )
-    .action(run((ctx, flags: DoctorFlags) => action(ctx, flags)));
+    .action(run((ctx, flags: Record<string, unknown>) => action(ctx, flags)));
 }

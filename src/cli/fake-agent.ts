@@ -6,31 +6,9 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { startFakeAgent, type FakeAgentFaults } from '../fake-agent/index.js';
 import { QksError } from '../errors.js';
+import { FAKE_AGENT_OPTIONS } from '../options/fake-agent.js';
+import { addOptions, resolveFlags } from './options.js';
 import type { RunAction } from './main.js';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-interface Flags {
-  socket: string;
-  file?: string[];
-  fileAfter?: string[];
-  disable?: string[];
-  delay?: string;
-  split?: string;
-  execPolls?: string;
-  garbage?: string;
-  stale?: boolean;
-  disconnectMidReply?: boolean;
-  neverAnswer?: boolean;
-  noSyncDelimited?: boolean;
-}
-
-function nonNegativeInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new QksError('USAGE', `${flag}: must be a whole number >= 0 (got ${JSON.stringify(v)})`);
-  return n;
-}
 
 async function loadFile(flag: string, spec: string): Promise<{ guestPath: string; data: Buffer; afterMs?: number }> {
   // GUEST_PATH=LOCAL_FILE, or for --file-after MS:GUEST_PATH=LOCAL_FILE
@@ -53,21 +31,10 @@ async function loadFile(flag: string, spec: string): Promise<{ guestPath: string
 }
 
 export function register(program: Command, run: RunAction): void {
-  program
-    .command('fake-agent')
-    .description('serve a fake QEMU guest agent on a unix socket (a test harness: no VM needed)')
-    .requiredOption('--socket <path>', 'unix socket to listen on')
-    .option('--file <guest=local>', 'a guest file: GUEST_PATH=LOCAL_FILE (repeatable)', collect)
-    .option('--file-after <ms:guest=local>', 'a guest file that appears after MS milliseconds (repeatable)', collect)
-    .option('--disable <command>', 'report this command as disabled, like qemu-ga -b (repeatable)', collect)
-    .option('--delay <ms>', 'wait before each reply')
-    .option('--split <bytes>', 'write replies in pieces of this size')
-    .option('--exec-polls <n>', 'guest-exec-status says "not exited" this many times first (default 2)')
-    .option('--garbage <text>', 'send this to each client before anything else')
-    .option('--stale', 'send stale replies to each client before anything else')
-    .option('--disconnect-mid-reply', 'close the connection halfway through each command reply')
-    .option('--never-answer', 'accept clients and never answer (a held socket)')
-    .option('--no-sync-delimited', 'behave like an agent without guest-sync-delimited')
+  addOptions(
+    program.command('fake-agent').description('serve a fake QEMU guest agent on a unix socket (a test harness: no VM needed)'),
+    FAKE_AGENT_OPTIONS,
+  )
     .addHelpText(
       'after',
       `
@@ -81,18 +48,17 @@ Examples:
   $ qemu-kubesolo agent cat --socket /tmp/qga.sock /var/lib/kubesolo/pki/admin/admin.kubeconfig`,
     )
     .action(
-      run(async (ctx, flags: Flags) => {
+      run(async (ctx, parsed: Record<string, unknown>) => {
+        const flags = resolveFlags(FAKE_AGENT_OPTIONS, parsed, ctx.env, 'Run qemu-kubesolo fake-agent --help for examples.');
         const files: Record<string, Buffer> = {};
-        for (const spec of flags.file ?? []) {
+        for (const spec of flags.files) {
           const f = await loadFile('--file', spec);
           files[f.guestPath] = f.data;
         }
-        const later = await Promise.all((flags.fileAfter ?? []).map((s) => loadFile('--file-after', s)));
-        const delayMs = nonNegativeInt('--delay', flags.delay);
-        const splitWrites = nonNegativeInt('--split', flags.split);
-        const execPolls = nonNegativeInt('--exec-polls', flags.execPolls);
+        const later = await Promise.all(flags.filesAfter.map((s) => loadFile('--file-after', s)));
+        const { delayMs, splitWrites, execPolls } = flags;
         const faults: FakeAgentFaults = {
-          ...(flags.disable?.length ? { disabled: flags.disable } : {}),
+          ...(flags.disabled.length ? { disabled: flags.disabled } : {}),
           ...(delayMs ? { delayMs } : {}),
           ...(splitWrites ? { splitWrites } : {}),
           ...(execPolls !== undefined ? { execPolls } : {}),
@@ -100,7 +66,7 @@ Examples:
           ...(flags.stale ? { staleReplies: [{ return: 1 }, '{"return": {"pid": 1'] } : {}),
           ...(flags.disconnectMidReply ? { disconnectMidReply: true } : {}),
           ...(flags.neverAnswer ? { neverAnswer: true } : {}),
-          ...(flags.noSyncDelimited === false ? { noSyncDelimited: true } : {}),
+          ...(flags.syncDelimited === false ? { noSyncDelimited: true } : {}),
         };
         let agent;
         try {

@@ -7,44 +7,22 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { QksError, zodIssuesToMessage } from '../errors.js';
+import { QksError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic.js';
-import { buildIso, checkEpoch, checkVolumeId, DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, type IsoFile } from '../iso/build.js';
+import { buildIso, DEFAULT_ISO_EPOCH, type IsoFile } from '../iso/build.js';
 import { selinuxLabelCommands } from '../iso/selinux.js';
+import { ISO_OPTIONS } from '../options/iso.js';
+import { gather, objectSchema, parseGathered, type TableOutput } from '../options/table.js';
+import { addOptions, givenFlags } from './options.js';
 import type { RunAction } from './main.js';
 
-const FIELD_NAMES = { label: '--label', out: '--out', epoch: '--epoch (SOURCE_DATE_EPOCH)', files: 'FILES' };
+export type IsoOptions = TableOutput<typeof ISO_OPTIONS> & { files: string[] };
 
-const IsoOptionsSchema = z.object({
-  label: z.string().default(DEFAULT_VOLUME_ID),
-  out: z.string({ error: 'is required (the ISO file to write, or - for stdout)' }).min(1, 'must not be empty'),
-  epoch: z
-    .string()
-    .regex(/^\d+$/, 'must be whole seconds since 1970, e.g. 1700000000')
-    .transform(Number)
-    .optional(),
-  printHash: z.boolean().default(false),
-  selinux: z.boolean().default(false),
-  files: z.array(z.string()).min(1, 'name at least one file, e.g. user-data meta-data'),
-});
-export type IsoOptions = z.infer<typeof IsoOptionsSchema>;
-
-interface RawFlags {
-  label?: string;
-  out?: string;
-  epoch?: string;
-  printHash?: boolean;
-  selinux?: boolean;
-}
-
-/** Flags > environment > defaults, validated once. */
-export function resolveIsoOptions(flags: RawFlags, files: string[], env: NodeJS.ProcessEnv): IsoOptions {
-  const epochEnv = env.SOURCE_DATE_EPOCH === '' ? undefined : env.SOURCE_DATE_EPOCH;
-  const parsed = IsoOptionsSchema.safeParse({ ...flags, epoch: flags.epoch ?? epochEnv, files });
-  if (!parsed.success) throw new QksError('USAGE', zodIssuesToMessage(parsed.error.issues, FIELD_NAMES), { hint: 'Run qemu-kubesolo iso --help for examples.' });
-  checkVolumeId(parsed.data.label);
-  if (parsed.data.epoch !== undefined) checkEpoch(parsed.data.epoch);
-  return parsed.data;
+/** Flags > environment > defaults, validated once (errors name "--epoch (SOURCE_DATE_EPOCH)"). */
+export function resolveIsoOptions(parsed: Record<string, unknown>, files: string[], env: NodeJS.ProcessEnv): IsoOptions {
+  const schema = objectSchema(ISO_OPTIONS).extend({ files: z.array(z.string()).min(1, 'name at least one file, e.g. user-data meta-data') });
+  const raw = { ...gather(ISO_OPTIONS, givenFlags(ISO_OPTIONS, parsed), env), files };
+  return parseGathered(ISO_OPTIONS, schema, raw, 'Run qemu-kubesolo iso --help for examples.', { files: 'FILES' }) as IsoOptions;
 }
 
 /** `NAME=LOCALPATH` puts LOCALPATH in the image as NAME (which may contain '/'); a plain path keeps its base name. */
@@ -70,15 +48,11 @@ async function readInput(name: string, localPath: string): Promise<IsoFile> {
 }
 
 export function register(program: Command, run: RunAction): void {
-  program
+  const cmd = program
     .command('iso')
     .description('pack files into an ISO 9660 image with Joliet and Rock Ridge (a cloud-init NoCloud seed: label "cidata").')
-    .argument('<files...>', 'files to put in the image: PATH (keeps its base name) or NAME=PATH (NAME may hold "/")')
-    .requiredOption('-o, --out <file>', 'the ISO file to write (atomically, mode 0600), or - for stdout')
-    .option('-l, --label <label>', `volume label: letters, digits, "_" or "-", at most 16 (default: ${DEFAULT_VOLUME_ID})`)
-    .option('--epoch <seconds>', `timestamp of every entry, for reproducible images (env: SOURCE_DATE_EPOCH; default: ${DEFAULT_ISO_EPOCH}, 2000-01-01)`)
-    .option('--print-hash', 'print the sha256 of the image')
-    .option('--selinux', `print the commands that label the image virt_content_t for QEMU on SELinux hosts (RHEL, Fedora)`)
+    .argument('<files...>', 'files to put in the image: PATH (keeps its base name) or NAME=PATH (NAME may hold "/")');
+  addOptions(cmd, ISO_OPTIONS)
     .addHelpText(
       'after',
       `
@@ -92,7 +66,7 @@ Examples:
   $ qemu-kubesolo --json iso -o /var/lib/libvirt/images/vm1-cidata.iso --selinux user-data meta-data`,
     )
     .action(
-      run(async (ctx, files: string[], flags: RawFlags) => {
+      run(async (ctx, files: string[], flags: Record<string, unknown>) => {
         const opts = resolveIsoOptions(flags, files, ctx.env);
         const inputs = await Promise.all(opts.files.map((arg) => parseFileArg(arg)).map(({ name, localPath }) => readInput(name, localPath)));
         const started = performance.now();

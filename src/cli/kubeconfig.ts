@@ -9,18 +9,11 @@ import { openAgent } from '../agent/connect.js';
 import { abortError, EXIT, QksError } from '../errors.js';
 import { getKubeconfigs, type BatchItem } from '../kubeconfig/batch.js';
 import { getKubeconfig, type KubeconfigResult } from '../kubeconfig/get.js';
-import {
-  DEFAULT_JOBS,
-  DEFAULT_REMOTE_PATH,
-  DEFAULT_SSH_USER,
-  DEFAULT_WAIT_TIMEOUT_SEC,
-  resolveKubeconfigOptions,
-  type KubeconfigFlags,
-} from '../kubeconfig/options.js';
+import { resolveKubeconfigOptions } from '../kubeconfig/options.js';
+import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
+import { addOptions, givenFlags } from './options.js';
 import type { VerbContext } from './context.js';
 import type { RunAction } from './main.js';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const HELP = `
 Where the file goes:
@@ -52,9 +45,6 @@ Exit codes: 0 written; 2 bad option (nothing written); 3 not found / not ready (
 6 agent error or an invalid kubeconfig (nothing written); 7 TLS check failed (certificate from another
 CA) or SSH error; 8 several VMs and some failed (the others were written); 130 interrupted.
 
-Environment: KUBECONFIG_API_ADDRESS, LIBVIRT_URI (default qemu:///system), VM_NAME / VM_HOSTNAME (the
-VM name when no --vm-name), VM_USER (--ssh-user), VM_IP (--vm-ip).
-
 Examples:
   $ qemu-kubesolo kubeconfig --vm-name kubesolo --api-server 10.0.0.50 --output ~/.kube/kubesolo --wait
   $ qemu-kubesolo kubeconfig --vm-name kubesolo --output - | kubectl --kubeconfig /dev/stdin get nodes
@@ -73,9 +63,10 @@ function jsonOf(r: KubeconfigResult): Record<string, unknown> {
   return { ok: true, ...r };
 }
 
-async function action(ctx: VerbContext, flags: KubeconfigFlags): Promise<number> {
+async function action(ctx: VerbContext, parsed: Record<string, unknown>): Promise<number> {
+  const flags = givenFlags(KUBECONFIG_OPTIONS, parsed);
   let namesFile: string | undefined;
-  if (flags.vmNamesFile) {
+  if (typeof flags.vmNamesFile === 'string' && flags.vmNamesFile) {
     try {
       namesFile = await readFile(flags.vmNamesFile, 'utf8');
     } catch (e) {
@@ -126,30 +117,12 @@ async function action(ctx: VerbContext, flags: KubeconfigFlags): Promise<number>
 }
 
 export function register(program: Command, run: RunAction): void {
-  program
+  const cmd = program
     .command('kubeconfig')
-    .description("fetch a VM's Kubesolo kubeconfig through the guest agent (or SSH), rewrite its API server address and write it (0600)")
-    .option('--vm-name <name>', 'libvirt domain name; repeat for several VMs (env VM_NAME, VM_HOSTNAME; default kubesolo)', collect)
-    .option('--vm-names-file <file>', 'file of VM names, one per line (# comments)')
-    .option('--method <method>', 'guest-agent or ssh', 'guest-agent')
-    .option('--api-server <addr>', 'address clients use for the API server (env KUBECONFIG_API_ADDRESS)')
-    .option('-o, --output <file>', 'file to write, - for stdout (default ~/.kube/<vm-name>)')
-    .option('--output-dir <dir>', 'directory for <vm-name> files (several VMs)')
-    .option('--wait', 'wait until the kubeconfig exists (Kubesolo starts 2-3 minutes after boot)')
-    .option('--timeout <seconds>', `bound on --wait (default ${DEFAULT_WAIT_TIMEOUT_SEC})`)
-    .option('--socket <path>', 'guest-agent socket to use instead of discovery; {vm} is replaced by the VM name')
-    .option('--remote-path <path>', `the kubeconfig in the guest (default ${DEFAULT_REMOTE_PATH})`)
-    .option('--transport <kind>', 'auto, direct (channel sockets) or libvirt (libvirtd socket)', 'auto')
-    .option('--libvirt-uri <uri>', 'libvirt connection URI (env LIBVIRT_URI, default qemu:///system)')
-    .option('--vm-ip <ip>', 'VM address for --method ssh (env VM_IP)')
-    .option('--ssh-user <user>', `SSH user (env VM_USER, default ${DEFAULT_SSH_USER})`)
-    .option('--ssh-key <file>', 'SSH private key')
-    .option('--ssh-port <port>', 'SSH port (default 22)')
-    .option('--ssh-option <key=value>', 'extra ssh -o option, repeatable (e.g. UserKnownHostsFile=...)', collect)
-    .option('--no-verify-server', 'skip the TLS check of the API server address')
-    .option('-j, --jobs <n>', `VMs fetched at once (default ${DEFAULT_JOBS})`)
+    .description("fetch a VM's Kubesolo kubeconfig through the guest agent (or SSH), rewrite its API server address and write it (0600)");
+  addOptions(cmd, KUBECONFIG_OPTIONS)
     .addHelpText('after', HELP)
     .action(
-      run((ctx, opts: KubeconfigFlags) => action(ctx, opts)),
+      run((ctx, opts: Record<string, unknown>) => action(ctx, opts)),
     );
 }

@@ -41,11 +41,11 @@ describe('resolveArtifactsConfig', () => {
 
   it('refuses IPv6 and zone-id API addresses with the reason (Kubesolo keeps IPv4 and DNS names only)', async () => {
     for (const a of ['2001:db8::1', '::ffff:203.0.113.1', 'fe80::1%eth0']) {
-      const msg = await problems({ apiAddress: [a] });
+      const msg = await problems({ apiAddresses: [a] });
       expect(msg, a).toMatch(/--api-address \(KUBECONFIG_API_ADDRESS\)\[0\]: (is an IPv6 address|has a zone id)/);
       expect(msg, a).toContain('--apiserver-extra-sans keeps only IPv4 addresses and DNS names');
     }
-    expect((await resolve({ apiAddress: ['203.0.113.9', 'api.example.com'] })).apiAddresses).toEqual(['203.0.113.9', 'api.example.com']);
+    expect((await resolve({ apiAddresses: ['203.0.113.9', 'api.example.com'] })).apiAddresses).toEqual(['203.0.113.9', 'api.example.com']);
   });
 
   it('--kubesolo-url (KUBESOLO_URL): http(s) or file:///path, shell-safe, only with --auto-install-kubesolo', async () => {
@@ -67,11 +67,11 @@ describe('resolveArtifactsConfig', () => {
   });
 
   it('--apk-repository (APK_REPOSITORIES): repeatable URLs or absolute paths, validated each', async () => {
-    const c = await resolve({ apkRepository: ['http://mirror.local/alpine/v3.22/main', '/media/cdrom/apks'] });
+    const c = await resolve({ apkRepositories: ['http://mirror.local/alpine/v3.22/main', '/media/cdrom/apks'] });
     expect(c.apkRepositories).toEqual(['http://mirror.local/alpine/v3.22/main', '/media/cdrom/apks']);
     expect((await resolve({}, { APK_REPOSITORIES: 'http://a/main, http://a/community' })).apkRepositories).toEqual(['http://a/main', 'http://a/community']);
-    expect(await problems({ apkRepository: ['http://ok/main', 'gopher://x'] })).toContain('--apk-repository (APK_REPOSITORIES)[1]: must be an http://');
-    expect(await problems({ apkRepository: ['http://ok/main\nhttp://evil'] })).toContain('--apk-repository (APK_REPOSITORIES)[0]: must not contain newlines');
+    expect(await problems({ apkRepositories: ['http://ok/main', 'gopher://x'] })).toContain('--apk-repository (APK_REPOSITORIES)[1]: must be an http://');
+    expect(await problems({ apkRepositories: ['http://ok/main\nhttp://evil'] })).toContain('--apk-repository (APK_REPOSITORIES)[0]: must not contain newlines');
   });
 
   it('takes flags over environment variables over defaults', async () => {
@@ -86,7 +86,7 @@ describe('resolveArtifactsConfig', () => {
       outputDir: '/tmp/env-dir', sshKey: ED25519_KEY, sshKeySource: 'env', apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
     });
     const fromFlags = await resolve(
-      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddress: ['10.0.0.1'], arch: 'amd64', createIso: false },
+      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false },
       env,
     );
     expect(fromFlags).toMatchObject({
@@ -124,7 +124,7 @@ describe('resolveArtifactsConfig', () => {
     [{ sshKey: 'ssh-ed25519 AAAA\nssh-rsa AAAA' }, '--ssh-key (SSH_PUBLIC_KEY): must be exactly one public key line'],
     [{ kubesoloVersion: 'v1.1.0; reboot' }, '--kubesolo-version'],
     [{ instanceId: 'has space' }, '--instance-id (VM_INSTANCE_ID)'],
-    [{ apiAddress: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IPv4 address or a DNS name'],
+    [{ apiAddresses: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IPv4 address or a DNS name'],
     [{ ip: '192.168.1.5' }, '--ip (VM_IP): must be an address with a prefix length'],
     [{ ip: '300.1.1.1/24' }, '--ip'],
     [{ ip: '10.0.0.5/24', gateway: 'fe80::1' }, '--gateway (VM_GATEWAY): must be an IPv4 address like --ip'],

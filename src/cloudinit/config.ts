@@ -8,96 +8,41 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { QksError } from '../errors.js';
-import {
-  apiAddressField,
-  hostOfApiAddress,
-  archField,
-  boolField,
-  cidrField,
-  hostnameField,
-  instanceIdField,
-  interfaceField,
-  ipField,
-  parseBool,
-  passwordField,
-  passwordHashField,
-  pathField,
-  sshKeyField,
-  usernameField,
-  versionField,
-  kubesoloUrlField,
-  apkRepositoryField,
-  ARCHES,
-} from './fields.js';
+import { ARCHES } from './fields.js';
+import { ARTIFACTS_OPTIONS, splitList } from '../options/artifacts.js';
+import { fromEnvOf, longFlag, nameOf, objectSchema, type Given } from '../options/table.js';
 import { parseSshPublicKey } from './ssh-key.js';
 
+/** The guide's default password (console only; warned). Every other default is in the option table. */
+export const DEFAULT_PASSWORD = 'alpine';
+
+type Rows = typeof ARTIFACTS_OPTIONS;
+export type FieldKey = keyof Rows;
+
+/** The defaults of src/options/artifacts.ts, by field (kept for library callers). */
 export const DEFAULTS = {
-  hostname: 'kubesolo',
-  username: 'alpine',
-  password: 'alpine',
+  hostname: ARTIFACTS_OPTIONS.hostname.default as string,
+  username: ARTIFACTS_OPTIONS.username.default as string,
+  password: DEFAULT_PASSWORD,
   autoInstallKubesolo: false,
-  /**
-   * Not the guide's v1.1.0: that release crashes on Alpine after a reboot (portainer/kubesolo #54,
-   * fixed in v1.1.3; #132, Alpine 3.23's cgroup driver, CoreDNS memory and nft, in v1.1.4).
-   */
-  kubesoloVersion: 'v1.1.7',
-  outputDir: './artifacts',
+  kubesoloVersion: ARTIFACTS_OPTIONS.kubesoloVersion.default as string,
+  outputDir: ARTIFACTS_OPTIONS.outputDir.default as string,
   createIso: false,
-  interface: 'eth0',
+  interface: ARTIFACTS_OPTIONS.interface.default as string,
 } as const;
 
-/** Each setting's flag and environment variable: the names errors use and the README's table. */
-export const FIELDS = {
-  sshKey: { flag: '--ssh-key', env: 'SSH_PUBLIC_KEY', inventory: 'ssh-key' },
-  hostname: { flag: '--hostname', env: 'VM_HOSTNAME', inventory: 'hostname' },
-  username: { flag: '--username', env: 'VM_USER', inventory: 'username' },
-  password: { flag: '--password', env: 'VM_PASSWORD', inventory: 'password' },
-  passwordHash: { flag: '--password-hash', env: 'VM_PASSWORD_HASH', inventory: 'password-hash' },
-  autoInstallKubesolo: { flag: '--auto-install-kubesolo', env: 'AUTO_INSTALL_KUBESOLO', inventory: 'auto-install-kubesolo' },
-  kubesoloVersion: { flag: '--kubesolo-version', env: 'KUBESOLO_RELEASE', inventory: 'kubesolo-version' },
-  kubesoloUrl: { flag: '--kubesolo-url', env: 'KUBESOLO_URL', inventory: 'kubesolo-url' },
-  apkRepositories: { flag: '--apk-repository', env: 'APK_REPOSITORIES', inventory: 'apk-repository' },
-  arch: { flag: '--arch', env: 'VM_ARCH', inventory: 'arch' },
-  outputDir: { flag: '--output-dir', env: 'ARTIFACTS_DIR', inventory: 'output-dir' },
-  createIso: { flag: '--create-iso', env: 'CREATE_ISO', inventory: 'create-iso' },
-  templateDir: { flag: '--template', env: 'CLOUD_INIT_TEMPLATE_DIR', inventory: 'template' },
-  instanceId: { flag: '--instance-id', env: 'VM_INSTANCE_ID', inventory: 'instance-id' },
-  apiAddresses: { flag: '--api-address', env: 'KUBECONFIG_API_ADDRESS', inventory: 'api-address' },
-  ip: { flag: '--ip', env: 'VM_IP', inventory: 'ip' },
-  gateway: { flag: '--gateway', env: 'VM_GATEWAY', inventory: 'gateway' },
-  dns: { flag: '--dns', env: 'VM_DNS', inventory: 'dns' },
-  interface: { flag: '--interface', env: 'VM_INTERFACE', inventory: 'interface' },
-} as const;
-export type FieldKey = keyof typeof FIELDS;
+/** Each setting's flag, variable and inventory key (the flag without "--"), from the option table. */
+export const FIELDS = Object.fromEntries(
+  Object.entries(ARTIFACTS_OPTIONS).map(([k, d]) => [k, { flag: longFlag(d), env: d.env![0]!, inventory: longFlag(d).slice(2) }]),
+) as Record<FieldKey, { flag: string; env: string; inventory: string }>;
 
-/** The resolved, validated configuration of one VM's artifacts. */
-export const ArtifactsConfigSchema = z
-  .object({
-    hostname: hostnameField,
-    username: usernameField,
-    password: passwordField.optional(),
-    passwordHash: passwordHashField.optional(),
+/** The resolved, validated configuration of one VM's artifacts: the table's rows plus where values came from. */
+export const ArtifactsConfigSchema = objectSchema(ARTIFACTS_OPTIONS)
+  .extend({
     /** True when no password was given and the guide's default ("alpine") is used. */
     defaultPassword: z.boolean(),
-    sshKey: sshKeyField.optional(),
     /** Where the key came from: "flag", "env", "inventory" or the file it was read from. */
     sshKeySource: z.string().optional(),
-    autoInstallKubesolo: boolField,
-    kubesoloVersion: versionField,
-    /** Where the VM fetches Kubesolo's tarball instead of its release (a mirror, a file:// in the image). */
-    kubesoloUrl: kubesoloUrlField.optional(),
-    /** Lines of /etc/apk/repositories (a local mirror); none keeps the image's own. */
-    apkRepositories: z.array(apkRepositoryField),
-    arch: archField,
-    outputDir: pathField,
-    createIso: boolField,
-    templateDir: pathField.optional(),
-    instanceId: instanceIdField.optional(),
-    apiAddresses: z.array(apiAddressField),
-    ip: cidrField.optional(),
-    gateway: ipField.optional(),
-    dns: z.array(ipField),
-    interface: interfaceField,
   })
   .superRefine((c, ctx) => {
     if (c.kubesoloUrl && !c.autoInstallKubesolo) {
@@ -113,30 +58,12 @@ export const ArtifactsConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be an IPv${v6 ? 6 : 4} address like --ip` });
     }
   });
-export type ArtifactsConfig = z.infer<typeof ArtifactsConfigSchema>;
+export type ArtifactsConfig = z.output<typeof ArtifactsConfigSchema>;
 
-/** What the command line gives (commander's camelCase option names). */
-export interface ArtifactsFlags {
-  sshKey?: string;
-  hostname?: string;
-  username?: string;
-  password?: string;
-  passwordHash?: string;
-  autoInstallKubesolo?: boolean;
-  kubesoloVersion?: string;
-  kubesoloUrl?: string;
-  apkRepository?: string[];
-  arch?: string;
-  outputDir?: string;
-  createIso?: boolean;
-  template?: string;
-  instanceId?: string;
-  apiAddress?: string[];
-  ip?: string;
-  gateway?: string;
-  dns?: string[];
-  interface?: string;
-}
+/** What callers give, by field name (the CLI maps its flags through the table): text, lists, booleans. */
+export type ArtifactsInput = Given<Rows>;
+/** @deprecated the old name of ArtifactsInput (keys are field names: templateDir, apiAddresses, dns). */
+export type ArtifactsFlags = ArtifactsInput;
 
 /** One inventory entry, already keyed by field (see inventory.ts). */
 export type EntryValues = Partial<Record<FieldKey, unknown>>;
@@ -157,9 +84,6 @@ export interface ResolveOptions {
 export function hostArch(arch: string = process.arch): (typeof ARCHES)[number] {
   return arch === 'arm64' ? 'arm64' : 'amd64';
 }
-
-/** Lists in one value: items separated by commas or spaces (a newline is not a separator: it is refused). */
-const splitList = (s: string): string[] => s.split(/[ ,]+/).filter(Boolean);
 
 /** Key files tried when no key is given, in this order; then any other ~/.ssh/*.pub, sorted. */
 const PREFERRED_KEYS = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_ed25519_sk.pub', 'id_ecdsa_sk.pub', 'id_rsa.pub'];
@@ -200,41 +124,16 @@ async function sshKeyValue(value: string, cwd: string, home: string, label: stri
  * Gathers one VM's settings (inventory entry > flags > environment > defaults) and validates them.
  * Throws CONFIG_INVALID naming every bad field by its flag and variable (or inventory key).
  */
-export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: ResolveOptions = {}): Promise<ArtifactsConfig> {
+export async function resolveArtifactsConfig(flags: ArtifactsInput, options: ResolveOptions = {}): Promise<ArtifactsConfig> {
   const env = options.env ?? process.env;
   const entry = options.entry?.values ?? {};
   const cwd = options.cwd ?? process.cwd();
   const labels: Partial<Record<FieldKey, string>> = {};
 
-  const flagOf: Record<FieldKey, unknown> = {
-    sshKey: flags.sshKey,
-    hostname: flags.hostname,
-    username: flags.username,
-    password: flags.password,
-    passwordHash: flags.passwordHash,
-    autoInstallKubesolo: flags.autoInstallKubesolo,
-    kubesoloVersion: flags.kubesoloVersion,
-    kubesoloUrl: flags.kubesoloUrl,
-    apkRepositories: flags.apkRepository?.length ? flags.apkRepository.flatMap(splitList) : undefined,
-    arch: flags.arch,
-    outputDir: flags.outputDir,
-    createIso: flags.createIso,
-    templateDir: flags.template,
-    instanceId: flags.instanceId,
-    apiAddresses: flags.apiAddress?.length ? flags.apiAddress.flatMap(splitList) : undefined,
-    ip: flags.ip,
-    gateway: flags.gateway,
-    dns: flags.dns?.length ? flags.dns.flatMap(splitList) : undefined,
-    interface: flags.interface,
-  };
-  const envOf = (k: FieldKey): unknown => {
-    const v = env[FIELDS[k].env];
-    if (v === undefined || v === '') return undefined;
-    if (k === 'autoInstallKubesolo' || k === 'createIso') return parseBool(v);
-    if (k === 'apiAddresses') return splitList(v).map(hostOfApiAddress);
-    if (k === 'dns' || k === 'apkRepositories') return splitList(v);
-    return v;
-  };
+  const listOf = (v: unknown): unknown => (Array.isArray(v) ? (v.length ? v.flatMap((x) => (typeof x === 'string' ? splitList(x) : [x])) : undefined) : v);
+  const flagOf = (k: FieldKey): unknown => (ARTIFACTS_OPTIONS[k].list ? listOf(flags[k]) : flags[k]);
+  /** A variable's value (an empty variable is unset), converted as its row says. */
+  const envOf = (k: FieldKey): unknown => fromEnvOf(ARTIFACTS_OPTIONS[k], env)?.value;
   /** The winning value of a field and the name errors give it. */
   const pick = (k: FieldKey): unknown => {
     const f = FIELDS[k];
@@ -242,15 +141,16 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
       labels[k] = `${options.entry!.label}.${f.inventory}`;
       return entry[k];
     }
-    labels[k] = `${f.flag} (${f.env})`;
-    if (flagOf[k] !== undefined) return flagOf[k];
+    labels[k] = nameOf(ARTIFACTS_OPTIONS[k]);
+    const given = flagOf(k);
+    if (given !== undefined) return given;
     return envOf(k);
   };
 
   // Password: an explicit hash or password from the strongest source wins; both at one level is ambiguous.
   const pwLevels = [
     { hash: entry.passwordHash, pw: entry.password, name: options.entry ? `${options.entry.label}.password-hash / .password` : '' },
-    { hash: flags.passwordHash, pw: flags.password, name: '--password-hash / --password' },
+    { hash: flagOf('passwordHash'), pw: flagOf('password'), name: '--password-hash / --password' },
     { hash: envOf('passwordHash'), pw: envOf('password'), name: 'VM_PASSWORD_HASH / VM_PASSWORD' },
   ];
   let password: unknown;
@@ -270,7 +170,7 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
   let sshKey = pick('sshKey');
   let sshKeySource: string | undefined;
   if (typeof sshKey === 'string') {
-    sshKeySource = entry.sshKey !== undefined ? 'inventory' : flags.sshKey !== undefined ? 'flag' : 'env';
+    sshKeySource = entry.sshKey !== undefined ? 'inventory' : flagOf('sshKey') !== undefined ? 'flag' : 'env';
     const fromFile = await sshKeyValue(sshKey, cwd, home, labels.sshKey!);
     if (fromFile) ({ key: sshKey, source: sshKeySource } = fromFile);
   } else if (sshKey === undefined) {
@@ -278,29 +178,21 @@ export async function resolveArtifactsConfig(flags: ArtifactsFlags, options: Res
     if (found) ({ key: sshKey, path: sshKeySource } = found);
   }
 
-  const raw = {
-    hostname: pick('hostname') ?? DEFAULTS.hostname,
-    username: pick('username') ?? DEFAULTS.username,
+  // every row: its winning value, else the table's default (a list row: its items); then the special cases
+  const raw: Record<string, unknown> = {};
+  for (const [k, d] of Object.entries(ARTIFACTS_OPTIONS) as [FieldKey, (typeof ARTIFACTS_OPTIONS)[FieldKey]][]) {
+    if (k === 'password' || k === 'passwordHash' || k === 'sshKey') continue;
+    const v = pick(k);
+    raw[k] = d.list ? asList(v) : (v ?? d.default);
+  }
+  raw.arch ??= hostArch(options.hostArch);
+  Object.assign(raw, {
     password: password ?? (passwordHash === undefined ? DEFAULTS.password : undefined),
     passwordHash,
     defaultPassword: password === undefined && passwordHash === undefined,
     sshKey,
     sshKeySource,
-    autoInstallKubesolo: pick('autoInstallKubesolo') ?? DEFAULTS.autoInstallKubesolo,
-    kubesoloVersion: pick('kubesoloVersion') ?? DEFAULTS.kubesoloVersion,
-    kubesoloUrl: pick('kubesoloUrl'),
-    apkRepositories: asList(pick('apkRepositories')),
-    arch: pick('arch') ?? hostArch(options.hostArch),
-    outputDir: pick('outputDir') ?? DEFAULTS.outputDir,
-    createIso: pick('createIso') ?? DEFAULTS.createIso,
-    templateDir: pick('templateDir'),
-    instanceId: pick('instanceId'),
-    apiAddresses: asList(pick('apiAddresses')),
-    ip: pick('ip'),
-    gateway: pick('gateway'),
-    dns: asList(pick('dns')),
-    interface: pick('interface') ?? DEFAULTS.interface,
-  };
+  });
 
   const parsed = ArtifactsConfigSchema.safeParse(raw);
   const problems: string[] = [];

@@ -227,22 +227,9 @@ export async function fetchKubeconfig(
   const env = ctx.env ?? process.env;
   const o = resolveKubeconfigOptions(
     {
-      ...(input.vmName !== undefined ? { vmName: [input.vmName] } : {}),
-      method: input.method,
-      apiServer: input.apiServer,
+      ...(input.vmName !== undefined ? { vmNames: [input.vmName] } : {}),
+      ...input,
       output: input.output === false ? '-' : input.output,
-      wait: input.wait,
-      timeout: input.timeoutSec?.toString(),
-      socket: input.socket,
-      remotePath: input.remotePath,
-      transport: input.transport,
-      libvirtUri: input.libvirtUri,
-      vmIp: input.vmIp,
-      sshUser: input.sshUser,
-      sshKey: input.sshKey,
-      sshPort: input.sshPort?.toString(),
-      sshOption: input.sshOptions,
-      verifyServer: input.verifyServer,
     },
     env,
   );

@@ -61,7 +61,7 @@ describe('domainXml', () => {
       expect.unreachable();
     } catch (e) {
       expect(isQksError(e, 'CONFIG_INVALID')).toBe(true);
-      expect((e as Error).message).toContain('--name');
+      expect((e as Error).message).toContain('--vm-name');
       expect((e as Error).message).toContain(why);
     }
   });

@@ -79,7 +79,7 @@ export type DomainSpec = z.output<typeof DomainSpecSchema>;
 
 /** Flag names for messages (the CLI's spelling). */
 export const DOMAIN_FIELD_FLAGS: Record<string, string> = {
-  name: '--name (VM_NAME)',
+  name: '--vm-name (VM_NAME, VM_HOSTNAME)',
   memoryMiB: '--memory',
   vcpus: '--vcpus',
   disk: '--disk',
@@ -96,10 +96,11 @@ export const DOMAIN_FIELD_FLAGS: Record<string, string> = {
   cmdline: '--cmdline',
 };
 
-export function parseDomainSpec(input: DomainSpecInput): DomainSpec {
+/** `fieldNames`: how errors name each field (the CLI passes its option table's names). */
+export function parseDomainSpec(input: DomainSpecInput, fieldNames: Record<string, string> = DOMAIN_FIELD_FLAGS): DomainSpec {
   const r = DomainSpecSchema.safeParse(input);
   if (!r.success) {
-    throw new QksError('CONFIG_INVALID', zodIssuesToMessage(r.error.issues, DOMAIN_FIELD_FLAGS), {
+    throw new QksError('CONFIG_INVALID', zodIssuesToMessage(r.error.issues, fieldNames), {
       hint: 'Fix the value named above; see --help for the accepted forms.',
     });
   }

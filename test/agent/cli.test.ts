@@ -62,7 +62,10 @@ describe('qemu-kubesolo agent', () => {
   });
 
   it('usage errors exit 2; a missing socket exits 3; --help shows examples', async () => {
-    expect((await runCli(['agent', 'ping'], { env: { VM_NAME: '' } })).code).toBe(2);
+    // an empty variable is unset (VM_NAME='' falls back to VM_HOSTNAME, then kubesolo); an empty flag is refused
+    const empty = await runCli(['--json', 'agent', 'ping', '--vm-name', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.json[0]).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', message: expect.stringMatching(/^--vm-name \(VM_NAME, VM_HOSTNAME\): /) } });
     expect((await runCli(['agent', 'ping', ...s(), '--timeout', 'soon'])).code).toBe(2);
     // too large for a timer: refused, not an instant AGENT_TIMEOUT
     expect((await runCli(['agent', 'ping', ...s(), '--timeout', '1e7'])).code).toBe(2);

@@ -86,3 +86,31 @@ describe('the seed on Alpine', () => {
     expect(seedWarnings(await resolveArtifactsConfig(VARIANTS['static-network']!, OPTS)).join('\n')).not.toMatch(/IPv6/);
   });
 });
+
+describe('the air-gapped settings in the inventory format', () => {
+  it('kubesolo-url and apk-repository (or apk-repositories) per VM, validated like the flags', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { resolveInventory } = await import('../../src/cloudinit/inventory.js');
+    const dir = mkdtempSync(join(tmpdir(), 'qks-inv-'));
+    const file = join(dir, 'vms.yaml');
+    writeFileSync(
+      file,
+      [
+        'vms:',
+        '  - hostname: node-01',
+        '    auto-install-kubesolo: true',
+        '    kubesolo-url: file:///opt/kubesolo.tar.gz',
+        '    apk-repository: http://mirror.lan/alpine/v3.22/main',
+        '  - hostname: node-02',
+        '    apk_repositories: [http://mirror.lan/a/main, http://mirror.lan/a/community]',
+      ].join('\n'),
+    );
+    const [a, b] = await resolveInventory(file, {}, { ...OPTS, env: {} });
+    expect(a).toMatchObject({ kubesoloUrl: 'file:///opt/kubesolo.tar.gz', apkRepositories: ['http://mirror.lan/alpine/v3.22/main'] });
+    expect(b!.apkRepositories).toEqual(['http://mirror.lan/a/main', 'http://mirror.lan/a/community']);
+    writeFileSync(file, 'vms:\n  - hostname: node-03\n    kubesolo-url: ftp://x/k.tar.gz\n    apk-repository: [gopher://x]\n');
+    await expect(resolveInventory(file, {}, { ...OPTS, env: {} })).rejects.toThrow(/vms\[0\] \(node-03\)\.kubesolo-url: must be an http.*vms\[0\] \(node-03\)\.apk-repository\[0\]: must be an http/);
+  });
+});

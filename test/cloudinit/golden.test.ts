@@ -35,7 +35,7 @@ describe('goldens (fixtures/cloudinit)', () => {
     const first = await id({});
     expect(await id({})).toBe(first); // even with a random salt
     expect(first).toMatch(/^iid-[0-9a-f]{16}$/);
-    const others = await Promise.all([{ hostname: 'other' }, { password: 'changed' }, { autoInstallKubesolo: true }, { apiAddress: ['10.1.1.1'] }, { ip: '10.0.0.2/24' }, { arch: 'arm64' }].map(id));
+    const others = await Promise.all([{ hostname: 'other' }, { password: 'changed' }, { autoInstallKubesolo: true }, { apiAddresses: ['10.1.1.1'] }, { ip: '10.0.0.2/24' }, { arch: 'arm64' }].map(id));
     expect(new Set([first, ...others]).size).toBe(others.length + 1);
     expect(await id({ instanceId: 'mine-1' })).toBe('mine-1');
     expect(await id({ outputDir: '/elsewhere' })).toBe(first); // where the files go is not configuration of the VM

@@ -25,7 +25,7 @@ const BASE: ArtifactsFlags = {
   ip: '192.168.122.50/24',
   gateway: '192.168.122.1',
   dns: ['192.168.122.1'],
-  apiAddress: ['203.0.113.10'],
+  apiAddresses: ['203.0.113.10'],
   interface: 'eth0',
   instanceId: 'iid-test',
 };
@@ -107,7 +107,7 @@ describe('data safety of every field (property)', () => {
   it('--dns and --api-address (lists): each item named by index, or carried unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(nasty, fc.ipV4(), fc.domain()), { minLength: 1, maxLength: 3 }), async (list) => {
-        for (const [field, flag] of [['dns', '--dns'], ['apiAddress', '--api-address']] as const) {
+        for (const [field, flag] of [['dns', '--dns'], ['apiAddresses', '--api-address']] as const) {
           try {
             const d = await renderWith({ ...BASE, [field]: list });
             const text = JSON.stringify(d['user-data']) + JSON.stringify(d['network-config']);

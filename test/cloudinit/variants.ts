@@ -9,13 +9,13 @@ const base: ArtifactsFlags = { sshKey: ED25519_KEY, hostname: 'prod-kubesolo-01'
 
 export const VARIANTS: Record<string, ArtifactsFlags> = {
   default: { ...base },
-  'auto-install': { ...base, autoInstallKubesolo: true, apiAddress: ['203.0.113.10', 'k8s.example.com'] },
+  'auto-install': { ...base, autoInstallKubesolo: true, apiAddresses: ['203.0.113.10', 'k8s.example.com'] },
   'static-network': { ...base, autoInstallKubesolo: true, arch: 'arm64', ip: '192.168.122.50/24', gateway: '192.168.122.1', dns: ['192.168.122.1', '1.1.1.1'] },
   'air-gapped': {
     ...base,
     autoInstallKubesolo: true,
     kubesoloUrl: 'file:///opt/kubesolo/kubesolo-v1.1.7-linux-amd64-musl.tar.gz',
-    apkRepository: ['http://192.168.122.1/alpine/v3.22/main', 'http://192.168.122.1/alpine/v3.22/community'],
+    apkRepositories: ['http://192.168.122.1/alpine/v3.22/main', 'http://192.168.122.1/alpine/v3.22/community'],
     ip: '192.168.122.60/24',
     gateway: '192.168.122.1',
     dns: ['192.168.122.1'],

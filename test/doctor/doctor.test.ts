@@ -193,7 +193,7 @@ describe('doctor: API address and SELinux', () => {
   it('--timeout 0 is a usage error, not "use the default"', async () => {
     const r = await runCli(['--json', 'doctor', '--socket', join(dir, 'none.sock'), '--timeout', '0']);
     expect(r.code).toBe(2);
-    expect(r.json[0]).toMatchObject({ ok: false, error: { code: 'USAGE', message: '--timeout: must be more than 0 seconds' } });
+    expect(r.json[0]).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', message: '--timeout: must be more than 0 seconds' } });
   });
 
   it('SELinux: skip when off; FAIL with semanage/restorecon when the label is wrong; ok for virt_content_t', async () => {

@@ -73,9 +73,9 @@ describe('qemu-kubesolo iso', () => {
 
   it.each([
     [['iso', '-o', 'x.iso', '/no/such/file'], 2, 'INPUT_NOT_FOUND'],
-    [['iso', '-o', 'x.iso', '--label', 'has space', 'user-data=/dev/null'], 2, 'USAGE'],
-    [['iso', '-o', 'x.iso', '--label', 'x'.repeat(17), 'user-data=/dev/null'], 2, 'USAGE'],
-    [['iso', '-o', 'x.iso', '--epoch', 'soon', 'user-data=/dev/null'], 2, 'USAGE'],
+    [['iso', '-o', 'x.iso', '--label', 'has space', 'user-data=/dev/null'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', '--label', 'x'.repeat(17), 'user-data=/dev/null'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', '--epoch', 'soon', 'user-data=/dev/null'], 2, 'CONFIG_INVALID'],
     [['iso', '-o', 'x.iso', 'a=/dev/null', 'a=/dev/null'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', 'a:b=/dev/null'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', '/tmp'], 2, 'USAGE'],

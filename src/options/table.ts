@@ -1,0 +1,153 @@
+/**
+ * The option-table engine: one table per verb (src/options/<verb>.ts) gives, for each option, its
+ * library field name (the key), flag(s), variable(s), default, schema and help. From it come commander
+ * registration and --help (src/cli/options.ts), the precedence rule, the error names and the README.
+ *
+ * How to add an option: one row in the verb's table, e.g. in src/options/kubeconfig.ts
+ *   ready: opt({ flag: '--ready', default: false, help: 'wait until the node is Ready', schema: () => z.boolean() }),
+ *   context: opt({ flag: '--context <name>', env: ['KUBECONFIG_CONTEXT'], help: 'context name', schema: () => z.string().min(1).optional() }),
+ * (repeatable: `list: true, default: []` and an array schema). The key is the field the library gets,
+ * typed by the row's schema (TableOutput); --help shows "(env X; default Y)"; errors name
+ * "--context (KUBECONFIG_CONTEXT)". Then `QKS_UPDATE_README=1 npx vitest run test/options/table.test.ts`
+ * rewrites the verb's README table (the test checks it, and every row, in every verb).
+ * Rules: flag > first non-empty variable > default; an empty variable counts as unset, everywhere.
+ * Schemas are factories (`() => z...`): nothing is built until a verb resolves its options.
+ */
+import { z } from 'zod';
+import { QksError } from '../errors.js';
+
+export interface OptionDef {
+  /** Commander flags: '--vm-name <name>', '-o, --output <file>', '--wait', '--vm-name, --name <name>'. */
+  flag: string;
+  /** Environment variables, first non-empty wins (after the flag). */
+  env?: readonly string[];
+  /** The value when neither flag nor variable is given (undefined: the option stays unset). */
+  default?: unknown;
+  /** How help and the README spell the default when it is not a plain value ("the host's"). */
+  defaultText?: string;
+  help: string;
+  /** Validates and converts the gathered value (a flag string, a list, a boolean, a variable or the default). */
+  schema: () => z.ZodType;
+  /** Repeatable flag: values are collected into a list. */
+  list?: boolean;
+  /** Also register `--no-<name>` (help text for it). */
+  negate?: string;
+  /** Turns a variable's text into the raw value (lists, booleans). Default: the text itself. */
+  fromEnv?: (text: string) => unknown;
+  /** Commander refuses the command without it (before any table rule runs). */
+  required?: boolean;
+}
+
+export type OptionTable = Readonly<Record<string, OptionDef>>;
+
+/** Identity with a type check: keeps each row's schema type, so the verb's options type is inferred. */
+export const opt = <S extends z.ZodType>(d: OptionDef & { schema: () => S }): OptionDef & { schema: () => S } => d;
+
+/** The typed options a table resolves to: each row's z.output, keyed by field name. */
+export type TableOutput<T extends Record<string, { schema: () => z.ZodType }>> = { [K in keyof T]: z.output<ReturnType<T[K]['schema']>> };
+
+/** The long flag that names an option: '--vm-name' for '--vm-name, --name <name>' or '-o, --output <f>'. */
+export function longFlag(d: OptionDef): string {
+  const m = /--[a-z0-9-]+/i.exec(d.flag);
+  if (!m) throw new Error(`option table: ${d.flag} has no long flag`);
+  return m[0];
+}
+
+/** All long flags of a row (the name first, then aliases). */
+export function longFlags(d: OptionDef): string[] {
+  return d.flag.match(/--[a-z0-9-]+/gi) ?? [];
+}
+
+/** How errors name an option: "--flag (VAR)" or "--flag (VAR1, VAR2)" or "--flag". */
+export function nameOf(d: OptionDef): string {
+  return d.env?.length ? `${longFlag(d)} (${d.env.join(', ')})` : longFlag(d);
+}
+
+/** The text of a default for help and the README, or undefined when there is none to show. */
+export function defaultTextOf(d: OptionDef): string | undefined {
+  if (d.defaultText !== undefined) return d.defaultText;
+  const v = d.default;
+  if (v === undefined || v === false || (Array.isArray(v) && v.length === 0)) return undefined;
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
+
+/** Help line: the row's help plus "(env X, default Y)" from the table. */
+export function helpOf(d: OptionDef): string {
+  const parts: string[] = [];
+  if (d.env?.length) parts.push(`env ${d.env.join(', ')}`);
+  const def = defaultTextOf(d);
+  if (def !== undefined) parts.push(`default ${def}`);
+  return parts.length ? `${d.help} (${parts.join('; ')})` : d.help;
+}
+
+/** A variable's value, or undefined when it is unset or empty (an empty variable counts as unset). */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** The first non-empty variable of a row, converted by its `fromEnv`. */
+export function fromEnvOf(d: OptionDef, env: NodeJS.ProcessEnv): { value: unknown; name: string } | undefined {
+  for (const name of d.env ?? []) {
+    const text = envValue(env, name);
+    if (text !== undefined) return { value: d.fromEnv ? d.fromEnv(text) : text, name };
+  }
+  return undefined;
+}
+
+export type Given<T extends OptionTable> = { [K in keyof T]?: unknown };
+
+/** Flag > first non-empty variable > default, per row. Unknown keys in `given` are ignored. */
+export function gather<T extends OptionTable>(table: T, given: Given<T>, env: NodeJS.ProcessEnv): Record<keyof T, unknown> {
+  const out = {} as Record<keyof T, unknown>;
+  for (const key of Object.keys(table) as (keyof T)[]) {
+    const d = table[key]!;
+    const flag = given[key];
+    if (flag !== undefined && !(d.list && Array.isArray(flag) && flag.length === 0)) out[key] = flag;
+    else out[key] = fromEnvOf(d, env)?.value ?? d.default;
+  }
+  return out;
+}
+
+const objectCache = new WeakMap<object, z.ZodObject>();
+
+/** The zod shape of a table: each row's schema, keyed by field name. */
+export type TableShape<T extends Record<string, { schema: () => z.ZodType }>> = { [K in keyof T]: ReturnType<T[K]['schema']> };
+
+/** The table's rows as one zod object (built on first use, then cached). */
+export function objectSchema<T extends Record<string, { schema: () => z.ZodType }>>(table: T): z.ZodObject<TableShape<T>> {
+  let s = objectCache.get(table);
+  if (!s) {
+    s = z.object(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.schema()])));
+    objectCache.set(table, s);
+  }
+  return s as unknown as z.ZodObject<TableShape<T>>;
+}
+
+/** Error names of every row, keyed by field: for messages of schemas built elsewhere. */
+export function fieldNames(table: OptionTable): Record<string, string> {
+  return Object.fromEntries(Object.entries(table).map(([k, d]) => [k, nameOf(d)]));
+}
+
+/** One CONFIG_INVALID error naming each bad option by its flag and variable. */
+export function configError(
+  table: OptionTable,
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  hint: string,
+  extraNames: Record<string, string> = {},
+): QksError {
+  const names = { ...fieldNames(table), ...extraNames };
+  const problems = issues.map((i) => {
+    const key = String(i.path[0] ?? '');
+    const index = typeof i.path[1] === 'number' ? `[${i.path[1]}]` : '';
+    return `${names[key] ?? (key || 'input')}${index}: ${i.message}`;
+  });
+  return new QksError('CONFIG_INVALID', problems.join('; '), { hint, details: { problems } });
+}
+
+/** Validates gathered values with the table's schema (plus a verb's cross-field checks). */
+export function parseGathered<S extends z.ZodType>(table: OptionTable, schema: S, raw: unknown, hint: string, extraNames?: Record<string, string>): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw configError(table, r.error.issues, hint, extraNames);
+  return r.data;
+}
