@@ -58,7 +58,7 @@ export const sshKeyField = z.string().transform((s, ctx) => {
 });
 
 export const versionField = text().refine((s) => /^v\d{1,4}\.\d{1,4}\.\d{1,4}$/.test(s), {
-  error: 'must look like vX.Y.Z (a Kubesolo release tag, e.g. v1.1.0)',
+  error: 'must look like vX.Y.Z (a Kubesolo release tag, e.g. v1.1.7)',
 });
 
 export const ARCHES = ['amd64', 'arm64'] as const;

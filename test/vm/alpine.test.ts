@@ -89,9 +89,9 @@ describeWithPeers(
         [
           '--hostname', VM, '--username', PREEXISTING_USER, '--password', PASSWORD, '--ssh-key', TEST_SSH_KEY,
           '--ip', '10.0.2.15/24', '--gateway', '10.0.2.2', '--dns', '10.0.2.3',
-          '--auto-install-kubesolo', ...API_SANS.flatMap((a) => ['--api-address', a]),
+          '--auto-install-kubesolo', ...API_SANS.flatMap((a) => ['--api-address', a]), '--kubesolo-url', `file://${STANDIN_TARBALL}`,
         ],
-        { KUBESOLO_URL: `file://${STANDIN_TARBALL}`, APK_REPOSITORIES: APK_REPO },
+        { APK_REPOSITORIES: APK_REPO }, // the variable of --apk-repository
       );
       t = performance.now();
       vm = await startAlpineDomain(VM, image, seed.iso);
@@ -154,8 +154,13 @@ describeWithPeers(
       expect(await guestFile(`/etc/doas.d/${PREEXISTING_USER}.conf`)).toBe(rule.content);
       const mode = await guestExec(['/usr/bin/stat', '-c', '%a %U', `/etc/doas.d/${PREEXISTING_USER}.conf`]);
       expect(mode.stdout.trim()).toBe('600 root');
-      // Debian's opendoas reads /etc/doas.conf only: check the rule file itself as the user
-      const doas = await guestExec(['/usr/sbin/runuser', '-u', PREEXISTING_USER, '--', '/usr/bin/doas', '-C', `/etc/doas.d/${PREEXISTING_USER}.conf`, '/bin/true']);
+      // Debian's opendoas reads /etc/doas.conf only: check the rule file's content as the user (doas -C
+      // reads the file as the caller, and the rule file is 0600 root, so a readable copy of it)
+      const copy = '/tmp/qks-doas-check.conf';
+      const doas = await guestExec([
+        '/bin/sh', '-c',
+        `install -m 0644 /etc/doas.d/${PREEXISTING_USER}.conf ${copy} && runuser -u ${PREEXISTING_USER} -- doas -C ${copy} /bin/true`,
+      ]);
       expect(doas.stdout.trim(), doas.stderr).toBe('permit nopass');
       const keys = await guestFile(`/home/${PREEXISTING_USER}/.ssh/authorized_keys`);
       expect(keys).toContain(TEST_SSH_KEY);
