@@ -26,8 +26,8 @@ const VM = 'qks-alpine-shaped';
 const PASSWORD = 'alpine-shaped-pw';
 const API_SANS = ['203.0.113.10', 'k8s.example.com'];
 const APK_REPO = 'http://10.0.2.2/alpine/v3.22/main';
-/** Bounds: TCG boots on a shared 2-core machine (110-140 s quiet, much more under load). */
-const BOOT_MS = 600_000;
+/** Bounds: TCG boots on a shared 2-core machine (110-140 s quiet; 420-490 s seen at load 8-19). */
+const BOOT_MS = 900_000;
 
 const times: Record<string, number> = {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,9 +96,6 @@ describeWithPeers(
       t = performance.now();
       vm = await startAlpineDomain(VM, image, seed.iso);
       times['domain defined and started'] = (performance.now() - t) / 1000;
-      t = performance.now();
-      await vm.waitForConsole(/QKS: default runlevel/, 1, BOOT_MS);
-      times['first boot to the end of the default runlevel'] = (performance.now() - t) / 1000;
     });
 
     afterAll(async () => {
@@ -106,6 +103,12 @@ describeWithPeers(
       vm?.destroy();
       await removeSeeds();
     });
+
+    it('boots to the end of OpenRC\'s default runlevel', async () => {
+      const t = performance.now();
+      await vm.waitForConsole(/QKS: default runlevel/, 1, BOOT_MS);
+      times['first boot to the end of the default runlevel'] = (performance.now() - t) / 1000;
+    }, BOOT_MS + 60_000);
 
     it(`cloud-init ${ALPINE_CLOUD_INIT.trixie} with the Alpine distro class finished every stage without errors`, async () => {
       const version = await guestExec(['/usr/bin/cloud-init', '--version']);
@@ -241,7 +244,7 @@ describeWithPeers(
         return k.stdout.trim() === 'ok' ? k.stdout : undefined;
       });
       expect(ready.trim()).toBe('ok');
-    });
+    }, BOOT_MS + 300_000);
   },
   () => missingLibvirtd() ?? vmTierMissing(),
 );
