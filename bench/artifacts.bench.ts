@@ -21,7 +21,7 @@ try {
   const oneVm = (withPassword: boolean) => async () => {
     const i = n++;
     const config = await resolveArtifactsConfig(
-      { hostname: `node-${i}`, sshKey: KEY, autoInstallKubesolo: true, createIso: true, outputDir: join(work, 'lib', String(i)), ...(withPassword ? { password: 'your-secure-password' } : { passwordHash: hash }) },
+      { hostname: `node-${i}`, sshKeys: KEY, autoInstallKubesolo: true, createIso: true, outputDir: join(work, 'lib', String(i)), ...(withPassword ? { password: 'your-secure-password' } : { passwordHash: hash }) },
       { env: {}, home: work },
     );
     await writeRendered(config, renderDocuments(config));

@@ -27,6 +27,8 @@ export const EXIT = {
   PARTIAL: 8,
   /** Ctrl-C or SIGTERM: what shells expect (128 + SIGINT). */
   INTERRUPTED: 130,
+  /** stdout was closed by its reader (`| head`): what shells report for a tool killed by SIGPIPE (128 + 13). */
+  PIPE: 141,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -47,12 +49,23 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { exit: EXIT.USAGE, retryable: false },
   TEMPLATE_INVALID: { exit: EXIT.USAGE, retryable: false },
   INPUT_NOT_FOUND: { exit: EXIT.USAGE, retryable: false },
+  /** Not a regular file (a device, a directory), or larger than its cap (src/files/read.ts INPUT_CAPS). */
+  INPUT_INVALID: { exit: EXIT.USAGE, retryable: false },
+  /** A pipe named as an input sent nothing for too long. */
+  INPUT_TIMEOUT: { exit: EXIT.TIMEOUT, retryable: false },
   OUTPUT_FAILED: { exit: EXIT.INTERNAL, retryable: false },
   OUTPUT_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },
+  /** The output path cannot take a file: a directory, a block device, a socket, a parent that is a file. */
+  OUTPUT_INVALID: { exit: EXIT.USAGE, retryable: false },
+  /** Writing stdout failed (a full disk, an I/O error). */
+  STDOUT_FAILED: { exit: EXIT.INTERNAL, retryable: false },
+  /** stdout's reader went away before the output was written. */
+  STDOUT_CLOSED: { exit: EXIT.PIPE, retryable: false },
   // guest-agent socket and protocol
   SOCKET_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
   SOCKET_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },
   SOCKET_HELD: { exit: EXIT.TIMEOUT, retryable: true },
+  SOCKET_BUSY: { exit: EXIT.TIMEOUT, retryable: true },
   AGENT_TIMEOUT: { exit: EXIT.TIMEOUT, retryable: true },
   AGENT_DISCONNECTED: { exit: EXIT.AGENT, retryable: true },
   PROTOCOL_ERROR: { exit: EXIT.AGENT, retryable: true },

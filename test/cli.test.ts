@@ -102,14 +102,14 @@ describe('the CLI shell', () => {
     expect(r.code).toBe(2);
   });
 
-  it('exits quietly when the reader of stdout goes away (| head)', async () => {
+  it('exits quietly with 141 (as SIGPIPE) when the reader of stdout goes away (| head): the output was cut (issue 21)', async () => {
     const child = spawn(process.execPath, [CLI_BUNDLE, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // like `| head` closing early
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(stderr).not.toMatch(/EPIPE|at .*\.mjs/);
-    expect(code).toBe(0);
+    expect(code).toBe(141);
   });
 
   it('lists every verb in the top-level help', async () => {

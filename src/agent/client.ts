@@ -2,8 +2,10 @@
  * The guest-agent operations the product needs, typed and validated, over any AgentTransport
  * (direct unix socket, libvirtd, an SSH-forwarded socket). Every operation has a bound.
  */
-import { abortError, QksError, isQksError } from '../errors.js';
-import { ExecStartSchema, ExecStatusSchema, FileHandleSchema, FileReadSchema, GuestInfoSchema, parseReturn } from './messages.js';
+import { sleep, startDeadline, type Deadline } from '../deadline.js';
+import { QksError, isQksError } from '../errors.js';
+import { protocolError } from './errors.js';
+import { decodeBase64Strict, ExecStart, ExecStatus, FileHandle, FileRead, GuestInfo, parseReturn, type ExecStatusReply } from './messages.js';
 import { DEFAULT_TIMEOUTS, EXEC_POLL } from './timeouts.js';
 import type { AgentTransport, TransportInfo } from './transport.js';
 
@@ -62,36 +64,39 @@ export interface AgentClientOptions {
 export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
-/** A deadline shared by the steps of one operation. */
-class Deadline {
-  private readonly end: number;
-  constructor(
-    readonly totalMs: number,
-    private readonly what: string,
-  ) {
-    this.end = performance.now() + totalMs;
-  }
-  /** What is left for the next step; throws AGENT_TIMEOUT when nothing is. */
-  left(): number {
-    const ms = Math.ceil(this.end - performance.now());
-    if (ms <= 0) throw new QksError('AGENT_TIMEOUT', `${this.what} did not finish within ${this.totalMs} ms`, { hint: 'The guest is slow or the command hangs; raise --timeout.', details: { timeoutMs: this.totalMs } });
-    return ms;
-  }
+/** A budget shared by the steps of one operation (src/deadline.ts). */
+function operationDeadline(totalMs: number, what: string): Deadline {
+  return startDeadline(totalMs, {
+    onTimeout: () => new QksError('AGENT_TIMEOUT', `${what} did not finish within ${totalMs} ms`, { hint: 'The guest is slow or the command hangs; raise --timeout.', details: { timeoutMs: totalMs } }),
+  });
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * A finished guest-exec-status as a result. qemu-ga sets `exitcode` for a normal exit and `signal`
+ * for a killed process; a status with neither (or a signal beside exit code 0) is not a success.
+ */
+export function execResult(s: ExecStatusReply): ExecResult {
+  if (s.exitcode === undefined && s.signal === undefined) {
+    throw protocolError('unexpected reply to guest-exec-status: the process exited with neither an exit code nor a signal', { command: 'guest-exec-status', reply: JSON.stringify(s).slice(0, 200) });
+  }
+  return {
+    exitCode: s.exitcode,
+    ...(s.signal !== undefined ? { signal: s.signal } : {}),
+    stdout: s['out-data'] === undefined ? Buffer.alloc(0) : decodeBase64Strict(s['out-data'], 'guest-exec-status', 'out-data'),
+    stderr: s['err-data'] === undefined ? Buffer.alloc(0) : decodeBase64Strict(s['err-data'], 'guest-exec-status', 'err-data'),
+    stdoutTruncated: s['out-truncated'] ?? false,
+    stderrTruncated: s['err-truncated'] ?? false,
+  };
+}
+
+/** Whether a finished program succeeded: exit code 0 and not killed by a signal. */
+export function execSucceeded(r: Pick<ExecResult, 'exitCode' | 'signal'>): boolean {
+  return r.exitCode === 0 && r.signal === undefined;
+}
+
+/** How a program ended, for messages: `exit 3`, `signal 9`. */
+export function describeExit(r: Pick<ExecResult, 'exitCode' | 'signal'>): string {
+  return r.signal !== undefined ? `signal ${r.signal}${r.exitCode !== undefined && r.exitCode !== 0 ? `, exit ${r.exitCode}` : ''}` : `exit ${r.exitCode}`;
 }
 
 const NO_SUCH_FILE = /No such file or directory/i;
@@ -128,7 +133,7 @@ export class AgentClient {
   }
 
   async info(opts: CallOptions = {}): Promise<AgentInfo> {
-    const r = parseReturn(GuestInfoSchema, 'guest-info', await this.execute('guest-info', undefined, opts));
+    const r = parseReturn(GuestInfo, 'guest-info', await this.execute('guest-info', undefined, opts));
     const info: AgentInfo = {
       version: r.version,
       commands: r.supported_commands.map((c) => ({ name: c.name, enabled: c.enabled, successResponse: c['success-response'] ?? true })),
@@ -149,10 +154,18 @@ export class AgentClient {
 
   /** Runs a program in the guest and waits for it (guest-exec, then guest-exec-status with a growing poll interval). */
   async exec(path: string, args: string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
-    const deadline = new Deadline(opts.timeoutMs ?? this.timeouts.execMs, `guest-exec of ${path}`);
+    const deadline = operationDeadline(opts.timeoutMs ?? this.timeouts.execMs, `guest-exec of ${path}`);
+    try {
+      return await this.execWithin(deadline, path, args, opts);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async execWithin(deadline: Deadline, path: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
     const env = opts.env === undefined ? undefined : Array.isArray(opts.env) ? opts.env : Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
     const start = parseReturn(
-      ExecStartSchema,
+      ExecStart,
       'guest-exec',
       await this.call('guest-exec', {
         path,
@@ -164,17 +177,8 @@ export class AgentClient {
     );
     let interval: number = EXEC_POLL.firstMs;
     for (;;) {
-      const s = parseReturn(ExecStatusSchema, 'guest-exec-status', await this.call('guest-exec-status', { pid: start.pid }, deadline, opts.signal));
-      if (s.exited) {
-        return {
-          exitCode: s.exitcode,
-          ...(s.signal !== undefined ? { signal: s.signal } : {}),
-          stdout: Buffer.from(s['out-data'] ?? '', 'base64'),
-          stderr: Buffer.from(s['err-data'] ?? '', 'base64'),
-          stdoutTruncated: s['out-truncated'] ?? false,
-          stderrTruncated: s['err-truncated'] ?? false,
-        };
-      }
+      const s = parseReturn(ExecStatus, 'guest-exec-status', await this.call('guest-exec-status', { pid: start.pid }, deadline, opts.signal));
+      if (s.exited) return execResult(s);
       await sleep(Math.min(interval, deadline.left()), opts.signal);
       interval = Math.min(interval * 2, EXEC_POLL.maxMs);
     }
@@ -197,12 +201,20 @@ export class AgentClient {
   }
 
   private async readFileByHandle(path: string, opts: ReadFileOptions): Promise<Buffer> {
-    const deadline = new Deadline(opts.timeoutMs ?? this.timeouts.readFileMs, `reading ${path}`);
+    const deadline = operationDeadline(opts.timeoutMs ?? this.timeouts.readFileMs, `reading ${path}`);
+    try {
+      return await this.readByHandleWithin(deadline, path, opts);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async readByHandleWithin(deadline: Deadline, path: string, opts: ReadFileOptions): Promise<Buffer> {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
     const count = Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxBytes + 1);
     let handle: number;
     try {
-      handle = parseReturn(FileHandleSchema, 'guest-file-open', await this.call('guest-file-open', { path, mode: 'r' }, deadline, opts.signal));
+      handle = parseReturn(FileHandle, 'guest-file-open', await this.call('guest-file-open', { path, mode: 'r' }, deadline, opts.signal));
     } catch (e) {
       if (isQksError(e, 'COMMAND_FAILED') && NO_SUCH_FILE.test(String(e.details.desc))) throw fileNotFound(path, { method: 'file', desc: e.details.desc });
       throw e;
@@ -211,8 +223,10 @@ export class AgentClient {
     let total = 0;
     try {
       for (;;) {
-        const r = parseReturn(FileReadSchema, 'guest-file-read', await this.call('guest-file-read', { handle, count }, deadline, opts.signal));
-        const data = Buffer.from(r['buf-b64'], 'base64');
+        const r = parseReturn(FileRead, 'guest-file-read', await this.call('guest-file-read', { handle, count }, deadline, opts.signal));
+        const data = decodeBase64Strict(r['buf-b64'], 'guest-file-read', 'buf-b64');
+        // the reply says how many bytes it carries: a cut or padded buf-b64 must not pass as the file
+        if (data.length !== r.count) throw protocolError(`unexpected reply to guest-file-read: count is ${r.count} but buf-b64 holds ${data.length} bytes`, { command: 'guest-file-read', count: r.count, decoded: data.length });
         total += data.length;
         if (total > maxBytes) throw tooLarge(path, maxBytes);
         chunks.push(data);
@@ -220,7 +234,7 @@ export class AgentClient {
       }
     } finally {
       // always give the handle back; a failure here must not hide the first one
-      await this.execute('guest-file-close', { handle }, { timeoutMs: Math.min(this.timeouts.commandMs, 2_000) }).catch(() => {});
+      await this.execute('guest-file-close', { handle }, { timeoutMs: Math.min(this.timeouts.commandMs, DEFAULT_TIMEOUTS.closeHandleMs) }).catch(() => {});
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
@@ -228,11 +242,11 @@ export class AgentClient {
   private async readFileByExec(path: string, opts: ReadFileOptions): Promise<Buffer> {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
     const r = await this.exec('/bin/cat', [path], { timeoutMs: opts.timeoutMs ?? this.timeouts.readFileMs, ...(opts.signal ? { signal: opts.signal } : {}) });
-    if (r.exitCode !== 0) {
+    if (!execSucceeded(r)) {
       const stderr = r.stderr.toString('utf8').trim();
       if (NO_SUCH_FILE.test(stderr)) throw fileNotFound(path, { method: 'exec', stderr });
-      throw new QksError('COMMAND_FAILED', `cat ${path} failed in the guest (exit ${r.exitCode ?? `signal ${r.signal}`})${stderr ? `: ${stderr}` : ''}`, {
-        details: { path, exitCode: r.exitCode, stderr },
+      throw new QksError('COMMAND_FAILED', `cat ${path} failed in the guest (${describeExit(r)})${stderr ? `: ${stderr}` : ''}`, {
+        details: { path, exitCode: r.exitCode, ...(r.signal !== undefined ? { signal: r.signal } : {}), stderr },
       });
     }
     if (r.stdoutTruncated || r.stdout.length > maxBytes) throw tooLarge(path, maxBytes);

@@ -1,28 +1,36 @@
 /**
  * The direct transport: the guest agent's unix socket (a libvirt channel socket, or qemu-ga's own
- * `-m unix-listen` socket), spoken to with Node `net`. One command in flight at a time, like qemu-ga.
+ * `-m unix-listen` socket), spoken to with Node `net`. Only I/O lives here: the handshake is the pure
+ * state machine in ./handshake.ts, the wire format ./framing.ts, the bounds src/deadline.ts.
  *
- * Every connection starts with the handshake qemu-ga documents: a 0xFF byte (flushes a half-read
- * command), guest-sync-delimited with a fresh random id, and everything dropped until the 0xFF that
- * precedes our id. After any client-side timeout the next command resynchronises the same way, so a
- * late reply to an abandoned command is never taken for the answer to a new one.
+ * One command in flight at a time, like qemu-ga; one of our callers on a socket at a time (./lock.ts).
+ * After a client-side timeout the next command resynchronises, so a late reply to an abandoned command
+ * is never taken for the answer to a new one; the late reply still frees what it opened in the guest.
  */
 import { randomInt } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { abortError, QksError } from '../errors.js';
-import { agentReplyError, connectError, disconnectedError, heldError, protocolError, timeoutError } from './errors.js';
-import { encodeCommand, FrameDecoder, SENTINEL, type Frame } from './framing.js';
-import { AgentErrorSchema } from './messages.js';
-import { DEFAULT_TIMEOUTS } from './timeouts.js';
+import { backoffMs, bounded, sleep, startDeadline } from '../deadline.js';
+import { QksError } from '../errors.js';
+import { TIMEOUTS } from '../timeouts.js';
+import { agentReplyError, connectError, disconnectedError, protocolError, timeoutError } from './errors.js';
+import { encodeCommand, FrameDecoder, type Frame } from './framing.js';
+import { Handshake } from './handshake.js';
+import { acquireSocketLock, type SocketLock } from './lock.js';
+import { agentErrorBody } from './messages.js';
 import type { AgentTransport, ExecuteOptions, TransportInfo } from './transport.js';
 
 export interface DirectOptions {
-  /** Bound on connect(). Default DEFAULT_TIMEOUTS.connectMs. */
+  /** Bound on connect(). Default TIMEOUTS.agent.connectMs. */
   connectTimeoutMs?: number;
-  /** Bound on the handshake answer; no answer at all means SOCKET_HELD. Default DEFAULT_TIMEOUTS.handshakeMs. */
+  /** Bound on the handshake answer; no answer at all means SOCKET_HELD. Default TIMEOUTS.agent.handshakeMs. */
   handshakeTimeoutMs?: number;
-  /** Default bound of one command. Default DEFAULT_TIMEOUTS.commandMs. */
+  /** Default bound of one command. Default TIMEOUTS.agent.commandMs. */
   commandTimeoutMs?: number;
+  /**
+   * Take turns with our other callers on this socket (./lock.ts): `false` skips it (a test posing as a
+   * foreign client); a number bounds the wait (default TIMEOUTS.agent.lockWaitMs).
+   */
+  lock?: false | { timeoutMs?: number; verb?: string };
   /** For messages and transportInfo: the channel name and domain this socket belongs to. */
   channel?: string;
   domain?: string;
@@ -36,10 +44,45 @@ type Waiter = {
   fail(err: QksError): void;
 };
 
-/** Opens the socket and completes the handshake; the connection is closed again on any failure. */
+/** Commands that leave something in the guest when their reply is lost: freed when the late reply comes. */
+const LEAVES_SOMETHING = new Set(['guest-file-open', 'guest-exec']);
+
+/**
+ * How many commands that open something a guest may answer too late (per socket, in this process)
+ * before we stop sending more: each may leave a file handle or a process behind.
+ */
+export const MAX_UNRESOLVED = 8;
+const unresolvedBySocket = new Map<string, number>();
+
+/** Unresolved late commands per socket (tests). */
+export function unresolvedCount(socketPath: string): number {
+  return unresolvedBySocket.get(socketPath) ?? 0;
+}
+
+function addUnresolved(socketPath: string, n: number): void {
+  const v = (unresolvedBySocket.get(socketPath) ?? 0) + n;
+  if (v <= 0) unresolvedBySocket.delete(socketPath);
+  else unresolvedBySocket.set(socketPath, v);
+}
+
+/** Sync ids above 2^32: no file handle or pid is that large, so a late `{"return": N}` is never taken for a sync answer. */
+const syncId = () => randomInt(2 ** 32 + 1, 2 ** 47);
+
+/** Opens the socket (after our turn) and completes the handshake; everything is released again on any failure. */
 export async function connectDirect(socketPath: string, options: DirectOptions = {}): Promise<DirectTransport> {
-  const socket = await openSocket(socketPath, options.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectMs, options.signal);
-  const transport = new DirectTransport(socket, socketPath, options);
+  const handshakeMs = options.handshakeTimeoutMs ?? TIMEOUTS.agent.handshakeMs;
+  const lock =
+    options.lock === false
+      ? undefined
+      : await acquireSocketLock(socketPath, { ...(options.lock?.timeoutMs !== undefined ? { timeoutMs: options.lock.timeoutMs } : {}), ...(options.lock?.verb ? { verb: options.lock.verb } : {}), signal: options.signal });
+  let socket: Socket;
+  try {
+    socket = await openSocket(socketPath, options.connectTimeoutMs ?? TIMEOUTS.agent.connectMs, handshakeMs, options.signal);
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+  const transport = new DirectTransport(socket, socketPath, options, lock);
   try {
     await transport.handshake(true, options.signal);
   } catch (e) {
@@ -50,27 +93,42 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
   return transport;
 }
 
-function openSocket(socketPath: string, timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const socket = createConnection({ path: socketPath });
-    const done = (err?: QksError) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.off('error', onError);
-      socket.off('connect', onConnect);
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else resolve(socket);
+/**
+ * connect(), retrying EAGAIN ("listen queue full": qemu-ga's tiny backlog while it serves another
+ * client, FACTS §2) with jittered backoff until `retryMs` has passed.
+ */
+async function openSocket(socketPath: string, timeoutMs: number, retryMs: number, signal?: AbortSignal): Promise<Socket> {
+  const end = performance.now() + retryMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectOnce(socketPath, timeoutMs, signal);
+    } catch (e) {
+      if (!(e instanceof QksError) || e.details.errno !== 'EAGAIN') throw e;
+      const left = end - performance.now();
+      if (left <= 0) throw e;
+      await sleep(Math.min(left, backoffMs(attempt, TIMEOUTS.connectRetry)), signal);
+    }
+  }
+}
+
+function connectOnce(socketPath: string, timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
+  let socket: Socket | undefined;
+  let connected = false;
+  return bounded<Socket>({ timeoutMs, signal, onTimeout: () => timeoutError(`connect to ${socketPath}`, timeoutMs, { socketPath }) }, ({ resolve, reject }) => {
+    const s = createConnection({ path: socketPath });
+    socket = s;
+    const onError = (e: NodeJS.ErrnoException) => reject(connectError(e, socketPath));
+    const onConnect = () => {
+      connected = true;
+      resolve(s);
     };
-    const onError = (e: NodeJS.ErrnoException) => done(connectError(e, socketPath));
-    const onConnect = () => done();
-    const onAbort = () => done(abortError(signal!));
-    const timer = setTimeout(() => done(timeoutError(`connect to ${socketPath}`, timeoutMs, { socketPath })), timeoutMs);
-    socket.once('error', onError);
-    socket.once('connect', onConnect);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    s.once('error', onError);
+    s.once('connect', onConnect);
+    return () => {
+      s.off('error', onError);
+      s.off('connect', onConnect);
+      if (!connected) socket?.destroy();
+    };
   });
 }
 
@@ -80,15 +138,22 @@ export class DirectTransport implements AgentTransport {
   private waiter: Waiter | undefined;
   private closedError: QksError | undefined;
   private needsResync = false;
-  private bytesIn = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly handshakeTimeoutMs: number;
   private readonly commandTimeoutMs: number;
+  /** Commands given up on whose reply has not come yet, oldest first (qemu-ga answers in order). */
+  private readonly abandoned: string[] = [];
+  /** Handles a late guest-file-open reply gave us: closed once the channel is resynced. */
+  private readonly lateHandles: number[] = [];
+  /** Guest pids a late guest-exec reply gave us (the process runs on; reported, not killed). */
+  readonly latePids: number[] = [];
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly socketPath: string,
     options: DirectOptions = {},
+    private readonly lock?: SocketLock,
   ) {
     this.info = {
       kind: 'direct',
@@ -97,15 +162,14 @@ export class DirectTransport implements AgentTransport {
       ...(options.domain ? { domain: options.domain } : {}),
     };
     this.decoder = new FrameDecoder(options.maxMessageBytes);
-    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_TIMEOUTS.handshakeMs;
-    this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs;
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? TIMEOUTS.agent.handshakeMs;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? TIMEOUTS.agent.commandMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {}); // 'close' follows and reports it
     socket.on('close', () => this.onClosed(disconnectedError(socketPath, 'a command')));
   }
 
   private onData(chunk: Buffer): void {
-    this.bytesIn += chunk.length;
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);
@@ -115,53 +179,50 @@ export class DirectTransport implements AgentTransport {
       this.socket.destroy();
       return;
     }
-    for (const f of frames) this.waiter?.onFrame(f);
+    for (const f of frames) {
+      if (this.waiter) this.waiter.onFrame(f);
+      // between commands: only late replies arrive here
+      else if (f.type === 'message') this.onLate(f.value);
+    }
+  }
+
+  /** A reply to the oldest abandoned command: note what it opened in the guest. */
+  private onLate(value: Record<string, unknown>): void {
+    const command = this.abandoned.shift();
+    if (!command) return;
+    if (LEAVES_SOMETHING.has(command)) addUnresolved(this.socketPath, -1);
+    const r = value.return;
+    if (command === 'guest-file-open' && Number.isInteger(r)) this.lateHandles.push(r as number);
+    else if (command === 'guest-exec' && r && typeof r === 'object' && Number.isInteger((r as { pid?: unknown }).pid)) this.latePids.push((r as { pid: number }).pid);
   }
 
   private onClosed(err: QksError): void {
     if (this.closedError) return;
     this.closedError = err;
+    this.lock?.release();
     const w = this.waiter;
     this.waiter = undefined;
     w?.fail(err);
   }
 
-  /**
-   * Waits for frames until `take` returns a value; `onTimeout` builds the error when the bound runs out.
-   * Exactly one waiter at a time (commands are serialised).
-   */
+  /** Waits for frames until `take` returns a value; one waiter at a time (commands are serialised). */
   private wait<T>(take: (f: Frame) => T | undefined, timeoutMs: number, onTimeout: () => QksError, during: string, signal?: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.closedError) return reject(disconnectedError(this.socketPath, during));
-      if (signal?.aborted) return reject(abortError(signal));
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiter = undefined;
-        fn();
-      };
-      const onAbort = () => {
-        this.needsResync = true;
-        finish(() => reject(abortError(signal!)));
-      };
-      const timer = setTimeout(() => {
-        this.needsResync = true;
-        finish(() => reject(onTimeout()));
-      }, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.closedError) return Promise.reject(disconnectedError(this.socketPath, during));
+    return bounded<T>({ timeoutMs, signal, onTimeout, onCancel: () => (this.needsResync = true) }, ({ resolve, reject }) => {
       this.waiter = {
         onFrame: (f) => {
           let v: T | undefined;
           try {
             v = take(f);
           } catch (e) {
-            finish(() => reject(e));
+            reject(e);
             return;
           }
-          if (v !== undefined) finish(() => resolve(v));
+          if (v !== undefined) resolve(v);
         },
-        fail: (err) => finish(() => reject(err.code === 'AGENT_DISCONNECTED' ? disconnectedError(this.socketPath, during) : err)),
+        fail: (err) => reject(err.code === 'AGENT_DISCONNECTED' ? disconnectedError(this.socketPath, during) : err),
       };
+      return () => (this.waiter = undefined);
     });
   }
 
@@ -174,43 +235,28 @@ export class DirectTransport implements AgentTransport {
    * (SOCKET_HELD); later it means the agent is stuck (AGENT_TIMEOUT).
    */
   async handshake(initial: boolean, signal?: AbortSignal, timeoutMs: number = this.handshakeTimeoutMs): Promise<void> {
-    const bytesBefore = this.bytesIn;
-    let id = randomInt(1, 2 ** 47);
-    let delimited = true;
-    let sawSentinel = false;
-    let garbage = 0;
-    let messages = 0;
-    this.write(Buffer.concat([Buffer.of(SENTINEL), encodeCommand('guest-sync-delimited', { id })]));
+    const hs = new Handshake({ socketPath: this.socketPath, channel: this.info.channel, initial, nextId: syncId });
+    this.write(hs.start(syncId()));
     await this.wait(
       (f) => {
-        if (f.type === 'sentinel') sawSentinel = true;
-        else if (f.type === 'garbage') garbage += f.bytes;
-        else {
-          messages++;
-          const v = f.value;
-          if ('return' in v && v.return === id && (sawSentinel || !delimited)) return true;
-          const err = AgentErrorSchema.safeParse(v.error);
-          if (delimited && err.success && err.data.class === 'CommandNotFound' && err.data.desc.includes('guest-sync-delimited')) {
-            // an agent without guest-sync-delimited (or with it blocked): plain guest-sync, a new id
-            delimited = false;
-            id = randomInt(1, 2 ** 47);
-            this.write(encodeCommand('guest-sync', { id }));
-          }
-        }
-        return undefined;
+        const step = hs.onFrame(f);
+        if (step.late) this.onLate(step.late);
+        if (step.send) this.write(step.send);
+        return step.done;
       },
       timeoutMs,
-      () => {
-        const details = { socketPath: this.socketPath, ...(this.info.channel ? { channel: this.info.channel } : {}) };
-        if (initial && this.bytesIn === bytesBefore) return heldError(this.socketPath, this.info.channel, timeoutMs);
-        if (garbage + this.decoder.pendingGarbage > 0 && messages === 0)
-          return protocolError(`the peer on ${this.socketPath} answered the handshake with bytes that are not guest-agent JSON`, { ...details, garbageBytes: garbage + this.decoder.pendingGarbage });
-        return timeoutError('guest-sync-delimited', timeoutMs, details);
-      },
+      () => hs.timeout(timeoutMs, { buffered: this.decoder.buffered, garbage: this.decoder.pendingGarbage }),
       'the handshake',
       signal,
     );
     this.needsResync = false;
+    // whatever was abandoned and did not answer before our sentinel never will on this stream
+    this.forgetAbandoned();
+  }
+
+  /** Unanswered ones stay counted in unresolvedBySocket: what they opened is out of our reach. */
+  private forgetAbandoned(): void {
+    this.abandoned.length = 0;
   }
 
   execute(command: string, args?: Record<string, unknown>, options: ExecuteOptions = {}): Promise<unknown> {
@@ -222,27 +268,76 @@ export class DirectTransport implements AgentTransport {
   private async executeNow(command: string, args: Record<string, unknown> | undefined, options: ExecuteOptions): Promise<unknown> {
     if (this.closedError) throw disconnectedError(this.socketPath, command);
     const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
-    // the resync counts against the command's own bound, so a caller's deadline holds
-    const end = performance.now() + timeoutMs;
-    if (this.needsResync) await this.handshake(false, options.signal, Math.min(this.handshakeTimeoutMs, timeoutMs));
+    // the resync and the cleanup count against the command's own bound, so a caller's deadline holds
+    const deadline = startDeadline(timeoutMs, { onTimeout: () => timeoutError(command, timeoutMs, { socketPath: this.socketPath, command }) });
+    try {
+      if (this.needsResync) await this.handshake(false, options.signal, Math.min(this.handshakeTimeoutMs, deadline.left()));
+      await this.closeLateHandles(deadline.left(), options.signal);
+      if (LEAVES_SOMETHING.has(command) && unresolvedCount(this.socketPath) >= MAX_UNRESOLVED) {
+        throw protocolError(`the guest agent on ${this.socketPath} answered ${MAX_UNRESOLVED} commands too late: not sending ${command} (each may leave a handle or a process in the guest)`, {
+          socketPath: this.socketPath,
+          command,
+          unresolved: unresolvedCount(this.socketPath),
+        });
+      }
+      return await this.roundTrip(command, args, deadline.left(), timeoutMs, options.signal);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async roundTrip(command: string, args: Record<string, unknown> | undefined, leftMs: number, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     this.write(encodeCommand(command, args));
-    const reply = await this.wait(
-      (f) => (f.type === 'message' && ('return' in f.value || 'error' in f.value) ? f.value : undefined),
-      Math.max(1, Math.ceil(end - performance.now())),
-      () => timeoutError(command, timeoutMs, { socketPath: this.socketPath, command }),
-      command,
-      options.signal,
-    );
+    let reply: Record<string, unknown>;
+    try {
+      reply = await this.wait(
+        (f) => (f.type === 'message' && ('return' in f.value || 'error' in f.value) ? f.value : undefined),
+        leftMs,
+        () => timeoutError(command, timeoutMs, { socketPath: this.socketPath, command }),
+        command,
+        signal,
+      );
+    } catch (e) {
+      if (this.needsResync) {
+        // given up on: its reply may still come, and may carry a handle or a pid to free
+        this.abandoned.push(command);
+        if (LEAVES_SOMETHING.has(command)) addUnresolved(this.socketPath, 1);
+      }
+      throw e;
+    }
     if ('error' in reply) {
-      const body = AgentErrorSchema.safeParse(reply.error);
-      if (!body.success) throw protocolError(`malformed error reply to ${command}`, { command, reply: JSON.stringify(reply).slice(0, 200) });
-      throw agentReplyError(command, body.data);
+      const body = agentErrorBody(reply.error);
+      if (!body) throw protocolError(`malformed error reply to ${command}`, { command, reply: JSON.stringify(reply).slice(0, 200) });
+      throw agentReplyError(command, body);
     }
     return reply.return;
   }
 
-  async close(): Promise<void> {
-    this.onClosed(disconnectedError(this.socketPath, 'close'));
-    if (!this.socket.destroyed) this.socket.destroy();
+  /** guest-file-close for every handle a late reply gave us; failures are dropped (the bound still holds). */
+  private async closeLateHandles(leftMs: number, signal?: AbortSignal): Promise<void> {
+    while (this.lateHandles.length && !this.closedError) {
+      const handle = this.lateHandles.shift()!;
+      await this.roundTrip('guest-file-close', { handle }, Math.min(leftMs, TIMEOUTS.agent.closeHandleMs), TIMEOUTS.agent.closeHandleMs, signal).catch(() => {});
+      if (this.needsResync) return;
+    }
+  }
+
+  /**
+   * Closes the connection. When a command that opens something was given up on, first waits a little
+   * (TIMEOUTS.agent.drainMs) for its late reply and frees what it opened.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.closedError && this.abandoned.some((c) => LEAVES_SOMETHING.has(c))) {
+        await this.chain;
+        const drainMs = TIMEOUTS.agent.drainMs;
+        await this.handshake(false, undefined, drainMs)
+          .then(() => this.closeLateHandles(drainMs))
+          .catch(() => {});
+      }
+      this.onClosed(disconnectedError(this.socketPath, 'close'));
+      if (!this.socket.destroyed) this.socket.destroy();
+    })();
+    return this.closing;
   }
 }

@@ -34,26 +34,46 @@ export function connectError(err: NodeJS.ErrnoException, socketPath: string): Qk
     case 'EPERM':
       return new QksError('SOCKET_PERMISSION', `permission denied opening ${socketPath}`, { hint: PERMISSION_HINT, details, cause: err });
     case 'EAGAIN':
-      return heldError(socketPath, undefined, 0, 'its listen queue is full');
+      return heldError(socketPath, undefined, 0, 'its listen queue is full (other clients are queued on it)', { errno: err.code });
     default:
       return new QksError('AGENT_DISCONNECTED', `cannot connect to ${socketPath}: ${err.message}`, { details, cause: err });
   }
 }
 
 /** The socket accepted us but nothing answered the handshake: most often another client holds it. */
-export function heldError(socketPath: string, channel: string | undefined, timeoutMs: number, why?: string): QksError {
+export function heldError(socketPath: string, channel: string | undefined, timeoutMs: number, why?: string, extra: Record<string, unknown> = {}): QksError {
   const dedicated = channel === DEDICATED_CHANNEL;
   const waited = `${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s`;
   return new QksError(
     'SOCKET_HELD',
     why
       ? `the guest-agent socket ${socketPath} does not accept clients: ${why}`
-      : `no answer from the guest agent on ${socketPath} within ${waited}: the socket is held by another client (e.g. libvirt), or the agent is not running in the guest`,
+      : `no answer within ${waited} from the guest agent on ${socketPath}: the socket is held by another client (e.g. libvirt), or the agent is not running in the guest`,
     {
       hint: dedicated
         ? 'Check that the qemu-guest-agent-kubesolo service runs in the guest, and that no other client keeps this socket open.'
         : `libvirt keeps the standard channel open: use the dedicated channel ${DEDICATED_CHANNEL} (its own socket and qemu-ga instance), or --transport libvirt.`,
-      details: { socketPath, ...(channel ? { channel } : {}), timeoutMs },
+      details: { socketPath, ...(channel ? { channel } : {}), timeoutMs, ...extra },
+    },
+  );
+}
+
+/**
+ * Our turn on the socket did not come: another qemu-kubesolo process (or caller in this process)
+ * is using it. Distinct from SOCKET_HELD (a client that is not us, e.g. libvirt on .0).
+ */
+export function busyError(socketPath: string, timeoutMs: number, holder?: { pid: number; verb: string; since: number }, why?: string): QksError {
+  const who = holder
+    ? holder.pid === process.pid
+      ? 'another caller in this process'
+      : `qemu-kubesolo process ${holder.pid} (${holder.verb})${holder.since ? `, using it for ${Math.max(0, Math.round((Date.now() - holder.since) / 1000))} s` : ''}`
+    : 'another qemu-kubesolo process';
+  return new QksError(
+    'SOCKET_BUSY',
+    why ? `the guest-agent socket ${socketPath}: ${why}` : `the guest-agent socket ${socketPath} is busy: ${who}; waited ${(timeoutMs / 1000).toFixed(timeoutMs % 1000 ? 1 : 0)} s for our turn`,
+    {
+      hint: 'The agent serves one client at a time and our callers take turns; wait for the other one to finish, or raise --timeout.',
+      details: { socketPath, timeoutMs, ...(holder ? { holderPid: holder.pid, holderVerb: holder.verb } : {}) },
     },
   );
 }

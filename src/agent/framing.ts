@@ -12,6 +12,13 @@ import { QksError } from '../errors.js';
 /** Replies larger than this are refused (PROTOCOL_ERROR), so a broken peer cannot make us buffer without end. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Deeper nesting than this (objects and arrays together) is refused before parsing: qemu-ga's replies
+ * nest a few levels, and a hostile `[[[[…` would otherwise cost gigabytes in JSON.parse and the
+ * validators after it.
+ */
+export const MAX_NESTING = 64;
+
 export const SENTINEL = 0xff;
 
 export type Frame =
@@ -26,6 +33,8 @@ const OPEN = 0x7b; // {
 const CLOSE = 0x7d; // }
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b; // [
+const CLOSE_ARRAY = 0x5d; // ]
 
 function isWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -40,12 +49,17 @@ export class FrameDecoder {
   private parts: Buffer[] = [];
   private partBytes = 0;
   private depth = 0;
+  /** Objects and arrays open inside the current object (depth counts braces only, for framing). */
+  private nesting = 0;
   private inString = false;
   private escaped = false;
   private garbage = 0;
   private garbageText = '';
 
-  constructor(private readonly maxMessageBytes: number = MAX_MESSAGE_BYTES) {}
+  constructor(
+    private readonly maxMessageBytes: number = MAX_MESSAGE_BYTES,
+    private readonly maxNesting: number = MAX_NESTING,
+  ) {}
 
   /** Bytes held for an unfinished object. */
   get buffered(): number {
@@ -83,6 +97,7 @@ export class FrameDecoder {
         if (b === OPEN) {
           this.flushGarbage(out);
           this.depth = 1;
+          this.nesting = 1;
           start = i;
         } else if (!isWhitespace(b)) {
           this.garbage++;
@@ -97,8 +112,13 @@ export class FrameDecoder {
         continue;
       }
       if (b === QUOTE) this.inString = true;
-      else if (b === OPEN) this.depth++;
-      else if (b === CLOSE && --this.depth === 0) {
+      else if (b === OPEN_ARRAY) {
+        if (++this.nesting > this.maxNesting) this.tooDeep();
+      } else if (b === CLOSE_ARRAY) this.nesting = Math.max(1, this.nesting - 1);
+      else if (b === OPEN) {
+        this.depth++;
+        if (++this.nesting > this.maxNesting) this.tooDeep();
+      } else if (b === CLOSE && (this.nesting = Math.max(1, this.nesting - 1), --this.depth === 0)) {
         const piece = buf.subarray(start, i + 1);
         const whole = this.parts.length ? Buffer.concat([...this.parts, piece]) : piece;
         this.checkSize(whole.length);
@@ -127,10 +147,19 @@ export class FrameDecoder {
     }
   }
 
+  private tooDeep(): never {
+    this.resetObject();
+    throw new QksError('PROTOCOL_ERROR', `guest agent reply nests deeper than ${this.maxNesting} levels`, {
+      hint: 'The peer is not behaving like qemu-ga; check what listens on the socket.',
+      details: { maxNesting: this.maxNesting },
+    });
+  }
+
   private resetObject(): void {
     this.parts = [];
     this.partBytes = 0;
     this.depth = 0;
+    this.nesting = 0;
     this.inString = false;
     this.escaped = false;
   }
@@ -156,8 +185,8 @@ function parse(bytes: Buffer): Frame {
 }
 
 /** Decodes a whole byte string at once (tests, recorded traffic). */
-export function decodeAll(data: Uint8Array, maxMessageBytes?: number): Frame[] {
-  const d = new FrameDecoder(maxMessageBytes);
+export function decodeAll(data: Uint8Array, maxMessageBytes?: number, maxNesting?: number): Frame[] {
+  const d = new FrameDecoder(maxMessageBytes, maxNesting);
   return [...d.push(data), ...d.end()];
 }
 

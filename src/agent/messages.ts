@@ -1,56 +1,126 @@
 /**
- * The guest agent's replies, as zod schemas (qemu `qga/qapi-schema.json`). Types are inferred from them.
- * Unknown fields pass through: newer agents add some.
+ * The guest agent's replies (qemu `qga/qapi-schema.json`), as small hand-written validators: the
+ * `agent` verb's start-up loads no schema library (zod costs tens of ms). Types are inferred from
+ * the validators, so each shape is written once. Unknown fields pass through: newer agents add some.
  */
-import { z } from 'zod';
 import { QksError } from '../errors.js';
 
-export const AgentErrorSchema = z.object({ class: z.string(), desc: z.string() });
-export type AgentErrorBody = z.infer<typeof AgentErrorSchema>;
+/** A validator: the value when it fits, else a reason (path: message). */
+type Check<T> = (v: unknown, path: string) => { ok: true; value: T } | { ok: false; why: string };
+export type Infer<C> = C extends Check<infer T> ? T : never;
 
-/** Any reply: exactly one of `return` or `error`. */
-export const ReplySchema = z.union([
-  z.object({ return: z.unknown() }).refine((r) => 'return' in r, 'missing return'),
-  z.object({ error: AgentErrorSchema }),
-]);
-export type Reply = z.infer<typeof ReplySchema>;
+const fail = (path: string, want: string, v: unknown) => ({ ok: false as const, why: `${path || 'return'}: expected ${want}, got ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}` });
+const pass = <T>(value: T) => ({ ok: true as const, value });
 
-export const EmptySchema = z.object({});
+const str: Check<string> = (v, p) => (typeof v === 'string' ? pass(v) : fail(p, 'string', v));
+const bool: Check<boolean> = (v, p) => (typeof v === 'boolean' ? pass(v) : fail(p, 'boolean', v));
+const int: Check<number> = (v, p) => (Number.isSafeInteger(v) ? pass(v as number) : fail(p, 'integer', v));
+const nonNegInt: Check<number> = (v, p) => (Number.isSafeInteger(v) && (v as number) >= 0 ? pass(v as number) : fail(p, 'integer >= 0', v));
 
-export const GuestInfoSchema = z.object({
-  version: z.string(),
-  supported_commands: z.array(
-    z.object({ name: z.string(), enabled: z.boolean(), 'success-response': z.boolean().optional() }),
-  ),
+type Shape = Record<string, Check<unknown> | { optional: Check<unknown> }>;
+type ShapeType<S extends Shape> = { [K in keyof S as S[K] extends Check<unknown> ? K : never]: S[K] extends Check<infer T> ? T : never } & {
+  [K in keyof S as S[K] extends { optional: Check<unknown> } ? K : never]?: S[K] extends { optional: Check<infer T> } ? T : never;
+};
+
+const optional = <T>(c: Check<T>) => ({ optional: c });
+
+function object<S extends Shape>(shape: S): Check<ShapeType<S>> {
+  return (v, p) => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(p, 'object', v);
+    const o = v as Record<string, unknown>;
+    for (const [k, c] of Object.entries(shape)) {
+      const at = p ? `${p}.${k}` : k;
+      if (typeof c === 'function') {
+        const r = c(o[k], at);
+        if (!r.ok) return r;
+      } else if (o[k] !== undefined) {
+        const r = c.optional(o[k], at);
+        if (!r.ok) return r;
+      }
+    }
+    return pass(o as ShapeType<S>);
+  };
+}
+
+function array<T>(item: Check<T>): Check<T[]> {
+  return (v, p) => {
+    if (!Array.isArray(v)) return fail(p, 'array', v);
+    for (let i = 0; i < v.length; i++) {
+      const r = item(v[i], `${p}.${i}`);
+      if (!r.ok) return r;
+    }
+    return pass(v as T[]);
+  };
+}
+
+export const AgentError = object({ class: str, desc: str });
+export type AgentErrorBody = Infer<typeof AgentError>;
+
+export const GuestInfo = object({
+  version: str,
+  supported_commands: array(object({ name: str, enabled: bool, 'success-response': optional(bool) })),
 });
-export type GuestInfoReply = z.infer<typeof GuestInfoSchema>;
+export type GuestInfoReply = Infer<typeof GuestInfo>;
 
-export const ExecStartSchema = z.object({ pid: z.number().int() });
+export const ExecStart = object({ pid: int });
 
-export const ExecStatusSchema = z.object({
-  exited: z.boolean(),
-  exitcode: z.number().int().optional(),
-  signal: z.number().int().optional(),
-  'out-data': z.string().optional(),
-  'err-data': z.string().optional(),
-  'out-truncated': z.boolean().optional(),
-  'err-truncated': z.boolean().optional(),
+export const ExecStatus = object({
+  exited: bool,
+  exitcode: optional(int),
+  signal: optional(int),
+  'out-data': optional(str),
+  'err-data': optional(str),
+  'out-truncated': optional(bool),
+  'err-truncated': optional(bool),
 });
-export type ExecStatusReply = z.infer<typeof ExecStatusSchema>;
+export type ExecStatusReply = Infer<typeof ExecStatus>;
 
-export const FileHandleSchema = z.number().int();
+export const FileHandle = int;
 
-export const FileReadSchema = z.object({ count: z.number().int().nonnegative(), 'buf-b64': z.string(), eof: z.boolean() });
-export type FileReadReply = z.infer<typeof FileReadSchema>;
+export const FileRead = object({ count: nonNegInt, 'buf-b64': str, eof: bool });
+export type FileReadReply = Infer<typeof FileRead>;
 
-export const SyncSchema = z.number().int();
+const PEER_HINT = 'The peer is not behaving like qemu-ga; check what listens on the socket.';
 
 /** Validates a command's `return` value; a mismatch is a PROTOCOL_ERROR naming the command. */
-export function parseReturn<S extends z.ZodType>(schema: S, command: string, value: unknown): z.infer<S> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new QksError('PROTOCOL_ERROR', `unexpected reply to ${command}: ${r.error.issues.map((i) => `${i.path.join('.') || 'return'}: ${i.message}`).join('; ')}`, {
-    hint: 'The peer is not behaving like qemu-ga; check what listens on the socket.',
+export function parseReturn<T>(check: Check<T>, command: string, value: unknown): T {
+  const r = check(value, '');
+  if (r.ok) return r.value;
+  throw new QksError('PROTOCOL_ERROR', `unexpected reply to ${command}: ${r.why}`, {
+    hint: PEER_HINT,
     details: { command, reply: JSON.stringify(value)?.slice(0, 200) },
   });
+}
+
+/** The `error` member of a reply when it has the agent's shape, else undefined. */
+export function agentErrorBody(v: unknown): AgentErrorBody | undefined {
+  const r = AgentError(v, 'error');
+  return r.ok ? r.value : undefined;
+}
+
+// RFC 4648 base64 as GLib writes it (g_base64_encode): no line breaks, padded to a multiple of 4.
+// A loop, not a regex: replies reach tens of MB and a backtracking regex would not be linear there.
+function isStrictBase64(t: string): boolean {
+  if (t.length % 4) return false;
+  const pad = t.endsWith('==') ? 2 : t.endsWith('=') ? 1 : 0;
+  for (let i = 0; i < t.length - pad; i++) {
+    const c = t.charCodeAt(i);
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * Decodes base64 strictly: Node's decoder skips bad characters and stops at a cut silently, which
+ * would hand the caller part of a file as if it were all of it.
+ */
+export function decodeBase64Strict(text: string, command: string, field: string): Buffer {
+  if (!isStrictBase64(text)) {
+    throw new QksError('PROTOCOL_ERROR', `unexpected reply to ${command}: ${field} is not complete base64 (${text.length} characters)`, {
+      hint: PEER_HINT,
+      details: { command, field, length: text.length, excerpt: text.slice(0, 40) },
+    });
+  }
+  return Buffer.from(text, 'base64');
 }

@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { withAgent, type AgentTarget } from '../agent/connect.js';
-import type { AgentClient } from '../agent/client.js';
+import { execSucceeded, type AgentClient } from '../agent/client.js';
+import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { EXIT, QksError } from '../errors.js';
 import { AGENT_CAT_OPTIONS, AGENT_EXEC_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
@@ -45,7 +46,8 @@ async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentCl
       ctx.output.verbose(`agent: connected over ${describeTransport(client.transportInfo)}`);
       return fn(client);
     },
-    { env: ctx.env, signal: ctx.signal },
+    // a slow agent is not a held socket: a longer --timeout also bounds the handshake
+    { env: ctx.env, signal: ctx.signal, ...(o.timeoutMs ? { handshakeTimeoutMs: Math.max(DEFAULT_TIMEOUTS.handshakeMs, o.timeoutMs) } : {}) },
   );
 }
 
@@ -114,8 +116,8 @@ export function register(program: Command, run: RunAction): void {
         const r = await withClient(ctx, o, (c) => c.exec(path, args, { ...call(o, ctx), ...(input !== undefined ? { input } : {}) }));
         if (ctx.output.json) {
           ctx.output.result({
-            ok: r.exitCode === 0,
-            exitCode: r.exitCode,
+            ok: execSucceeded(r),
+            ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
             ...(r.signal !== undefined ? { signal: r.signal } : {}),
             stdout: r.stdout.toString('utf8'),
             stderr: r.stderr.toString('utf8'),
@@ -127,7 +129,7 @@ export function register(program: Command, run: RunAction): void {
           if (r.stderr.length) ctx.output.info(r.stderr.toString('utf8').replace(/\n$/, ''));
           if (r.stdoutTruncated || r.stderrTruncated) ctx.output.warn('the agent truncated the output (16 MiB per stream)');
         }
-        if (r.exitCode === 0) return EXIT.OK;
+        if (execSucceeded(r)) return EXIT.OK;
         if (!ctx.output.json) ctx.output.warn(`${path} ${r.signal !== undefined ? `was killed by signal ${r.signal}` : `exited with ${r.exitCode}`} in the guest`);
         return EXIT.AGENT;
       }),

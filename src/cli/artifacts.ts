@@ -50,10 +50,10 @@ async function artifactsAction(ctx: VerbContext, parsed: Record<string, unknown>
 
   // Everything is resolved, validated and rendered before the first file is written.
   const configs: ArtifactsConfig[] = inventory
-    ? await resolveInventory(inventory, opts, { env: ctx.env })
-    : [await resolveArtifactsConfig(opts, { env: ctx.env })];
+    ? await resolveInventory(inventory, opts, { env: ctx.env, signal: ctx.signal })
+    : [await resolveArtifactsConfig(opts, { env: ctx.env, signal: ctx.signal })];
   const templateDir = configs[0]!.templateDir;
-  const templates: TemplateSet = templateDir ? await loadTemplateDir(templateDir) : builtinTemplates();
+  const templates: TemplateSet = templateDir ? await loadTemplateDir(templateDir, ctx.signal) : builtinTemplates();
   const rendered: RenderedDocuments[] = configs.map((c) => renderDocuments(c, { ...renderOptions, templates }));
 
   const results: ArtifactsResult[] = [];
@@ -62,7 +62,7 @@ async function artifactsAction(ctx: VerbContext, parsed: Record<string, unknown>
     results.push(r);
     for (const w of r.warnings) ctx.output.warn(inventory ? `${config.hostname}: ${w}` : w);
     for (const p of r.removed) ctx.output.info(`removed ${p} (not part of this seed)`);
-    if (config.sshKeySource && !['flag', 'env', 'inventory'].includes(config.sshKeySource)) ctx.output.verbose(`SSH key from ${config.sshKeySource}`);
+    for (const source of config.sshKeySources) if (!['flag', 'env', 'inventory'].includes(source)) ctx.output.verbose(`SSH key from ${source}`);
     ctx.output.info(`wrote ${r.files.map((f) => f.path).join(', ')} (instance-id ${r.instanceId})`);
     if (!inventory) ctx.output.info(`\nCreate the VM with:\n${r.virtInstall.command}\n`);
     ctx.output.result(

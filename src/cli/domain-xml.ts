@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../files/atomic.js';
+import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
 import { domainXml, parseDomainSpec, parseNetwork, VmNameSchema, type DomainSpecInput } from '../libvirt/domain-xml.js';
 import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import { DOMAIN_XML_OPTIONS, VIRT_INSTALL_OPTIONS } from '../options/domain-xml.js';
@@ -49,7 +49,7 @@ async function domainXmlAction(ctx: VerbContext, flags: Record<string, unknown>)
   }
   if (parsed.iso && !existsSync(parsed.iso)) ctx.output.warn(`the ISO ${parsed.iso} does not exist (yet): make it with qemu-kubesolo artifacts --create-iso`);
   const xml = domainXml(spec);
-  if (output && output !== '-') {
+  if (output && output !== '-' && !(await isOwnStdout(output))) {
     await writeFileAtomic(output, xml, { mode: 0o644 });
     ctx.output.result({ ok: true, path: output, name: parsed.name, bytes: Buffer.byteLength(xml) }, `wrote ${output} (define it with: virsh define ${output})`);
   } else if (ctx.output.json) {

@@ -2,7 +2,7 @@
  * `qemu-kubesolo fake-agent`: a qemu-ga look-alike on a unix socket, for trying the tool (and wrappers
  * around it) without a VM. Serves until Ctrl-C.
  */
-import { readFile } from 'node:fs/promises';
+import { readInput } from '../files/read.js';
 import type { Command } from 'commander';
 import { startFakeAgent, type FakeAgentFaults } from '../fake-agent/index.js';
 import { QksError } from '../errors.js';
@@ -23,11 +23,9 @@ async function loadFile(flag: string, spec: string): Promise<{ guestPath: string
   const eq = rest.indexOf('=');
   if (eq <= 0 || !rest.startsWith('/')) throw new QksError('USAGE', `${flag} ${spec}: expected GUEST_PATH=LOCAL_FILE with an absolute guest path`);
   const local = rest.slice(eq + 1);
-  try {
-    return { guestPath: rest.slice(0, eq), data: await readFile(local), ...(afterMs !== undefined ? { afterMs } : {}) };
-  } catch (e) {
-    throw new QksError('INPUT_NOT_FOUND', `${flag} ${spec}: cannot read ${local} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  // bounded (src/files/read.ts): a FIFO or a device as LOCAL_FILE neither hangs nor fills memory
+  const data = await readInput(local, 'fakeAgentFile', { what: `${flag} ${spec}` });
+  return { guestPath: rest.slice(0, eq), data, ...(afterMs !== undefined ? { afterMs } : {}) };
 }
 
 export function register(program: Command, run: RunAction): void {

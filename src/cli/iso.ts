@@ -3,12 +3,12 @@
  * in-process writer; no genisoimage, xorriso or mkisofs needed.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { QksError } from '../errors.js';
-import { writeFileAtomic } from '../files/atomic.js';
+import { isQksError, QksError } from '../errors.js';
+import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
+import { readInput } from '../files/read.js';
 import { buildIso, DEFAULT_ISO_EPOCH, type IsoFile } from '../iso/build.js';
 import { selinuxLabelCommands } from '../iso/selinux.js';
 import { ISO_OPTIONS } from '../options/iso.js';
@@ -32,18 +32,18 @@ export function parseFileArg(arg: string): { name: string; localPath: string } {
   return { name: basename(arg), localPath: arg };
 }
 
-async function readInput(name: string, localPath: string): Promise<IsoFile> {
+/** One input, read bounded (src/files/read.ts): a FIFO or /dev/zero neither hangs nor fills memory. */
+async function readIsoInput(name: string, localPath: string, signal: AbortSignal): Promise<IsoFile> {
   try {
-    return { path: name, data: await readFile(localPath) };
+    return { path: name, data: await readInput(localPath, 'isoFile', { what: 'input file', signal }) };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
+    if (isQksError(e, 'INPUT_NOT_FOUND')) {
       throw new QksError('INPUT_NOT_FOUND', `input file ${localPath} does not exist`, { hint: 'Check the path; write NAME=PATH to choose the name in the ISO.', details: { path: localPath } });
     }
-    if (code === 'EISDIR') {
+    if (isQksError(e, 'INPUT_INVALID') && e.details.kind === 'a directory') {
       throw new QksError('USAGE', `${localPath} is a directory; the iso verb takes files`, { hint: 'Name each file, e.g. openstack/latest/meta_data.json=./meta_data.json.', details: { path: localPath } });
     }
-    throw new QksError('USAGE', `cannot read input file ${localPath}: ${code ?? String(e)}`, { hint: 'Check the file permissions.', details: { path: localPath, errno: code } });
+    throw e;
   }
 }
 
@@ -68,15 +68,15 @@ Examples:
     .action(
       run(async (ctx, files: string[], flags: Record<string, unknown>) => {
         const opts = resolveIsoOptions(flags, files, ctx.env);
-        const inputs = await Promise.all(opts.files.map((arg) => parseFileArg(arg)).map(({ name, localPath }) => readInput(name, localPath)));
+        const inputs = await Promise.all(opts.files.map((arg) => parseFileArg(arg)).map(({ name, localPath }) => readIsoInput(name, localPath, ctx.signal)));
         const started = performance.now();
         const iso = buildIso(inputs, { volumeId: opts.label, epoch: opts.epoch });
         ctx.output.verbose(`built ${iso.byteLength} bytes in ${(performance.now() - started).toFixed(2)} ms`);
         const sha256 = createHash('sha256').update(iso).digest('hex');
-        const toStdout = opts.out === '-';
-        const path = toStdout ? '-' : resolve(opts.out);
+        const toStdout = opts.out === '-' || (await isOwnStdout(opts.out));
+        const path = toStdout ? '-' : resolve(opts.out) + (opts.out.endsWith('/') ? '/' : ''); // a trailing '/' is refused by the writer, naming it
         if (toStdout) ctx.output.raw(iso);
-        else await writeFileAtomic(path, iso);
+        else await writeFileAtomic(path, iso, { signal: ctx.signal });
         const selinux = opts.selinux && !toStdout ? selinuxLabelCommands(path) : undefined;
         if (opts.selinux && toStdout) ctx.output.warn('--selinux needs a file path; nothing to label for --out -');
         if (toStdout) {

@@ -3,10 +3,11 @@
  * rewritten for clients, checked over TLS, written atomically with mode 0600. Several VMs in one call
  * with --output-dir and --jobs.
  */
-import { readFile } from 'node:fs/promises';
+import { isOwnStdout } from '../files/atomic.js';
+import { readInputText } from '../files/read.js';
 import type { Command } from 'commander';
 import { openAgent } from '../agent/connect.js';
-import { abortError, EXIT, QksError } from '../errors.js';
+import { abortError, EXIT, isQksError, QksError } from '../errors.js';
 import { getKubeconfigs, type BatchItem } from '../kubeconfig/batch.js';
 import { getKubeconfig, type KubeconfigResult } from '../kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../kubeconfig/options.js';
@@ -64,17 +65,20 @@ function jsonOf(r: KubeconfigResult): Record<string, unknown> {
 }
 
 async function action(ctx: VerbContext, parsed: Record<string, unknown>): Promise<number> {
-  const flags = givenFlags(KUBECONFIG_OPTIONS, parsed);
+  let flags = givenFlags(KUBECONFIG_OPTIONS, parsed);
   let namesFile: string | undefined;
   if (typeof flags.vmNamesFile === 'string' && flags.vmNamesFile) {
     try {
-      namesFile = await readFile(flags.vmNamesFile, 'utf8');
+      namesFile = await readInputText(flags.vmNamesFile, 'namesFile', { what: '--vm-names-file', signal: ctx.signal });
     } catch (e) {
-      throw new QksError('INPUT_NOT_FOUND', `--vm-names-file ${flags.vmNamesFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e; // a device, too large, a pipe that never ends: bounded (src/files/read.ts)
+      throw new QksError('INPUT_NOT_FOUND', `--vm-names-file ${flags.vmNamesFile}: ENOENT`, {
         hint: 'Give a file with one VM name per line.',
       });
     }
   }
+  // --output /dev/stdout is --output -: the result lines then stay off the kubeconfig's stream
+  if (typeof flags.output === 'string' && flags.output !== '-' && (await isOwnStdout(flags.output))) flags = { ...flags, output: '-' };
   const o = resolveKubeconfigOptions(flags, ctx.env, namesFile);
   if (o.output === '-' && ctx.output.json) {
     throw new QksError('USAGE', '--output - and --json both write to stdout', { hint: 'Write the kubeconfig to a file with --output FILE when using --json.' });

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { abortError, EXIT, QksError } from '../errors.js';
-import { Output } from './output.js';
+import { flushStdout, Output, stdoutFailure, watchStdout, type GlobalFlags } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
 import { VERSION } from '../version.js';
 
@@ -43,7 +43,7 @@ function verbIn(argv: string[]): string | undefined {
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  internal error (a bug: please report it)
+  1  internal error (a bug: please report it), or stdout or an output file could not be written
   2  usage: bad flag, environment variable, template or input (nothing was written)
   3  not found or not ready: socket, VM, guest file (--wait retries these)
   4  permission denied (socket, libvirt, SSH key, output path)
@@ -51,7 +51,8 @@ Exit codes:
   6  guest agent or libvirt error, or an unreadable reply
   7  remote error: SSH hop, API server TLS
   8  partial: some checks or some VMs of a batch failed
-  130  interrupted (Ctrl-C)`;
+  130  interrupted (Ctrl-C, SIGTERM)
+  141  stdout closed by its reader before all output was written (as SIGPIPE)`;
 
 export async function buildProgram(signal: AbortSignal, argv: string[] = process.argv): Promise<Command> {
   const program = new Command();
@@ -94,6 +95,19 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
   return program;
 }
 
+/**
+ * After the verb: a failed stdout makes a successful command fail (its output is incomplete). A closed
+ * pipe (exit 141) is reported only with --verbose, like tools killed by SIGPIPE; other failures always.
+ */
+async function reportStdoutFailure(flags: GlobalFlags): Promise<void> {
+  await flushStdout(process.stdout);
+  const failure = stdoutFailure(process.stdout);
+  if (!failure) return;
+  if (!process.exitCode) process.exitCode = failure.exitCode;
+  const out = new Output(flags);
+  if (failure.code !== 'STDOUT_CLOSED' || out.verboseOn) out.error(failure);
+}
+
 export async function main(argv: string[] = process.argv): Promise<void> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -101,13 +115,10 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     controller.abort(new QksError('INTERRUPTED', `interrupted by ${sig}`));
     process.exitCode = EXIT.INTERRUPTED;
   };
-  // a reader that went away (`| head`) is not an error worth a stack trace
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw e;
-    });
-  }
+  // a failed stdout (`| head`, `> /dev/full`) is recorded, reported once and decides the exit status
+  // below, never a stack trace; a failed stderr has nowhere to be reported
+  watchStdout(process.stdout);
+  process.stderr.on('error', () => {});
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const program = await buildProgram(controller.signal, argv);
@@ -128,6 +139,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     }
     process.exitCode = new Output(program.opts()).error(e).exitCode;
   } finally {
+    await reportStdoutFailure(program.opts());
     // shared SSH connections (qemu+ssh) end with the command (a no-op when none was opened)
     await import('../remote/ssh.js').then((m) => m.closeSshConnections()).catch(() => {});
     process.off('SIGINT', onSignal);

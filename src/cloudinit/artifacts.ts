@@ -4,7 +4,7 @@
  * template leaves an existing output directory as it was.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { QksError } from '../errors.js';
@@ -12,6 +12,7 @@ import { buildIso } from '../iso/build.js';
 import { outputError, writeFilesAtomic } from '../files/atomic.js';
 import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import { DEFAULTS, type ArtifactsConfig } from './config.js';
+import { networkWarnings } from './network.js';
 import { sha512Crypt, makeSalt } from './password.js';
 import { renderTemplate, type TemplateVars } from './render.js';
 import { builtinTemplates, TEMPLATE_VARIABLES, type TemplateSet, type TemplateVariable } from './templates.js';
@@ -45,7 +46,7 @@ export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSe
     config.hostname,
     config.username,
     config.passwordHash ?? sha512Crypt(config.password ?? '', makeSalt(`instance-id\0${config.hostname}\0${config.username}`)),
-    config.sshKey ?? null,
+    config.sshKeys.length > 1 ? [...config.sshKeys] : (config.sshKeys[0] ?? null), // one key: the ids of earlier versions
     config.autoInstallKubesolo,
     config.kubesoloVersion,
     config.kubesoloUrl ?? null,
@@ -81,7 +82,8 @@ export function versionBefore(a: string, b: string): boolean {
 export function seedWarnings(config: ArtifactsConfig): string[] {
   const warnings: string[] = [];
   if (config.defaultPassword) warnings.push('no password given: using the default "alpine" (console login only: SSH takes keys only)');
-  if (!config.sshKey) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
+  warnings.push(...networkWarnings(config));
+  if (!config.sshKeys.length) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
   if (config.autoInstallKubesolo && versionBefore(config.kubesoloVersion, FIRST_KUBESOLO_FOR_ALPINE)) {
     warnings.push(
       `Kubesolo ${config.kubesoloVersion} crashes on Alpine after a reboot (portainer/kubesolo #54, fixed in v1.1.3; #132 for Alpine 3.23, in ${FIRST_KUBESOLO_FOR_ALPINE}): use ${FIRST_KUBESOLO_FOR_ALPINE} or later (the default is ${DEFAULT_KUBESOLO_VERSION})`,
@@ -101,7 +103,7 @@ export function templateVars(config: ArtifactsConfig, passwordHash: string, inst
     hostname: config.hostname,
     username: config.username,
     password_hash: passwordHash,
-    ssh_authorized_keys: config.sshKey ? [config.sshKey] : [],
+    ssh_authorized_keys: config.sshKeys,
     auto_install_kubesolo: config.autoInstallKubesolo,
     kubesolo_version: config.kubesoloVersion,
     arch: config.arch,
@@ -227,10 +229,17 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
   for (const stale of ['network-config', ISO_NAME] as const) {
     if (rendered.files.some((f) => f.name === stale)) continue;
     const path = join(dir, stale);
-    if (await stat(path).catch(() => undefined)) {
-      await rm(path, { force: true });
-      removed.push(path);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) continue;
+    // only a file we could have written is removed: a directory or a device node of that name is left alone
+    if (!st.isFile()) {
+      warnings.push(`left ${path} alone: it is not a regular file (and not part of this seed)`);
+      continue;
     }
+    await rm(path, { force: true }).catch((e: unknown) => {
+      throw outputError(path, e);
+    });
+    removed.push(path);
   }
   const iso = files.find((f) => f.name === ISO_NAME)?.path;
   // Report in a natural order: user-data, meta-data, network-config, ISO.

@@ -27,7 +27,7 @@ describe('resolveArtifactsConfig', () => {
       kubesoloVersion: 'v1.1.7', arch: 'amd64', outputDir: './artifacts', createIso: false, apiAddresses: [], dns: [], interface: 'eth0',
       apkRepositories: [],
     });
-    expect(c.sshKey).toBeUndefined();
+    expect(c.sshKeys).toEqual([]);
     expect((await resolveArtifactsConfig({}, { env: {}, home: NO_HOME, hostArch: 'arm64' })).arch).toBe('arm64');
   });
 
@@ -83,15 +83,15 @@ describe('resolveArtifactsConfig', () => {
     const fromEnv = await resolve({}, env);
     expect(fromEnv).toMatchObject({
       hostname: 'from-env', username: 'envuser', password: 'envpw', defaultPassword: false, autoInstallKubesolo: true, kubesoloVersion: 'v1.2.3',
-      outputDir: '/tmp/env-dir', sshKey: ED25519_KEY, sshKeySource: 'env', apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
+      outputDir: '/tmp/env-dir', sshKeys: [ED25519_KEY], sshKeySources: ['env'], apiAddresses: ['203.0.113.1', 'k8s.example.com'], arch: 'arm64', createIso: true,
     });
     const fromFlags = await resolve(
-      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKey: SK_ED25519_KEY, apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false },
+      { hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9', outputDir: 'out', sshKeys: SK_ED25519_KEY, apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false },
       env,
     );
     expect(fromFlags).toMatchObject({
       hostname: 'from-flag', username: 'flaguser', password: 'flagpw', autoInstallKubesolo: false, kubesoloVersion: 'v9.9.9',
-      outputDir: 'out', sshKey: SK_ED25519_KEY, sshKeySource: 'flag', apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false,
+      outputDir: 'out', sshKeys: [SK_ED25519_KEY], sshKeySources: ['flag'], apiAddresses: ['10.0.0.1'], arch: 'amd64', createIso: false,
     });
   });
 
@@ -121,7 +121,7 @@ describe('resolveArtifactsConfig', () => {
     [{ password: 'pw\u0000' }, '--password (VM_PASSWORD): must not contain newlines'],
     [{ password: '' }, '--password'],
     [{ passwordHash: 'plaintext' }, '--password-hash (VM_PASSWORD_HASH): is not a crypt hash'],
-    [{ sshKey: 'ssh-ed25519 AAAA\nssh-rsa AAAA' }, '--ssh-key (SSH_PUBLIC_KEY): must be exactly one public key line'],
+    [{ sshKeys: 'ssh-ed25519 AAAA\nssh-rsa AAAA' }, '--ssh-key (SSH_PUBLIC_KEY): must be exactly one public key line'],
     [{ kubesoloVersion: 'v1.1.0; reboot' }, '--kubesolo-version'],
     [{ instanceId: 'has space' }, '--instance-id (VM_INSTANCE_ID)'],
     [{ apiAddresses: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IPv4 address or a DNS name'],
@@ -137,11 +137,11 @@ describe('resolveArtifactsConfig', () => {
 
   it('refuses a private key loudly, from a flag or from a file', async () => {
     const { privateKey } = sshKeygen('ed25519');
-    expect(await problems({ sshKey: privateKey })).toMatch(/--ssh-key \(SSH_PUBLIC_KEY\): this is a PRIVATE key/);
+    expect(await problems({ sshKeys: privateKey })).toMatch(/--ssh-key \(SSH_PUBLIC_KEY\): this is a PRIVATE key/);
     const dir = mkdtempSync(join(tmpdir(), 'qks-cfg-'));
     writeFileSync(join(dir, 'id_ed25519'), privateKey);
-    expect(await problems({ sshKey: join(dir, 'id_ed25519') })).toMatch(/PRIVATE key/);
-    expect(await problems({ sshKey: join(dir, 'missing.pub') })).toMatch(/--ssh-key \(SSH_PUBLIC_KEY\): cannot read the key file/);
+    expect(await problems({ sshKeys: join(dir, 'id_ed25519') })).toMatch(/PRIVATE key/);
+    expect(await problems({ sshKeys: join(dir, 'missing.pub') })).toMatch(/--ssh-key \(SSH_PUBLIC_KEY\): cannot read the key file/);
   });
 
   it('reads a key from a .pub path and auto-detects ~/.ssh/*.pub (id_ed25519 first, invalid ones skipped)', async () => {
@@ -151,11 +151,21 @@ describe('resolveArtifactsConfig', () => {
     const ed = sshKeygen('ed25519').publicKey;
     writeFileSync(join(home, '.ssh', 'aaa.pub'), 'not a key\n');
     writeFileSync(join(home, '.ssh', 'id_rsa.pub'), rsa + '\n');
-    expect(await resolve({}, {}, home)).toMatchObject({ sshKey: rsa, sshKeySource: join(home, '.ssh', 'id_rsa.pub') });
+    expect(await resolve({}, {}, home)).toMatchObject({ sshKeys: [rsa], sshKeySources: [join(home, '.ssh', 'id_rsa.pub')] });
     writeFileSync(join(home, '.ssh', 'id_ed25519.pub'), ed + '\n');
-    expect(await resolve({}, {}, home)).toMatchObject({ sshKey: ed, sshKeySource: join(home, '.ssh', 'id_ed25519.pub') });
-    expect(await resolve({ sshKey: join(home, '.ssh', 'id_rsa.pub') }, {}, home)).toMatchObject({ sshKey: rsa });
-    expect(await resolve({ sshKey: '~/.ssh/id_rsa.pub' }, {}, home)).toMatchObject({ sshKey: rsa });
+    expect(await resolve({}, {}, home)).toMatchObject({ sshKeys: [ed], sshKeySources: [join(home, '.ssh', 'id_ed25519.pub')] });
+    expect(await resolve({ sshKeys: join(home, '.ssh', 'id_rsa.pub') }, {}, home)).toMatchObject({ sshKeys: [rsa] });
+    expect(await resolve({ sshKeys: '~/.ssh/id_rsa.pub' }, {}, home)).toMatchObject({ sshKeys: [rsa] });
+  });
+
+  it('keeps every repeated --ssh-key, from lines and files, duplicates once; a bad one is named by its index (issue 21: only the last was kept)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'qks-home-'));
+    const rsa = sshKeygen('rsa').publicKey;
+    writeFileSync(join(home, 'rsa.pub'), rsa + '\n');
+    const c = await resolve({ sshKeys: [ED25519_KEY, join(home, 'rsa.pub'), ED25519_KEY] }, {}, home);
+    expect(c.sshKeys).toEqual([ED25519_KEY, rsa]);
+    expect(c.sshKeySources).toEqual(['flag', join(home, 'rsa.pub'), 'flag']);
+    expect(await problems({ sshKeys: [ED25519_KEY, 'ssh-rsa n0pe!'] })).toContain('--ssh-key (SSH_PUBLIC_KEY)[1]: the key data is not base64');
   });
 
   it('splits list variables and repeated flags on commas and spaces', async () => {

@@ -2,16 +2,18 @@
  * The artifacts configuration: flags > environment variables > defaults, gathered into one object and
  * validated by one zod schema whose errors name the flag and the variable (or the inventory entry).
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
-import { QksError } from '../errors.js';
+import { isQksError, QksError } from '../errors.js';
 import { ARCHES } from './fields.js';
 import { ARTIFACTS_OPTIONS, splitList } from '../options/artifacts.js';
 import { fromEnvOf, longFlag, nameOf, objectSchema, type Given } from '../options/table.js';
+import { networkProblems } from './network.js';
 import { parseSshPublicKey } from './ssh-key.js';
+import { readInputText } from '../files/read.js';
 
 /** The guide's default password (console only; warned). Every other default is in the option table. */
 export const DEFAULT_PASSWORD = 'alpine';
@@ -41,8 +43,8 @@ export const ArtifactsConfigSchema = objectSchema(ARTIFACTS_OPTIONS)
   .extend({
     /** True when no password was given and the guide's default ("alpine") is used. */
     defaultPassword: z.boolean(),
-    /** Where the key came from: "flag", "env", "inventory" or the file it was read from. */
-    sshKeySource: z.string().optional(),
+    /** Where the keys came from: "flag", "env", "inventory" or the file each was read from. */
+    sshKeySources: z.array(z.string()),
   })
   .superRefine((c, ctx) => {
     if (c.kubesoloUrl && !c.autoInstallKubesolo) {
@@ -57,6 +59,10 @@ export const ArtifactsConfigSchema = objectSchema(ARTIFACTS_OPTIONS)
     if (c.gateway && (v6 ? !isIPv6(c.gateway) : !isIPv4(c.gateway))) {
       ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be an IPv${v6 ? 6 : 4} address like --ip` });
     }
+  })
+  .superRefine((c, ctx) => {
+    // networks that cannot work (network.ts); the interface name is checked with or without --ip
+    for (const p of networkProblems(c)) ctx.addIssue({ code: 'custom', path: p.index === undefined ? [p.field] : [p.field, p.index], message: p.message });
   });
 export type ArtifactsConfig = z.output<typeof ArtifactsConfigSchema>;
 
@@ -78,6 +84,8 @@ export interface ResolveOptions {
   hostArch?: string;
   /** Base for relative paths read from files (ssh key paths): the cwd, or the inventory's directory. */
   cwd?: string;
+  /** Stops reading key files (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** The default --arch: the host's, when it is one Kubesolo builds for Alpine. */
@@ -89,7 +97,7 @@ export function hostArch(arch: string = process.arch): (typeof ARCHES)[number] {
 const PREFERRED_KEYS = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_ed25519_sk.pub', 'id_ecdsa_sk.pub', 'id_rsa.pub'];
 
 /** Finds the user's public key in ~/.ssh; returns the key and its path, or undefined. */
-export async function detectSshKey(home: string): Promise<{ key: string; path: string } | undefined> {
+export async function detectSshKey(home: string, signal?: AbortSignal): Promise<{ key: string; path: string } | undefined> {
   const dir = join(home, '.ssh');
   let names: string[];
   try {
@@ -100,21 +108,27 @@ export async function detectSshKey(home: string): Promise<{ key: string; path: s
   const ordered = [...PREFERRED_KEYS.filter((n) => names.includes(n)), ...names.filter((n) => !PREFERRED_KEYS.includes(n)).sort()];
   for (const n of ordered) {
     const path = join(dir, n);
-    const data = await readFile(path, 'utf8').catch(() => undefined);
+    // a FIFO or a huge file in ~/.ssh is skipped like an unreadable one, but Ctrl-C still stops the search
+    const data = await readInputText(path, 'sshKey', { what: 'SSH key', signal }).catch((e: unknown) => {
+      if (signal?.aborted) throw e;
+      return undefined;
+    });
     if (data !== undefined && typeof parseSshPublicKey(data) !== 'string') return { key: data.trim(), path };
   }
   return undefined;
 }
 
 /** A --ssh-key value may be the key itself or a path to a .pub file. */
-async function sshKeyValue(value: string, cwd: string, home: string, label: string): Promise<{ key: string; source: string } | undefined> {
+async function sshKeyValue(value: string, cwd: string, home: string, label: string, signal?: AbortSignal): Promise<{ key: string; source: string } | undefined> {
   const looksLikePath = /^(?:\/|\.{1,2}\/|~\/)/.test(value) || (value.endsWith('.pub') && !/\s/.test(value));
   if (!looksLikePath) return undefined;
   const path = value.startsWith('~/') ? join(home, value.slice(2)) : isAbsolute(value) ? value : resolvePath(cwd, value);
   try {
-    return { key: (await readFile(path, 'utf8')).replace(/\r?\n$/, ''), source: path };
+    return { key: (await readInputText(path, 'sshKey', { what: label, signal })).replace(/\r?\n$/, ''), source: path };
   } catch (e) {
-    throw new QksError('CONFIG_INVALID', `${label}: cannot read the key file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
+    // a device, a FIFO that never ends, an oversized file: the reader's own error (exit 2, 5 or 130)
+    if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e;
+    throw new QksError('CONFIG_INVALID', `${label}: cannot read the key file ${path} (ENOENT)`, {
       hint: 'Pass the public key itself ("ssh-ed25519 AAAA... user@host") or the path of a readable .pub file.',
     });
   }
@@ -131,7 +145,9 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
   const labels: Partial<Record<FieldKey, string>> = {};
 
   const listOf = (v: unknown): unknown => (Array.isArray(v) ? (v.length ? v.flatMap((x) => (typeof x === 'string' ? splitList(x) : [x])) : undefined) : v);
-  const flagOf = (k: FieldKey): unknown => (ARTIFACTS_OPTIONS[k].list ? listOf(flags[k]) : flags[k]);
+  // list rows are split on commas and spaces; key lines hold spaces, so --ssh-key values stay whole
+  const flagOf = (k: FieldKey): unknown =>
+    k === 'sshKeys' ? (Array.isArray(flags[k]) && !flags[k].length ? undefined : flags[k]) : ARTIFACTS_OPTIONS[k].list ? listOf(flags[k]) : flags[k];
   /** A variable's value (an empty variable is unset), converted as its row says. */
   const envOf = (k: FieldKey): unknown => fromEnvOf(ARTIFACTS_OPTIONS[k], env)?.value;
   /** The winning value of a field and the name errors give it. */
@@ -167,21 +183,29 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
   pick('passwordHash');
 
   const home = options.home ?? env.HOME ?? homedir();
-  let sshKey = pick('sshKey');
-  let sshKeySource: string | undefined;
-  if (typeof sshKey === 'string') {
-    sshKeySource = entry.sshKey !== undefined ? 'inventory' : flagOf('sshKey') !== undefined ? 'flag' : 'env';
-    const fromFile = await sshKeyValue(sshKey, cwd, home, labels.sshKey!);
-    if (fromFile) ({ key: sshKey, source: sshKeySource } = fromFile);
-  } else if (sshKey === undefined) {
-    const found = await detectSshKey(home);
-    if (found) ({ key: sshKey, path: sshKeySource } = found);
+  // every key is kept: ssh_authorized_keys is a list (a repeated --ssh-key used to keep only the last)
+  const givenKeys = pick('sshKeys');
+  const sshKeys: unknown[] = [];
+  const sshKeySources: string[] = [];
+  if (givenKeys !== undefined) {
+    const origin = entry.sshKeys !== undefined ? 'inventory' : flagOf('sshKeys') !== undefined ? 'flag' : 'env';
+    for (const value of Array.isArray(givenKeys) ? givenKeys : [givenKeys]) {
+      const fromFile = typeof value === 'string' ? await sshKeyValue(value, cwd, home, labels.sshKeys!, options.signal) : undefined;
+      sshKeys.push(fromFile?.key ?? value);
+      sshKeySources.push(fromFile?.source ?? origin);
+    }
+  } else {
+    const found = await detectSshKey(home, options.signal);
+    if (found) {
+      sshKeys.push(found.key);
+      sshKeySources.push(found.path);
+    }
   }
 
   // every row: its winning value, else the table's default (a list row: its items); then the special cases
   const raw: Record<string, unknown> = {};
   for (const [k, d] of Object.entries(ARTIFACTS_OPTIONS) as [FieldKey, (typeof ARTIFACTS_OPTIONS)[FieldKey]][]) {
-    if (k === 'password' || k === 'passwordHash' || k === 'sshKey') continue;
+    if (k === 'password' || k === 'passwordHash' || k === 'sshKeys') continue;
     const v = pick(k);
     raw[k] = d.list ? asList(v) : (v ?? d.default);
   }
@@ -190,8 +214,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
     password: password ?? (passwordHash === undefined ? DEFAULTS.password : undefined),
     passwordHash,
     defaultPassword: password === undefined && passwordHash === undefined,
-    sshKey,
-    sshKeySource,
+    sshKeys,
+    sshKeySources,
   });
 
   const parsed = ArtifactsConfigSchema.safeParse(raw);
@@ -200,7 +224,8 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = issue.path[0] as FieldKey;
-      const index = typeof issue.path[1] === 'number' ? `[${issue.path[1]}]` : '';
+      // a single key is named without an index, as before keys could be repeated
+      const index = typeof issue.path[1] === 'number' && !(key === 'sshKeys' && sshKeys.length === 1) ? `[${issue.path[1]}]` : '';
       problems.push(`${labels[key] ?? String(key)}${index}: ${issue.message}`);
     }
   }

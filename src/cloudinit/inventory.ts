@@ -10,13 +10,13 @@
  *       api-address: [203.0.113.12, node-02.example.com]
  *
  * Keys are the flag names without "--" (snake_case works too). Flags and environment variables give
- * the defaults of every entry; each VM is written to OUTPUT_DIR/<hostname> unless it names its own
- * output-dir. Every entry is validated before anything is written: one bad entry, nothing written.
+ * the defaults of every entry; each VM is written to OUTPUT_DIR/<hostname>, or OUTPUT_DIR/<its
+ * output-dir> (relative, no ".."). Every entry is validated before anything is written: one bad entry, nothing written.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve as resolvePath } from 'node:path';
-import { parse } from 'yaml';
-import { QksError } from '../errors.js';
+import { dirname, isAbsolute, join, normalize, resolve as resolvePath, sep } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
+import { isQksError, QksError } from '../errors.js';
+import { readInputText } from '../files/read.js';
 import { FIELDS, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags, type EntryValues, type FieldKey, type ResolveOptions } from './config.js';
 
 const BY_INVENTORY_KEY = new Map<string, FieldKey>(Object.entries(FIELDS).map(([k, f]) => [f.inventory, k as FieldKey]));
@@ -30,20 +30,51 @@ const NOT_PER_VM = new Set<FieldKey>(['createIso', 'templateDir']);
 export interface InventoryEntry {
   label: string;
   values: EntryValues;
+  /** `file:line` of each key of the entry, for errors. */
+  at: Partial<Record<FieldKey, string>>;
 }
+
+/** Explicit tags an inventory may carry (the standard ones); anything else is refused, as in templates (render.ts). */
+const STANDARD_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'seq', 'map'].map((t) => `tag:yaml.org,2002:${t}`));
 
 /**
  * Parses inventory text into entries and the problems of their shape (unknown keys, non-mappings);
  * values are checked by resolveArtifactsConfig.
  */
 export function parseInventory(text: string, name: string): { entries: InventoryEntry[]; problems: string[] } {
-  let doc: unknown;
-  try {
-    doc = parse(text, { version: '1.1', uniqueKeys: true });
-  } catch (e) {
-    throw new QksError('CONFIG_INVALID', `${name}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, { hint: 'Fix the inventory file.' });
+  const lines = new LineCounter();
+  // uniqueKeys off: the library's check is quadratic in a mapping's size; duplicates are found below
+  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false, lineCounter: lines, prettyErrors: false });
+  const at = (node: Node | null | undefined): string => (node?.range ? `${name}:${lines.linePos(node.range[0]).line}` : name);
+  const err = doc.errors[0];
+  if (err) {
+    throw new QksError('CONFIG_INVALID', `${name}:${lines.linePos(err.pos[0]).line}: not valid YAML: ${err.message.split('\n')[0]}`, { hint: 'Fix the inventory file.' });
   }
-  const list = Array.isArray(doc) ? doc : doc && typeof doc === 'object' ? (doc as Record<string, unknown>).vms : undefined;
+  // an unknown tag would otherwise be a library warning on stderr and its value used as text
+  const tagProblems: string[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      if (node.tag && !STANDARD_TAGS.has(node.tag)) tagProblems.push(`${at(node)}: unknown tag ${node.tag} (an inventory takes plain YAML values)`);
+    },
+    Map(_key, node) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(k)) tagProblems.push(`${at(pair.key as Node)}: duplicate key "${String(k)}"`);
+        seen.add(k);
+      }
+    },
+  });
+  if (tagProblems.length) throw new QksError('CONFIG_INVALID', tagProblems.join('; '), { hint: 'Fix the lines named above; nothing was written.', details: { problems: tagProblems } });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new QksError('CONFIG_INVALID', `${name}: ${(e as Error).message.split('\n')[0]}`, { hint: 'Fix the inventory file.' });
+  }
+  const root = doc.contents;
+  const listNode = isSeq(root) ? root : isMap(root) ? root.get('vms', true) : undefined;
+  const list = Array.isArray(data) ? data : data && typeof data === 'object' ? (data as Record<string, unknown>).vms : undefined;
   if (!Array.isArray(list) || list.length === 0) {
     throw new QksError('CONFIG_INVALID', `${name}: expected a non-empty list "vms:" of entries (hostname, ssh-key, ip, ...)`, {
       hint: 'See `qemu-kubesolo artifacts --help` for an inventory example.',
@@ -53,23 +84,39 @@ export function parseInventory(text: string, name: string): { entries: Inventory
   const entries = list.map((item, i): InventoryEntry => {
     const label = `vms[${i}]`;
     const values: EntryValues = {};
+    const keyAt: InventoryEntry['at'] = {};
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
       problems.push(`${label}: must be a mapping (hostname: ..., ssh-key: ...)`);
-      return { label, values };
+      return { label, values, at: keyAt };
     }
+    const itemNode = isSeq(listNode) ? listNode.items[i] : undefined;
+    const lineOfKey = new Map<string, string>();
+    if (isMap(itemNode)) for (const pair of itemNode.items) if (isScalar(pair.key)) lineOfKey.set(String(pair.key.value), at(pair.key));
     for (const [rawKey, value] of Object.entries(item as Record<string, unknown>)) {
       const key = BY_INVENTORY_KEY.get(rawKey.replace(/_/g, '-')) ?? PLURALS[rawKey.replace(/_/g, '-')];
       if (!key || NOT_PER_VM.has(key)) {
         problems.push(`${label}.${rawKey}: unknown key (known: ${[...BY_INVENTORY_KEY.keys()].filter((k) => !NOT_PER_VM.has(BY_INVENTORY_KEY.get(k)!)).join(', ')})`);
         continue;
       }
+      keyAt[key] = lineOfKey.get(rawKey) ?? at(itemNode as Node | undefined);
       if (value === null || value === undefined) continue;
-      if (key === 'apiAddresses' || key === 'dns' || key === 'apkRepositories') values[key] = Array.isArray(value) ? value : [value];
+      if (key === 'apiAddresses' || key === 'dns' || key === 'sshKeys' || key === 'apkRepositories') values[key] = Array.isArray(value) ? value : [value];
       else values[key] = value;
     }
-    return { label: typeof (item as Record<string, unknown>).hostname === 'string' ? `${label} (${(item as Record<string, unknown>).hostname as string})` : label, values };
+    return { label: typeof (item as Record<string, unknown>).hostname === 'string' ? `${label} (${(item as Record<string, unknown>).hostname as string})` : label, values, at: keyAt };
   });
   return { entries, problems };
+}
+
+/**
+ * An entry's own output-dir, inside the run's --output-dir: relative, without "..", so one inventory
+ * line cannot send a seed to /etc. Returns the directory, or the problem.
+ */
+export function entryOutputDir(base: string, value: string): string | { problem: string } {
+  if (isAbsolute(value)) return { problem: `must be relative to --output-dir (got the absolute path ${value})` };
+  const rel = normalize(value);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || value.split(/[\\/]/).includes('..')) return { problem: `must stay inside --output-dir: ".." is not allowed (got ${value})` };
+  return join(base, rel);
 }
 
 /**
@@ -80,9 +127,10 @@ export function parseInventory(text: string, name: string): { entries: Inventory
 export async function resolveInventory(file: string, flags: ArtifactsFlags, options: ResolveOptions = {}): Promise<ArtifactsConfig[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readInputText(file, 'inventory', { what: '--inventory', signal: options.signal });
   } catch (e) {
-    throw new QksError('INPUT_NOT_FOUND', `cannot read the inventory ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
+    if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e;
+    throw new QksError('INPUT_NOT_FOUND', `cannot read the inventory ${file} (ENOENT)`, {
       hint: 'Pass the path of a YAML file with a "vms:" list.',
     });
   }
@@ -102,6 +150,14 @@ export async function resolveInventory(file: string, flags: ArtifactsFlags, opti
     try {
       const c = await resolveArtifactsConfig(shared, { ...options, cwd: dirname(resolvePath(file)), entry });
       if (entry.values.outputDir === undefined) c.outputDir = join(base, c.hostname);
+      else {
+        const dir = entryOutputDir(base, c.outputDir);
+        if (typeof dir !== 'string') {
+          problems.push(`${entry.at.outputDir ?? file}: ${entry.label}.output-dir: ${dir.problem}`);
+          continue;
+        }
+        c.outputDir = dir;
+      }
       configs.push(c);
     } catch (e) {
       if (e instanceof QksError && e.code === 'CONFIG_INVALID') problems.push(...((e.details.problems as string[] | undefined) ?? [e.message]));

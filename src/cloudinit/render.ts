@@ -14,6 +14,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parse, parseDocument, visit, type Node, type SchemaOptions } from 'yaml';
 import { QksError } from '../errors.js';
+import { INPUT_CAPS } from '../files/caps.js';
 
 export type TemplateValue = string | boolean | readonly string[];
 export type TemplateVars = Readonly<Record<string, TemplateValue>>;
@@ -146,7 +147,9 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
 
 function parseTemplate(tpl: TemplateSource): { doc: Document.Parsed; lines: LineCounter } {
   const lines = new LineCounter();
-  const doc = parseDocument(tpl.text, { ...YAML_OPTIONS, lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // uniqueKeys off: the library's check compares each key with every earlier one (quadratic: 50k keys
+  // took a minute); renderNode finds duplicates with a hash lookup, after substitution, with the line
+  const doc = parseDocument(tpl.text, { ...YAML_OPTIONS, lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const err = doc.errors[0];
   if (err) {
     const line = lines.linePos(err.pos[0]).line;
@@ -192,6 +195,13 @@ function serialise(data: unknown): string {
  * the keys of `vars`). Returns the document's text: user-data starts with "#cloud-config".
  */
 export function renderTemplate(tpl: TemplateSource, kind: DocumentKind, vars: TemplateVars, known?: Iterable<string>): string {
+  // the same cap as for a template file (src/files/caps.ts): rendering is linear, but memory is not free
+  if (Buffer.byteLength(tpl.text, 'utf8') > INPUT_CAPS.template) {
+    throw new QksError('TEMPLATE_INVALID', `${tpl.name}: the template is larger than ${INPUT_CAPS.template} bytes, the cap for a template`, {
+      hint: 'Keep templates small; put large files on the VM by other means.',
+      details: { template: tpl.name, cap: INPUT_CAPS.template },
+    });
+  }
   checkHeader(tpl, kind);
   const { doc, lines } = parseTemplate(tpl);
   const ctx: Ctx = { tpl, lines, known: new Set(known ?? Object.keys(vars)), vars };
@@ -204,7 +214,7 @@ export function renderTemplate(tpl: TemplateSource, kind: DocumentKind, vars: Te
   const body = serialise(data);
   const out = kind === 'user-data' ? `#cloud-config\n${body}` : body;
   // Belt and braces: what cloud-init will read back must be exactly the data we meant.
-  if (!isDeepStrictEqual(parse(out, YAML_OPTIONS), data)) {
+  if (!isDeepStrictEqual(parse(out, { ...YAML_OPTIONS, uniqueKeys: false }), data)) {
     throw new QksError('INTERNAL', `${tpl.name}: the rendered ${kind} does not read back as the data it was made from`);
   }
   return out;

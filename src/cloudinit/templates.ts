@@ -2,9 +2,9 @@
  * The templates: the built-in ones (embedded, because the single-file bundle runs without the
  * templates/ directory) or a user's directory given with --template.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { QksError } from '../errors.js';
+import { isQksError, QksError } from '../errors.js';
+import { readInputText } from '../files/read.js';
 import { EMBEDDED_TEMPLATES } from './embedded-templates.js';
 import type { TemplateSource } from './render.js';
 
@@ -56,16 +56,18 @@ export function builtinTemplates(): TemplateSet {
  * Loads a user's template directory. user-data.template is required; meta-data and network-config
  * fall back to the built-in ones when the directory lacks them.
  */
-export async function loadTemplateDir(dir: string): Promise<TemplateSet> {
+export async function loadTemplateDir(dir: string, signal?: AbortSignal): Promise<TemplateSet> {
   const builtin = builtinTemplates();
   const load = async (file: string, fallback?: TemplateSource): Promise<TemplateSource> => {
     const path = join(dir, file);
     try {
-      return { name: path, text: await readFile(path, 'utf8') };
+      // bounded: a FIFO or /dev/zero as a template must neither hang nor fill memory (src/files/read.ts)
+      return { name: path, text: await readInputText(path, 'template', { what: 'template', signal }) };
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && fallback) return fallback;
-      throw new QksError('TEMPLATE_INVALID', `cannot read template ${path} (${code ?? 'error'})`, {
+      const missing = isQksError(e, 'INPUT_NOT_FOUND');
+      if (missing && fallback) return fallback;
+      if (!missing) throw e; // a device, too large, a pipe that never ends, interrupted: the reader's own error
+      throw new QksError('TEMPLATE_INVALID', `cannot read template ${path} (ENOENT)`, {
         hint: `--template DIR must contain ${TEMPLATE_FILES.userData} (and may contain ${TEMPLATE_FILES.metaData}, ${TEMPLATE_FILES.networkConfig}).`,
         details: { template: path },
       });

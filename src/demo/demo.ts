@@ -92,7 +92,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     sshKey = found ? { source: 'detected', line: found.key } : { source: 'generated', line: throwawaySshKey() };
   }
   if (sshKey.source === 'generated') options.events?.info?.('no SSH key found (SSH_PUBLIC_KEY, ~/.ssh/*.pub): user-data gets a throwaway demo key');
-  const config = await resolveArtifactsConfig({ sshKey: sshKey.line, outputDir: join(dir, 'artifacts'), createIso: true }, { env });
+  const config = await resolveArtifactsConfig({ sshKeys: sshKey.line, outputDir: join(dir, 'artifacts'), createIso: true }, { env });
 
   step(2, `writing user-data, meta-data and cidata.iso to ${config.outputDir}`);
   const artifacts = await generateArtifacts(config);

@@ -12,6 +12,13 @@ import { FakeGuest, fail, ok, type AgentReply } from './guest.js';
 export interface FakeAgentFaults {
   /** Wait this long before each reply (ms). */
   delayMs?: number;
+  /** Wait this long before replying to these commands (ms), beside delayMs: a guest slow at one thing. */
+  delayCommands?: Record<string, number>;
+  /**
+   * Replies to these commands sent instead of the guest's: a string goes out as raw bytes (a hostile
+   * agent: deep nesting, bad base64), an object as one JSON reply (e.g. `{ return: {...} }`).
+   */
+  replies?: Record<string, string | Record<string, unknown>>;
   /** Write each reply in pieces of this many bytes, one write per tick. */
   splitWrites?: number;
   /** Sent to each new client before anything else, as if left over from an earlier client (objects, or raw text). */
@@ -142,9 +149,11 @@ export async function startFakeAgent(options: FakeAgentOptions): Promise<FakeAge
         await new Promise((r) => setImmediate(r));
       }
     };
-    const reply = async (r: AgentReply, command?: string, prefix?: Buffer) => {
+    const reply = async (r: AgentReply | string | Record<string, unknown>, command?: string, prefix?: Buffer) => {
       if (f().delayMs) await later(f().delayMs!);
-      const body = f().garbageOnly ? Buffer.from('this is not json\n') : Buffer.from(JSON.stringify(r) + '\n');
+      const slow = command ? f().delayCommands?.[command] : undefined;
+      if (slow) await later(slow);
+      const body = f().garbageOnly ? Buffer.from('this is not json\n') : Buffer.from(typeof r === 'string' ? r : JSON.stringify(r) + '\n');
       await send(prefix ? Buffer.concat([prefix, body]) : body, command);
     };
 
@@ -161,6 +170,8 @@ export async function startFakeAgent(options: FakeAgentOptions): Promise<FakeAge
         return reply(fail(`The command ${command} has ${f().noSyncDelimited ? 'not been found' : 'been disabled for this instance'}`, 'CommandNotFound'), command);
       }
       if (command === 'guest-sync') return reply(ok(args.id), command);
+      const scripted = f().replies?.[command];
+      if (scripted !== undefined) return reply(scripted, command);
       return reply(guest.handle(command, args), command);
     };
 

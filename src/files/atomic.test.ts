@@ -1,4 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, lchownSync, lstatSync, mkdirSync, openSync, writeSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,7 +36,7 @@ describe('atomic writes', () => {
       { path: join(dir, 'meta-data'), data: 'new meta-data' },
       { path: join(blocked, 'network-config'), data: 'x' }, // its directory cannot be made
     ]).catch((x: unknown) => x);
-    expect(isQksError(e, 'OUTPUT_FAILED')).toBe(true);
+    expect(isQksError(e, 'OUTPUT_INVALID')).toBe(true);
     expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe('old user-data');
     expect(readFileSync(join(dir, 'meta-data'), 'utf8')).toBe('old meta-data');
     expect(readdirSync(dir).sort()).toEqual(['blocked', 'meta-data', 'user-data']);
@@ -54,11 +56,12 @@ describe('atomic writes', () => {
     expect(statSync(path).mode & 0o777).toBe(0o644);
   });
 
-  it('a failed rename (the target is a directory): OUTPUT_FAILED naming the errno once, no temporary left', async () => {
+  it('a directory where the file should be: OUTPUT_INVALID (exit 2) naming the path, no temporary left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qks-atomic-'));
     mkdirSync(join(dir, 'isdir/inside'), { recursive: true });
-    const e = await rejectionOf(writeFileAtomic(join(dir, 'isdir'), 'x'), 'OUTPUT_FAILED');
-    expect(e.message).toMatch(/^cannot write .*isdir: E[A-Z]+: [a-z]/);
+    const e = await rejectionOf(writeFileAtomic(join(dir, 'isdir'), 'x'), 'OUTPUT_INVALID');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/^cannot write .*isdir: it is a directory/);
     expect(readdirSync(dir)).toEqual(['isdir']);
   });
 
@@ -69,5 +72,135 @@ describe('atomic writes', () => {
     const e = await rejectionOf(writeFileAtomic(process.getuid?.() === 0 ? '/sys/qks-atomic-test' : join(ro, 'f'), 'x'), 'OUTPUT_PERMISSION');
     expect(e.exitCode).toBe(4);
     expect(e.hint).toMatch(/output path you can write/);
+  });
+
+  describe('outputs that are not regular files (issue 21: /dev/null became a file)', () => {
+    // device nodes are made in the test's own directory (mknod needs root or CAP_MKNOD), never the host's /dev
+    const canMknod = process.getuid?.() === 0;
+    const fresh = () => mkdtempSync(join(tmpdir(), 'qks-atomic-nodes-'));
+    const mknod = (path: string, type: 'c' | 'b', major: number, minor: number) => execFileSync('mknod', [path, type, String(major), String(minor)]);
+
+    it.runIf(canMknod)('a character device is written to, never replaced: a null device stays one', async () => {
+      const dir = fresh();
+      const dev = join(dir, 'null');
+      mknod(dev, 'c', 1, 3);
+      await writeFileAtomic(dev, 'kubeconfig bytes');
+      expect(lstatSync(dev).isCharacterDevice()).toBe(true);
+      expect(readdirSync(dir)).toEqual(['null']);
+    });
+
+    it.runIf(canMknod)('a full device: OUTPUT_FAILED naming ENOSPC, the node stays', async () => {
+      const dir = fresh();
+      const dev = join(dir, 'full');
+      mknod(dev, 'c', 1, 7);
+      const e = await rejectionOf(writeFileAtomic(dev, 'x'), 'OUTPUT_FAILED');
+      expect(e.message).toMatch(/ENOSPC/);
+      expect(lstatSync(dev).isCharacterDevice()).toBe(true);
+    });
+
+    it.runIf(canMknod)('a block device is refused (exit 2), nothing touched', async () => {
+      const dir = fresh();
+      const dev = join(dir, 'loop');
+      mknod(dev, 'b', 7, 0);
+      const e = await rejectionOf(writeFileAtomic(dev, 'x'), 'OUTPUT_INVALID');
+      expect(e.exitCode).toBe(2);
+      expect(e.message).toMatch(/block device/);
+      expect(lstatSync(dev).isBlockDevice()).toBe(true);
+      expect(readdirSync(dir)).toEqual(['loop']);
+    });
+
+    it('a FIFO with a reader is written as a stream; without one it is refused at once, not a hang', async () => {
+      const dir = fresh();
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const none = await rejectionOf(writeFileAtomic(fifo, 'x'), 'OUTPUT_INVALID');
+      expect(none.message).toMatch(/no reader/);
+      const reader = spawn('cat', [fifo]);
+      let got = '';
+      reader.stdout.setEncoding('utf8').on('data', (d: string) => (got += d));
+      const closed = new Promise((r) => reader.on('close', r));
+      // the reader opens the FIFO asynchronously: retry until it is there (bounded)
+      for (let i = 0; ; i++) {
+        const e = await writeFileAtomic(fifo, 'through the pipe\n').then(() => undefined, (x: unknown) => x);
+        if (!e) break;
+        if (i > 100 || !isQksError(e, 'OUTPUT_INVALID')) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await closed;
+      expect(got).toBe('through the pipe\n');
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+    });
+
+    it('a unix socket and a path ending in "/" are refused; a file as a parent is OUTPUT_INVALID naming the path', async () => {
+      const dir = fresh();
+      const sock = join(dir, 'sock');
+      const server = createServer();
+      await new Promise<void>((r) => server.listen(sock, r));
+      try {
+        expect((await rejectionOf(writeFileAtomic(sock, 'x'), 'OUTPUT_INVALID')).message).toMatch(/socket/);
+      } finally {
+        server.close();
+      }
+      writeFileSync(join(dir, 'file'), 'keep');
+      expect((await rejectionOf(writeFileAtomic(join(dir, 'new') + '/', 'x'), 'OUTPUT_INVALID')).message).toMatch(/ends with "\/"/);
+      const e = await rejectionOf(writeFileAtomic(join(dir, 'file', 'kubeconfig'), 'x'), 'OUTPUT_INVALID');
+      expect(e.message).toContain(join(dir, 'file', 'kubeconfig'));
+      expect(e.exitCode).toBe(2);
+      expect(readFileSync(join(dir, 'file'), 'utf8')).toBe('keep');
+    });
+
+    it('a symlink is followed: its target is replaced atomically and the link stays; a dangling link is refused', async () => {
+      const dir = fresh();
+      mkdirSync(join(dir, 'real'));
+      writeFileSync(join(dir, 'real', 'config'), 'old');
+      symlinkSync(join(dir, 'real', 'config'), join(dir, 'link'));
+      await writeFileAtomic(join(dir, 'link'), 'new');
+      expect(lstatSync(join(dir, 'link')).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(join(dir, 'link'))).toBe(join(dir, 'real', 'config'));
+      expect(readFileSync(join(dir, 'real', 'config'), 'utf8')).toBe('new');
+      expect(readdirSync(join(dir, 'real'))).toEqual(['config']);
+      symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+      expect((await rejectionOf(writeFileAtomic(join(dir, 'dangling'), 'x'), 'OUTPUT_INVALID')).message).toMatch(/does not exist/);
+      expect(readdirSync(dir).sort()).toEqual(['dangling', 'link', 'real']);
+    });
+
+    it('an open-file link (/dev/fd/N) onto a regular file appends to it in place: what was written before stays', async () => {
+      const path = join(fresh(), 'out.txt');
+      const fd = openSync(path, 'a');
+      try {
+        writeSync(fd, 'header\n');
+        const ino = statSync(path).ino;
+        await writeFileAtomic(`/dev/fd/${fd}`, 'data\n');
+        expect(readFileSync(path, 'utf8')).toBe('header\ndata\n');
+        expect(statSync(path).ino).toBe(ino); // not replaced
+      } finally {
+        closeSync(fd);
+      }
+    });
+
+    it.runIf(canMknod)('a symlink owned by another user is not followed (a planted link cannot aim root at a file)', async () => {
+      const dir = fresh();
+      writeFileSync(join(dir, 'victim'), 'keep');
+      symlinkSync(join(dir, 'victim'), join(dir, 'planted'));
+      lchownSync(join(dir, 'planted'), 4321, 4321);
+      const e = await rejectionOf(writeFileAtomic(join(dir, 'planted'), 'x'), 'OUTPUT_INVALID');
+      expect(e.message).toMatch(/owned by another user \(uid 4321\)/);
+      expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep');
+    });
+
+    it('several files as one step refuse a FIFO among them, before anything is written', async () => {
+      const dir = fresh();
+      writeFileSync(join(dir, 'user-data'), 'old');
+      execFileSync('mkfifo', [join(dir, 'meta-data')]);
+      await rejectionOf(
+        writeFilesAtomic([
+          { path: join(dir, 'user-data'), data: 'new' },
+          { path: join(dir, 'meta-data'), data: 'new' },
+        ]),
+        'OUTPUT_INVALID',
+      );
+      expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe('old');
+      expect(lstatSync(join(dir, 'meta-data')).isFIFO()).toBe(true);
+    });
   });
 });

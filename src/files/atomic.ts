@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { QksError } from '../errors.js';
+import { close, constants, fstat, open as openFd, write } from 'node:fs';
+import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { promisify } from 'node:util';
+import { abortError, type QksError } from '../errors.js';
+import { kindOf, outputError, outputInvalid } from './errors.js';
+
+export { outputError } from './errors.js';
 
 export interface AtomicWriteOptions {
   /** File mode of the result, also when it replaces an existing file. Default 0o600: what we write holds keys, hashes or credentials. */
   mode?: number;
   /** Mode for parent directories created on the way. Default 0o700. */
   dirMode?: number;
+  /** Stops a write into a FIFO whose reader does not read. */
+  signal?: AbortSignal;
 }
 
 export interface FileToWrite {
@@ -17,17 +25,108 @@ export interface FileToWrite {
   mode?: number;
 }
 
-/** errno codes that mean "not yours to write": the user picks another path, it is no bug (exit 4, not 1). */
-const PERMISSION_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS']);
+/**
+ * What an output path is, decided before anything is written:
+ * - `file`: absent or a regular file: written atomically at `path` (a symlink's target, when it was one);
+ * - `stream`: a character device or a FIFO (`/dev/stdout`, `/dev/null`, `mkfifo`): written in place;
+ * everything else (a directory, a block device, a socket, a dangling symlink) is refused: OUTPUT_INVALID.
+ */
+export type OutputTarget =
+  | { kind: 'file'; path: string }
+  | { kind: 'stream'; path: string; fifo: boolean; append?: boolean }
+  /** One of our own descriptors that cannot be reopened by path (stdout a socket): written as it is. */
+  | { kind: 'fd'; path: string; fd: number };
+
+/** A process's open file (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/3`): a stream someone else holds open. */
+const FD_LINK = /^\/(?:proc\/(?:self|thread-self|\d+)\/fd|dev\/fd)\/\d+$|^\/dev\/std(?:out|err)$/;
+
+/** Whether `path` (or a symlink on the way to its target) is an open-file link of a process. */
+async function isFdLink(path: string): Promise<boolean> {
+  return (await fdLinkOf(path)) !== undefined;
+}
 
 /**
- * Writes `data` to `path` so that readers see either the old file or the whole new one, never a part:
- * a temporary file in the same directory, fsync, rename over, fsync of the directory (so the rename
- * itself survives a crash). On failure the temporary file is removed and an existing `path` is left
- * untouched.
+ * Whether `path` names this process's stdout (`/dev/stdout`, `/proc/self/fd/1`, a symlink to one): a
+ * verb then treats it as `--output -`, so its own result lines do not land in the middle of the data.
+ */
+export async function isOwnStdout(path: string): Promise<boolean> {
+  return (await fdLinkOf(path))?.ownFd === 1;
+}
+
+/** The first open-file link on the way from `path` to its target, and the descriptor it names when it is ours. */
+async function fdLinkOf(path: string): Promise<{ ownFd?: number } | undefined> {
+  let p = resolvePath(path);
+  for (let hops = 0; hops < 40; hops++) {
+    if (FD_LINK.test(p)) {
+      const std = /^\/dev\/std(out|err)$/.exec(p);
+      if (std) return { ownFd: std[1] === 'out' ? 1 : 2 };
+      const m = /^\/(?:proc\/(self|thread-self|\d+)\/fd|dev\/fd)\/(\d+)$/.exec(p)!;
+      const mine = m[1] === undefined || m[1] === 'self' || m[1] === 'thread-self' || Number(m[1]) === process.pid;
+      return mine ? { ownFd: Number(m[2]) } : {};
+    }
+    const next = await readlink(p).catch(() => undefined);
+    if (next === undefined) return undefined;
+    p = resolvePath(dirname(p), next);
+  }
+  return undefined;
+}
+
+/** Classifies an output path (see OutputTarget); throws OUTPUT_INVALID / OUTPUT_PERMISSION naming it. */
+export async function outputTarget(path: string): Promise<OutputTarget> {
+  if (path === '' || path.endsWith('/')) throw outputInvalid(path, 'the path ends with "/": it names a directory, not a file');
+  const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw outputError(path, e);
+  });
+  if (!st) {
+    // absent, or a symlink to nothing: writing through a dangling link would create a file wherever it points
+    const link = await lstat(path).catch(() => undefined);
+    if (link?.isSymbolicLink()) throw outputInvalid(path, 'it is a symbolic link to a path that does not exist', 'Remove the link or point it at an existing file.');
+    return { kind: 'file', path };
+  }
+  const link = await lstat(path).catch((e: unknown) => {
+    throw outputError(path, e);
+  });
+  // as the kernel's protected_symlinks does in /tmp: a link someone else owns is not followed, so a link
+  // planted by another user cannot point root's write at /etc/shadow or a device
+  const uid = process.getuid?.();
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid && link.uid !== 0) {
+    throw outputInvalid(path, `it is a symbolic link owned by another user (uid ${link.uid}); it is not followed`, 'Write to the real path, or remove the link.');
+  }
+  if (st.isFile()) {
+    // `--output /dev/stdout` with stdout redirected to a file: append to what the shell holds open, as
+    // `>>` would; replacing that file would discard what was written to it before
+    if (await isFdLink(path)) return { kind: 'stream', path, fifo: false, append: true };
+    // the link is followed: its target is replaced atomically in the target's own directory (the link stays)
+    return { kind: 'file', path: link.isSymbolicLink() ? await realpath(path).catch((e: unknown) => { throw outputError(path, e); }) : path };
+  }
+  if (st.isCharacterDevice() || st.isFIFO()) return { kind: 'stream', path, fifo: st.isFIFO() };
+  if (st.isSocket()) {
+    // `--output /dev/stdout` when stdout is a socket (a service, a parent process): a socket cannot be
+    // reopened by path, so our own descriptor is written as it is
+    const ownFd = (await fdLinkOf(path))?.ownFd;
+    if (ownFd !== undefined) return { kind: 'fd', path, fd: ownFd };
+  }
+  throw outputInvalid(path, `it is ${kindOf(st)}; only a regular file, a character device or a FIFO can be written`);
+}
+
+/**
+ * Writes `data` to `path`. A regular file (or a new path) is replaced so that readers see either the
+ * old file or the whole new one, never a part: a temporary file in the same directory, fsync, rename
+ * over, fsync of the directory (so the rename itself survives a crash); on failure the temporary file
+ * is removed and an existing `path` is left untouched. A symlink is followed and its target replaced
+ * that way. A character device or a FIFO is written to as a stream (never replaced). Anything else is
+ * refused with OUTPUT_INVALID (exit 2), nothing touched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  await writeFilesAtomic([{ path, data }], options);
+  const target = await outputTarget(path);
+  if (target.kind !== 'file') {
+    await (target.kind === 'fd' ? writeOwnFd(target.fd, data, options.signal) : writeStream(target, data, options.signal)).catch((e: unknown) => {
+      throw outputError(path, e);
+    });
+    return;
+  }
+  await writeFilesAtomic([{ path: target.path, data }], options);
 }
 
 /**
@@ -35,16 +134,23 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
  * written and synced first, and only then are they renamed into place. A failure while writing (a full
  * disk, a permission) leaves every existing file untouched and no temporary behind. Renames within a
  * directory need no space, so the second phase fails only if something else changes the directory.
+ * Every path must be absent or a regular file (or a symlink to one): one step cannot include a stream.
  */
 export async function writeFilesAtomic(files: readonly FileToWrite[], options: AtomicWriteOptions = {}): Promise<void> {
+  const targets: FileToWrite[] = [];
+  for (const f of files) {
+    const t = await outputTarget(f.path);
+    if (t.kind !== 'file') throw outputInvalid(f.path, `it is ${t.kind === 'stream' && t.fifo ? 'a FIFO' : 'not a regular file'}; files written together as one step must be regular files`, 'Remove it, or choose another directory.');
+    targets.push({ ...f, path: t.path });
+  }
   const temps: string[] = [];
-  let current = files[0]?.path ?? '';
+  let current = targets[0]?.path ?? '';
   try {
-    for (const f of files) {
+    for (const f of targets) {
       current = f.path;
       temps.push(await writeTemp(f, f.mode ?? options.mode ?? 0o600, options.dirMode ?? 0o700));
     }
-    for (const [i, f] of files.entries()) {
+    for (const [i, f] of targets.entries()) {
       current = f.path;
       await rename(temps[i]!, f.path);
     }
@@ -52,19 +158,73 @@ export async function writeFilesAtomic(files: readonly FileToWrite[], options: A
     await Promise.all(temps.map((t) => rm(t, { force: true }).catch(() => {})));
     throw outputError(current, e);
   }
-  for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDir(dir);
+  for (const dir of new Set(targets.map((f) => dirname(f.path)))) await syncDir(dir);
 }
 
-/** A failed write of `path` as the error users see: a permission is theirs to fix (exit 4), the rest exit 1. */
-export function outputError(path: string, e: unknown): QksError {
-  const err = e as NodeJS.ErrnoException;
-  const denied = PERMISSION_ERRNOS.has(err.code ?? '');
-  // Node's fs messages already start with the errno code ("EACCES: permission denied, open '…'")
-  return new QksError(denied ? 'OUTPUT_PERMISSION' : 'OUTPUT_FAILED', `cannot write ${path}: ${err.message}`, {
-    hint: denied ? 'Choose an output path you can write to.' : err.code === 'ENOSPC' ? 'The disk is full.' : undefined,
-    retryable: false,
-    details: { path, errno: err.code },
-    cause: e,
+const openP = promisify(openFd);
+const fstatP = promisify(fstat);
+const closeP = promisify(close);
+
+/**
+ * Writes into a character device or a FIFO without replacing it. A FIFO is opened O_NONBLOCK (no
+ * reader: ENXIO at once, not a hang) and written through the event loop, so an abort stops it.
+ */
+async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+  const flags = constants.O_WRONLY | constants.O_NOCTTY | (target.fifo ? constants.O_NONBLOCK : 0) | (target.append ? constants.O_APPEND : 0);
+  const fd = await openP(target.path, flags).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENXIO') throw outputInvalid(target.path, 'it is a FIFO with no reader', 'Start the reader first (e.g. cat FIFO &).', 'ENXIO');
+    throw e;
+  });
+  const st = await fstatP(fd).catch(async (e: unknown) => {
+    await closeP(fd).catch(() => {});
+    throw e;
+  });
+  if (st.isFIFO()) return writePipe(fd, data, signal);
+  try {
+    if (!st.isCharacterDevice() && !(target.append && st.isFile())) throw outputInvalid(target.path, `it became ${kindOf(st)} while it was opened`);
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let off = 0; off < buf.byteLength; ) off += await writeFd(fd, buf, off);
+  } finally {
+    await closeP(fd).catch(() => {});
+  }
+}
+
+/** How long to wait before retrying a write that a non-blocking descriptor refused (EAGAIN). */
+const EAGAIN_RETRY_MS = 5;
+
+/** Writes all of `data` to one of our descriptors (left open): non-blocking ones are retried on EAGAIN until aborted. */
+async function writeOwnFd(fd: number, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+  const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let off = 0; off < buf.byteLength; ) {
+    if (signal?.aborted) throw abortError(signal);
+    try {
+      off += await writeFd(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      await new Promise((r) => setTimeout(r, EAGAIN_RETRY_MS));
+    }
+  }
+}
+
+function writeFd(fd: number, buf: Uint8Array, off: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, off, buf.byteLength - off, null, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
+/** The socket owns `fd` and closes it. */
+function writePipe(fd: number, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const sock = new Socket({ fd, readable: false, writable: true });
+    const done = (err?: unknown) => {
+      signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      if (err) reject(err as QksError);
+      else resolve();
+    };
+    const onAbort = () => done(abortError(signal!));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sock.once('error', (e) => done(e));
+    sock.end(data, () => done());
   });
 }
 

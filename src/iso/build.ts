@@ -8,16 +8,9 @@ import { JOLIET_MAX_LABEL } from './joliet.js';
 import { extentOf, layout, type Hierarchy, type Layout } from './layout.js';
 import { FIRST_DESCRIPTOR_SECTOR, FLAG_DIRECTORY, MAX_EPOCH, SECTOR, writeDirRecord, writePathRecord, writeTerminator, writeVolumeDescriptor, type DirRecord } from './records.js';
 import { ce } from './rockridge.js';
-import { buildTree } from './tree.js';
+import { buildTree, type IsoFile } from './tree.js';
 
-export interface IsoFile {
-  /** Path inside the image, `/`-separated: `user-data` or `dir/file`. Intermediate directories are made. */
-  path: string;
-  /** File contents; strings are written as UTF-8. */
-  data: string | Uint8Array;
-  /** POSIX permission bits shown by Rock Ridge (default 0o444; directories are 0o555). */
-  mode?: number;
-}
+export type { IsoFile };
 
 export interface BuildIsoOptions {
   /** Volume label, what blkid reports as LABEL (default `cidata`, what cloud-init's NoCloud looks for). */

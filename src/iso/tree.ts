@@ -5,7 +5,6 @@
 import { QksError } from '../errors.js';
 import { jolietNameProblem } from './joliet.js';
 import { NM_MAX_NAME_BYTES } from './rockridge.js';
-import type { IsoFile } from './build.js';
 
 interface NodeBase {
   /** The real name (Joliet and Rock Ridge NM). */
@@ -45,6 +44,16 @@ function usage(message: string, hint: string, details: Record<string, unknown>):
 
 function newDir(name: string, parent: DirNode | undefined): DirNode {
   return { kind: 'dir', name, stem: '', ext: '', ino: 0, parent, children: [], mode: DEFAULT_DIR_MODE };
+}
+
+/** One file of the image (the input of buildIso, src/iso/build.ts). */
+export interface IsoFile {
+  /** Path inside the image, `/`-separated: `user-data` or `dir/file`. Intermediate directories are made. */
+  path: string;
+  /** File contents; strings are written as UTF-8. */
+  data: string | Uint8Array;
+  /** POSIX permission bits shown by Rock Ridge (default 0o444; directories are 0o555). */
+  mode?: number;
 }
 
 /** Checks every path and builds the tree; children are not sorted yet (each hierarchy sorts its own way). */

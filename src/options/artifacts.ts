@@ -29,12 +29,16 @@ import { opt } from './table.js';
 export const splitList = (s: string): string[] => s.split(/[ ,]+/).filter(Boolean);
 
 export const ARTIFACTS_OPTIONS = {
-  sshKey: opt({
+  sshKeys: opt({
     flag: '--ssh-key <key>',
     env: ['SSH_PUBLIC_KEY'],
+    list: true,
+    // one key in the variable: a key line holds spaces, so it is not split
+    fromEnv: (s) => [s],
     defaultText: 'first valid ~/.ssh/*.pub (id_ed25519 first)',
-    help: 'SSH public key line, or the path of a .pub file',
-    schema: () => sshKeyField.optional(),
+    help: 'SSH public key line, or the path of a .pub file (repeatable: every key may log in)',
+    // every key, normalised, each once
+    schema: () => z.array(sshKeyField).transform((keys) => [...new Set(keys)]),
   }),
   hostname: opt({ flag: '--hostname <name>', env: ['VM_HOSTNAME'], default: 'kubesolo', help: 'VM hostname (RFC 1123 label)', schema: () => hostnameField }),
   username: opt({ flag: '--username <name>', env: ['VM_USER'], default: 'alpine', help: 'login user created in the VM', schema: () => usernameField }),

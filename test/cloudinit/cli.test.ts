@@ -1,5 +1,5 @@
 // `qemu-kubesolo artifacts` run as a process (the bundle), the guide's script and `make artifacts`.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { verify } from 'unixcrypt';
 import { CLI_BUNDLE, runCli } from '../helpers/cli.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { ED25519_KEY, sshKeygen } from './keys.js';
+import { ED25519_KEY, SK_ED25519_KEY, sshKeygen } from './keys.js';
 import { ROOT } from './embed.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'qks-art-'));
@@ -247,5 +247,113 @@ describeWithPeers('make artifacts (AUTO_INSTALL_KUBESOLO=true)', ['make'], () =>
     expect(ud.hostname).toBe('prod-node');
     expect(ud.users[0].ssh_authorized_keys).toEqual([ED25519_KEY]);
     expect(ud.write_files.map((f: any) => f.path)).toContain('/etc/init.d/kubesolo');
+  });
+
+  describe('hostile input and odd paths (issue 21)', () => {
+    const spawnCli = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { env: { PATH: process.env.PATH, ...envWith(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const done = new Promise<{ code: number | null; stderr: string }>((r) => child.on('close', (code) => r({ code, stderr })));
+      return { child, done };
+    };
+
+    it('inventory output-dir stays inside --output-dir: absolute paths and ".." are refused with file:line, nothing written', async () => {
+      const base = tmp();
+      const inv = join(base, 'vms.yaml');
+      writeFileSync(inv, `vms:\n  - hostname: node-01\n    output-dir: /etc\n  - hostname: node-02\n    output-dir: ../escape\n  - hostname: node-03\n    output-dir: sub/ok\n`);
+      const out = join(base, 'seeds');
+      const r = await run(['artifacts', '--inventory', inv, '--output-dir', out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${inv}:3: vms[0] (node-01).output-dir: must be relative to --output-dir (got the absolute path /etc)`);
+      expect(r.stderr).toContain(`${inv}:5: vms[1] (node-02).output-dir: must stay inside --output-dir`);
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(join(base, 'escape'))).toBe(false);
+      writeFileSync(inv, `vms:\n  - hostname: node-03\n    output-dir: sub/ok\n`);
+      const ok = await run(['artifacts', '--inventory', inv, '--output-dir', out]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(readdirSync(join(out, 'sub', 'ok')).sort()).toEqual(['meta-data', 'user-data']);
+    });
+
+    it('unknown YAML tags in an inventory are refused with file:line, not a library warning', async () => {
+      const base = tmp();
+      const inv = join(base, 'vms.yaml');
+      writeFileSync(inv, `vms:\n  - hostname: node-01\n    username: !secret alpine\n`);
+      const r = await run(['--json', 'artifacts', '--inventory', inv, '--output-dir', join(base, 'out')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${inv}:3: unknown tag !secret`);
+      expect(r.stderr).not.toMatch(/Unresolved tag|YAMLWarning/);
+      expect(r.json[0]).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
+      expect(existsSync(join(base, 'out'))).toBe(false);
+    });
+
+    it('an existing directory named cidata.iso, a file as --output-dir parent: exit 2 naming the path (was exit 1)', async () => {
+      const out = tmp();
+      mkdirSync(join(out, 'cidata.iso'));
+      const r = await run(['artifacts', '--output-dir', out, '--create-iso']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`cannot write ${join(out, 'cidata.iso')}: it is a directory`);
+      expect(readdirSync(out)).toEqual(['cidata.iso']);
+      const file = join(tmp(), 'file');
+      writeFileSync(file, 'x');
+      const r2 = await run(['artifacts', '--output-dir', join(file, 'sub')]);
+      expect(r2.code, r2.stderr).toBe(2);
+      expect(r2.stderr).toContain(join(file, 'sub'));
+      expect(r2.stderr).not.toMatch(/internal error|\n\s+at /);
+    });
+
+    it('/dev/zero as --ssh-key is refused at once (it read 620 MB); a FIFO as --ssh-key stops on SIGTERM with exit 130', async () => {
+      const r = await run(['artifacts', '--output-dir', tmp(), '--ssh-key', '/dev/zero']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--ssh-key (SSH_PUBLIC_KEY): /dev/zero is a character device, not a regular file');
+      const fifo = join(tmp(), 'key.pub');
+      execFileSync('mkfifo', [fifo]);
+      const out = tmp();
+      const { child, done } = spawnCli(['artifacts', '--output-dir', out, '--ssh-key', fifo]);
+      await new Promise((res) => setTimeout(res, 1500));
+      child.kill('SIGTERM');
+      const end = await done;
+      expect(end.code, end.stderr).toBe(130);
+      expect(readdirSync(out)).toEqual([]);
+    });
+
+    it('a FIFO as the template stops on SIGINT with exit 130; a template above the cap is refused', async () => {
+      const dir = tmp();
+      execFileSync('mkfifo', [join(dir, 'user-data.template')]);
+      const { child, done } = spawnCli(['artifacts', '--template', dir, '--output-dir', tmp()]);
+      await new Promise((res) => setTimeout(res, 1500));
+      child.kill('SIGINT');
+      expect((await done).code).toBe(130);
+      const big = tmp();
+      writeFileSync(join(big, 'user-data.template'), `#cloud-config\nx: "${'a'.repeat(1024 * 1024)}"\n`);
+      const r = await run(['artifacts', '--template', big, '--output-dir', tmp()]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/larger than 1048576 bytes/);
+    });
+
+    it('a repeated --ssh-key keeps every key (it kept only the last); an inventory ssh-key may be a list', async () => {
+      const out = tmp();
+      const r = await run(['artifacts', '--output-dir', out, '--ssh-key', ED25519_KEY, '--ssh-key', SK_ED25519_KEY]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(yamlOf(join(out, 'user-data')).users[0].ssh_authorized_keys).toEqual([ED25519_KEY, SK_ED25519_KEY]);
+      const base = tmp();
+      const inv = join(base, 'vms.yaml');
+      writeFileSync(inv, `vms:\n  - hostname: node-01\n    ssh-key:\n      - "${ED25519_KEY}"\n      - "${SK_ED25519_KEY}"\n`);
+      const r2 = await run(['artifacts', '--inventory', inv, '--output-dir', join(base, 'seeds')]);
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(yamlOf(join(base, 'seeds', 'node-01', 'user-data')).users[0].ssh_authorized_keys).toEqual([ED25519_KEY, SK_ED25519_KEY]);
+    });
+
+    it('a network that cannot work is refused naming the flag; a loopback DNS is a warning', async () => {
+      const out = tmp();
+      const r = await run(['artifacts', '--output-dir', out, '--ip', '192.168.122.50/24', '--gateway', '192.168.1.1', '--dns', '0.0.0.0']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--gateway (VM_GATEWAY): 192.168.1.1 is outside the subnet');
+      expect(r.stderr).toContain('--dns (VM_DNS)[0]: 0.0.0.0 is an unspecified');
+      expect(readdirSync(out)).toEqual([]);
+      const w = await run(['artifacts', '--output-dir', out, '--ip', '192.168.122.50/24', '--dns', '127.0.0.53']);
+      expect(w.code, w.stderr).toBe(0);
+      expect(w.stderr).toContain('warning: --dns 127.0.0.53 is a loopback address');
+    });
   });
 });

@@ -9,6 +9,7 @@ import { verify } from 'unixcrypt';
 import { isQksError } from '../../src/errors.js';
 import { resolveArtifactsConfig, type ArtifactsFlags } from '../../src/cloudinit/config.js';
 import { renderDocuments } from '../../src/cloudinit/artifacts.js';
+import { networkProblems } from '../../src/cloudinit/network.js';
 import { sha512Crypt } from '../../src/cloudinit/password.js';
 import { ED25519_KEY } from './keys.js';
 import { describeWithPeers } from '../helpers/peers.js';
@@ -18,7 +19,7 @@ const BASE: ArtifactsFlags = {
   hostname: 'node1',
   username: 'alpine',
   passwordHash: HASH,
-  sshKey: ED25519_KEY,
+  sshKeys: ED25519_KEY,
   kubesoloVersion: 'v1.1.0',
   arch: 'amd64',
   autoInstallKubesolo: true,
@@ -91,7 +92,9 @@ describe('data safety of every field (property)', () => {
             docs = await renderWith({ ...BASE, [c.field]: v });
           } catch (e) {
             if (!isQksError(e, 'CONFIG_INVALID')) throw e;
-            expect(e.message).toContain(c.flag);
+            // a random --ip rarely holds the base's gateway: the network check (network.ts) names --gateway then
+            if (c.field === 'ip') expect(e.message).toMatch(/--ip|--gateway/);
+            else expect(e.message).toContain(c.flag);
             return;
           }
           c.check(docs, v);
@@ -153,7 +156,7 @@ describe('data safety of every field (property)', () => {
       fc.asyncProperty(nasty, async (comment) => {
         const key = `${ED25519_KEY.split(' ').slice(0, 2).join(' ')} ${comment}`;
         try {
-          const d = await renderWith({ ...BASE, sshKey: key });
+          const d = await renderWith({ ...BASE, sshKeys: key });
           const keys = (d['user-data'].users as { ssh_authorized_keys: string[] }[])[0]!.ssh_authorized_keys;
           expect(keys).toEqual([key.trim().split(/[ \t]+/).join(' ')]);
         } catch (e) {
@@ -188,5 +191,38 @@ describeWithPeers('the rendered YAML reads the same in PyYAML (what cloud-init u
     const py = 'import json,sys,yaml\nprint(json.dumps([yaml.safe_load(d) for d in json.load(sys.stdin)]))';
     const got = JSON.parse(execFileSync('python3', ['-c', py], { input: JSON.stringify(docs), encoding: 'utf8', maxBuffer: 64 << 20 }));
     expect(got).toEqual(expected);
+  });
+});
+
+describe('static network checks (property)', () => {
+  const v4 = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  // a unicast /8../30 subnet outside loopback, multicast and 0/8
+  const subnet = fc
+    .record({ base: fc.integer({ min: 0x01000000, max: 0xdfffffff }), prefix: fc.integer({ min: 8, max: 30 }) })
+    .filter(({ base }) => base >>> 24 !== 127)
+    .map(({ base, prefix }) => {
+      const size = 2 ** (32 - prefix);
+      return { net: base - (base % size), size, prefix };
+    });
+
+  it('any host address with a different host of its subnet as gateway is accepted; the network and broadcast addresses never are', () => {
+    fc.assert(
+      fc.property(subnet, fc.nat(), fc.nat(), ({ net, size, prefix }, a, b) => {
+        const ip = net + 1 + (a % (size - 2));
+        const gw = net + 1 + (b % (size - 2));
+        fc.pre(ip !== gw);
+        expect(networkProblems({ ip: `${v4(ip)}/${prefix}`, gateway: v4(gw), dns: [v4(gw)], interface: 'eth0' })).toEqual([]);
+        for (const bad of [net, net + size - 1]) {
+          expect(networkProblems({ ip: `${v4(bad)}/${prefix}`, dns: [], interface: 'eth0' }).map((p) => p.field)).toEqual(['ip']);
+          expect(networkProblems({ ip: `${v4(ip)}/${prefix}`, gateway: v4(bad), dns: [], interface: 'eth0' }).map((p) => p.field)).toEqual(['gateway']);
+        }
+        // a gateway one subnet over is outside
+        const outside = (net + size) % 2 ** 32;
+        if (outside >>> 24 !== 127 && outside >>> 28 < 14 && outside >>> 24 !== 0) {
+          expect(networkProblems({ ip: `${v4(ip)}/${prefix}`, gateway: v4(outside + 1), dns: [], interface: 'eth0' })[0]?.message).toMatch(/outside the subnet/);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -5,7 +5,7 @@ import { ED25519_KEY } from './keys.js';
 
 export const FIXED = { saltSeed: '1700000000', epoch: 1_700_000_000 } as const;
 
-const base: ArtifactsFlags = { sshKey: ED25519_KEY, hostname: 'prod-kubesolo-01', password: 'your-secure-password', arch: 'amd64' };
+const base: ArtifactsFlags = { sshKeys: ED25519_KEY, hostname: 'prod-kubesolo-01', password: 'your-secure-password', arch: 'amd64' };
 
 export const VARIANTS: Record<string, ArtifactsFlags> = {
   default: { ...base },

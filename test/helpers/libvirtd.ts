@@ -177,3 +177,27 @@ export function ensureUser(name: string, groups: string[] = []): { uid: number; 
   const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
 }
+
+/**
+ * Restarts the running libvirtd with the arguments it runs with now (those of ensureLibvirtd, or a
+ * config another suite gave it), and waits until it answers. Running domains survive a restart.
+ * For the agent suite's restart test only (issue 17); shared daemon: call it last.
+ */
+export async function restartLibvirtd(timeoutMs = 60_000): Promise<void> {
+  const pid = spawnSync('pgrep', ['-x', 'libvirtd'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  if (!pid) throw new Error('libvirtd is not running');
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  process.kill(Number(pid), 'SIGTERM');
+  const end = Date.now() + timeoutMs;
+  while (existsSync(`/proc/${pid}`) && Date.now() < end) await sleep(50);
+  execFileSync(argv[0]!, argv.slice(1), { timeout: 30_000 });
+  while (!virsh(['version'], 5_000).ok) {
+    if (Date.now() > end) throw new Error('libvirtd did not come back');
+    await sleep(200);
+  }
+}
+
+/** Running domains that are not this suite's (their names do not start with `prefix`). */
+export function foreignDomains(prefix: string): string[] {
+  return virsh(['list', '--name']).out.split('\n').map((s) => s.trim()).filter((n) => n && !n.startsWith(prefix));
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,14 +73,19 @@ describe('qemu-kubesolo iso', () => {
 
   it.each([
     [['iso', '-o', 'x.iso', '/no/such/file'], 2, 'INPUT_NOT_FOUND'],
-    [['iso', '-o', 'x.iso', '--label', 'has space', 'user-data=/dev/null'], 2, 'CONFIG_INVALID'],
-    [['iso', '-o', 'x.iso', '--label', 'x'.repeat(17), 'user-data=/dev/null'], 2, 'CONFIG_INVALID'],
-    [['iso', '-o', 'x.iso', '--epoch', 'soon', 'user-data=/dev/null'], 2, 'CONFIG_INVALID'],
-    [['iso', '-o', 'x.iso', 'a=/dev/null', 'a=/dev/null'], 2, 'USAGE'],
-    [['iso', '-o', 'x.iso', 'a:b=/dev/null'], 2, 'USAGE'],
+    [['iso', '-o', 'x.iso', '--label', 'has space', 'user-data=EMPTY'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', '--label', 'x'.repeat(17), 'user-data=EMPTY'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', '--epoch', 'soon', 'user-data=EMPTY'], 2, 'CONFIG_INVALID'],
+    [['iso', '-o', 'x.iso', 'a=EMPTY', 'a=EMPTY'], 2, 'USAGE'],
+    [['iso', '-o', 'x.iso', 'a:b=EMPTY'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', '/tmp'], 2, 'USAGE'],
+    // issue 21: /dev/zero was read until 2 GB of memory; a device is no file
+    [['iso', '-o', 'x.iso', 'z=/dev/zero'], 2, 'INPUT_INVALID'],
+    [['iso', '-o', 'dir-out/', 'a=EMPTY'], 2, 'OUTPUT_INVALID'],
+    [['iso', '-o', 'EMPTY/x.iso', 'a=EMPTY'], 2, 'OUTPUT_INVALID'],
   ])('fails cleanly: %j', async (args, code, errorCode) => {
-    const r = await runCli(['--json', ...args], { cwd: dir });
+    writeFileSync(join(dir, 'EMPTY'), '');
+    const r = await runCli(['--json', ...args.map((a) => a.replace('EMPTY', join(dir, 'EMPTY')))], { cwd: dir });
     expect(r.code).toBe(code);
     expect(r.json[0]).toMatchObject({ ok: false, error: { code: errorCode } });
     expect(r.stderr).toMatch(/^error: /);
@@ -96,5 +101,59 @@ describe('qemu-kubesolo iso', () => {
   it('needs --out and at least one file', async () => {
     expect((await runCli(['iso', seedPaths[0]!])).code).toBe(2);
     expect((await runCli(['iso', '-o', join(dir, 'n.iso')])).code).toBe(2);
+  });
+
+  describe('odd inputs and outputs (issue 21)', () => {
+    const seed = () => {
+      const f = join(mkdtempSync(join(dir, 'in-')), 'user-data');
+      writeFileSync(f, '#cloud-config\n');
+      return f;
+    };
+
+    it.runIf(process.getuid?.() === 0)('-o onto a character device writes into it and leaves the node; a block device is refused', async () => {
+      const d = mkdtempSync(join(dir, 'nodes-'));
+      execFileSync('mknod', [join(d, 'null'), 'c', '1', '3']);
+      execFileSync('mknod', [join(d, 'loop'), 'b', '7', '0']);
+      const ok = await runCli(['iso', '-o', join(d, 'null'), seed()]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(lstatSync(join(d, 'null')).isCharacterDevice()).toBe(true);
+      const bad = await runCli(['--json', 'iso', '-o', join(d, 'loop'), seed()]);
+      expect(bad.code).toBe(2);
+      expect(bad.json[0]).toMatchObject({ ok: false, error: { code: 'OUTPUT_INVALID' } });
+      expect(lstatSync(join(d, 'loop')).isBlockDevice()).toBe(true);
+      expect(readdirSync(d).sort()).toEqual(['loop', 'null']);
+    });
+
+    it('-o /dev/stdout streams the image (stdout a socket here) as -o - does; -o onto a directory is exit 2 naming it', async () => {
+      const r = spawnSync(process.execPath, [CLI_BUNDLE, 'iso', '-o', '/dev/stdout', '--epoch', String(golden.epoch), ...seedPaths]);
+      expect(r.status, r.stderr.toString()).toBe(0);
+      expect(sha256(r.stdout)).toBe(golden.sha256);
+      const d = mkdtempSync(join(dir, 'isdir-'));
+      mkdirSync(join(d, 'cidata.iso'));
+      const bad = await runCli(['iso', '-o', join(d, 'cidata.iso'), seed()]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(`cannot write ${join(d, 'cidata.iso')}: it is a directory`);
+      expect(bad.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it('a FIFO as an input that nobody writes stops on SIGTERM with exit 130 (it hung and ignored signals)', async () => {
+      const fifo = join(mkdtempSync(join(dir, 'fifo-')), 'user-data');
+      execFileSync('mkfifo', [fifo]);
+      const child = spawn(process.execPath, [CLI_BUNDLE, 'iso', '-o', join(dir, 'never.iso'), fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('close', (c) => r(c)));
+      expect(code, stderr).toBe(130);
+      expect(stderr).toMatch(/interrupted/);
+    });
+
+    it('a pipe as an input is read to its end: iso user-data=<(command)', async () => {
+      const out = join(mkdtempSync(join(dir, 'pipe-')), 'seed.iso');
+      const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI_BUNDLE}" --json iso -o "${out}" user-data=<(printf '#cloud-config\\n')`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, files: [{ name: 'user-data', bytes: 14 }] });
+    });
   });
 });

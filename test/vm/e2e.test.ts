@@ -16,7 +16,7 @@ import { domainXml } from '../../src/libvirt/domain-xml.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { ensureLibvirtd, IMAGES_DIR, missingLibvirtd } from '../helpers/libvirtd.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
-import { buildTestInitramfs, buildTestInitramfsInfo, GUEST_KUBECONFIG, testKernel } from './harness/initramfs.js';
+import { buildTestInitramfs, buildTestInitramfsInfo, GUEST_KUBECONFIG, GUEST_KUBECONFIG_PATH, testKernel } from './harness/initramfs.js';
 import { bootTestVm, missingVmPeers, parseGuestFiles, type TestVm } from './harness/qemu.js';
 
 const API = '10.0.0.50';
@@ -146,6 +146,36 @@ describeWithPeers(
         expect(parse(readFileSync(join(dir, 'byname.kubeconfig'), 'utf8'))).toEqual(expectedKubeconfig());
       }
     });
+
+    // issue 17: parallel callers take turns on the dedicated channel; qemu-ga restarted in the guest mid-wait
+    it('eight kubeconfig processes at once all succeed; --wait survives a qemu-ga restart in the guest', async () => {
+      const vmDir = join(dir, 'vm3');
+      const vm = await bootTestVm({ dir: vmDir, iso, kcDelay: 0 });
+      vms.push(vm);
+      await vm.waitForConsole(/^QKS: kubeconfig written/m, 180_000);
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => runCli(['kubeconfig', '--socket', vm.dedSocket, '--api-server', API, '--output', join(dir, `par${i}.kubeconfig`), '--no-verify-server'], { timeoutMs: 180_000 })),
+      );
+      for (const r of runs) expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+      console.log(`[figure] 8 parallel kubeconfig processes on one VM channel: slowest ${Math.max(...runs.map((r) => r.ms)).toFixed(0)} ms`);
+
+      // a path written later, so the wait is in progress while qemu-ga restarts
+      const late = '/tmp/qks-late.kubeconfig';
+      const waiting = runCli(['kubeconfig', '--socket', vm.dedSocket, '--wait', '--timeout', '120', '--remote-path', late, '--api-server', API, '--output', join(dir, 'late.kubeconfig'), '--no-verify-server'], { timeoutMs: 180_000 });
+      const ch = 'org.qemu.guest_agent.1';
+      const restart =
+        `sleep 1; kill $(cat /run/qga/${ch}.pid); sleep 2; ` +
+        `/usr/sbin/qemu-ga -m virtio-serial -p /dev/virtio-ports/${ch} -t /run/qga/${ch} -f /run/qga/${ch}.pid -l /var/log/qga-${ch}.log -d; ` +
+        `sleep 2; cp ${GUEST_KUBECONFIG_PATH} ${late}.tmp && mv ${late}.tmp ${late}; echo QKS: late kubeconfig written > /dev/console`;
+      const kick = await runCli(['agent', 'exec', '--socket', vm.dedSocket, '--', '/bin/sh', '-c', `setsid sh -c '${restart}' </dev/null >/dev/null 2>&1 &`], { timeoutMs: 60_000 });
+      expect(kick.code, kick.stderr).toBe(0);
+      await vm.waitForConsole(/^QKS: late kubeconfig written/m, 60_000);
+      const readable = performance.now();
+      const r = await waiting;
+      console.log(`[figure] --wait across a qemu-ga restart in the guest: returned ${Math.round(performance.now() - readable)} ms after the file was written`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(parse(readFileSync(join(dir, 'late.kubeconfig'), 'utf8'))).toEqual(expectedKubeconfig());
+    }, 400_000);
   },
   missingVmPeers,
 );

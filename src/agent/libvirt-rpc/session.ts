@@ -3,7 +3,8 @@
  * The I/O edge of libvirt-rpc/: framing, XDR and the protocol are pure modules beside it.
  */
 import { connect, type Socket } from 'node:net';
-import { abortError, QksError } from '../../errors.js';
+import { bounded } from '../../deadline.js';
+import { QksError } from '../../errors.js';
 import { LIBVIRT_AUTH_HINT, libvirtErrorToQks, type ErrorContext } from './errors.js';
 import { MessageDecoder, MessageStatus, MessageType, type RpcMessage } from './framing.js';
 import { decodeRemoteError, encodeCall } from './protocol.js';
@@ -21,7 +22,6 @@ interface Pending {
   resolve: (body: Buffer) => void;
   reject: (e: QksError) => void;
   context: ErrorContext;
-  timer: NodeJS.Timeout;
 }
 
 /** Observes raw bytes (tests record fixtures with it). */
@@ -46,31 +46,23 @@ export class LibvirtSession {
 
   /** Connects to the socket within `timeoutMs`. ENOENT/ECONNREFUSED: LIBVIRT_NOT_RUNNING; EACCES: LIBVIRT_AUTH. */
   static connect(socketPath: string, options: { timeoutMs: number; signal?: AbortSignal; tap?: TrafficTap }): Promise<LibvirtSession> {
-    return new Promise((resolve, reject) => {
+    const onTimeout = () =>
+      new QksError('LIBVIRT_TIMEOUT', `libvirtd socket ${socketPath} did not accept the connection within ${options.timeoutMs} ms`, { hint: 'libvirtd is overloaded or hung; check it (systemctl status libvirtd).' });
+    return bounded<LibvirtSession>({ timeoutMs: options.timeoutMs, signal: options.signal, onTimeout }, ({ resolve, reject }) => {
       const socket = connect(socketPath);
-      const done = (e?: QksError) => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        socket.off('error', onError);
-        socket.off('connect', onConnect);
-        if (e) {
-          socket.destroy();
-          reject(e);
-        } else {
-          resolve(new LibvirtSession(socket, socketPath, options.tap));
-        }
+      let connected = false;
+      const onConnect = () => {
+        connected = true;
+        resolve(new LibvirtSession(socket, socketPath, options.tap));
       };
-      const onConnect = () => done();
-      const onError = (e: NodeJS.ErrnoException) => done(connectError(socketPath, e));
-      const onAbort = () => done(abortError(options.signal!));
-      const timer = setTimeout(
-        () => done(new QksError('LIBVIRT_TIMEOUT', `libvirtd socket ${socketPath} did not accept the connection within ${options.timeoutMs} ms`, { hint: 'libvirtd is overloaded or hung; check it (systemctl status libvirtd).' })),
-        options.timeoutMs,
-      );
+      const onError = (e: NodeJS.ErrnoException) => reject(connectError(socketPath, e));
       socket.once('connect', onConnect);
       socket.once('error', onError);
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort, { once: true });
+      return () => {
+        socket.off('error', onError);
+        socket.off('connect', onConnect);
+        if (!connected) socket.destroy();
+      };
     });
   }
 
@@ -79,29 +71,12 @@ export class LibvirtSession {
     if (this.failure) return Promise.reject(this.failure);
     const serial = ++this.serial;
     const frame = encodeCall(program, procedure, serial, args);
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    return new Promise<Buffer>((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        this.pending.delete(serial);
-        reject(abortError(signal!));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(serial);
-        reject(timeoutError(options));
-      }, options.timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const settle =
-        <T>(f: (v: T) => void) =>
-        (v: T) => {
-          signal?.removeEventListener('abort', onAbort);
-          f(v);
-        };
-      this.pending.set(serial, { resolve: settle(resolve), reject: settle(reject), context: options.context, timer });
+    // a reply after the timeout or abort finds no pending entry and is dropped
+    return bounded<Buffer>({ timeoutMs: options.timeoutMs, signal: options.signal, onTimeout: () => timeoutError(options) }, ({ resolve, reject }) => {
+      this.pending.set(serial, { resolve, reject, context: options.context });
       this.tap?.('out', frame);
       this.socket.write(frame);
+      return () => this.pending.delete(serial);
     });
   }
 
@@ -136,7 +111,6 @@ export class LibvirtSession {
     const p = this.pending.get(m.header.serial);
     if (!p) return;
     this.pending.delete(m.header.serial);
-    clearTimeout(p.timer);
     if (m.header.status === MessageStatus.OK) {
       p.resolve(m.body);
       return;
@@ -151,7 +125,6 @@ export class LibvirtSession {
   private fail(e: QksError): void {
     this.failure ??= e;
     for (const [serial, p] of this.pending) {
-      clearTimeout(p.timer);
       this.pending.delete(serial);
       p.reject(e);
     }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QksError } from '../../errors.js';
 import { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri } from '../../libvirt/uri.js';
+import { decodeAll } from '../framing.js';
 import { DEFAULT_TIMEOUTS } from '../timeouts.js';
 import type { AgentCandidate, AgentTarget } from '../connect.js';
 import type { AgentTransport, ExecuteOptions, TransportInfo } from '../transport.js';
@@ -100,12 +101,10 @@ export function parseAgentReply(command: string, result: string | null): unknown
   const bad = (why: string) =>
     new QksError('PROTOCOL_ERROR', `unexpected reply to ${command} through libvirtd: ${why}`, { details: { command, reply: result?.slice(0, 200) } });
   if (result === null) throw bad('no result');
-  let reply: unknown;
-  try {
-    reply = JSON.parse(result);
-  } catch {
-    throw bad('not JSON');
-  }
+  // the same bounded decoder as the direct path: nesting and size are refused before JSON.parse
+  const [frame, ...rest] = decodeAll(Buffer.from(result, 'utf8'));
+  if (!frame || rest.length || frame.type !== 'message') throw bad('not one JSON object');
+  const reply: unknown = frame.value;
   if (reply && typeof reply === 'object' && 'return' in reply) return (reply as { return: unknown }).return;
   throw bad('no "return" member');
 }

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquireSocketLock, lockName } from './lock.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'qks-lock-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('acquireSocketLock', () => {
+  it('names the lock after the real path: a symlink shares it, another socket does not', () => {
+    const a = join(dir, 'a.sock');
+    writeFileSync(a, '');
+    symlinkSync(a, join(dir, 'link.sock'));
+    expect(lockName(join(dir, 'link.sock'))).toBe(lockName(a));
+    expect(lockName(join(dir, 'b.sock'))).not.toBe(lockName(a));
+    expect(lockName(a).startsWith('\0qemu-kubesolo-lock-')).toBe(true);
+  });
+
+  it('callers in one process take turns in order; a waiter that gives up is SOCKET_BUSY and does not jump the queue', async () => {
+    const path = join(dir, 'q.sock');
+    const order: number[] = [];
+    const first = await acquireSocketLock(path);
+    const impatient = acquireSocketLock(path, { timeoutMs: 50 }).catch((e: { code: string; message: string }) => e);
+    const second = acquireSocketLock(path).then((l) => (order.push(2), l));
+    const gaveUp = await impatient;
+    expect(gaveUp).toMatchObject({ code: 'SOCKET_BUSY' });
+    expect((gaveUp as { message: string }).message).toMatch(/another caller in this process/);
+    order.push(1);
+    first.release();
+    first.release(); // idempotent
+    (await second).release();
+    expect(order).toEqual([1, 2]);
+    const again = await acquireSocketLock(path, { timeoutMs: 1_000 });
+    again.release();
+  });
+
+  it('stops waiting on abort', async () => {
+    const path = join(dir, 'abort.sock');
+    const held = await acquireSocketLock(path);
+    const ac = new AbortController();
+    const waiting = acquireSocketLock(path, { signal: ac.signal }).catch((e: { code: string }) => e);
+    ac.abort();
+    expect(await waiting).toMatchObject({ code: 'INTERRUPTED' });
+    held.release();
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * One user of an agent socket at a time, across processes and within one: qemu-ga and QEMU's chardev
+ * serve one client and queue the rest unanswered (FACTS §1, §2), so our own callers take turns here
+ * instead of being mistaken for a socket held by libvirt.
+ *
+ * Across processes the lock is an abstract unix socket (Linux) named after the agent socket's real
+ * path, bound by the holder. The kernel drops it when the holder exits, however it exits (kill -9
+ * included): no lock file to go stale, nothing to clean up, no pid-reuse guesswork. A waiter that
+ * finds the name taken connects to it and the holder says who it is (pid, verb), for the error when
+ * the wait runs out. Abstract names live in the network namespace: processes in different containers
+ * do not see each other's locks (they rarely share a host's channel socket).
+ * Within one process a queue per socket path orders callers before they reach the kernel.
+ * Elsewhere than Linux only the in-process queue applies.
+ */
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { resolve } from 'node:path';
+import { bounded, backoffMs, sleep, startDeadline } from '../deadline.js';
+import { abortError } from '../errors.js';
+import { TIMEOUTS } from '../timeouts.js';
+import { busyError } from './errors.js';
+
+export interface LockHolder {
+  pid: number;
+  /** What the holder is doing, e.g. `kubeconfig` or `agent ping`. */
+  verb: string;
+  /** When it took the lock (ms since the epoch). */
+  since: number;
+}
+
+export interface LockOptions {
+  /** How long to wait for our turn. Default TIMEOUTS.agent.lockWaitMs. */
+  timeoutMs?: number;
+  /** Shown to other waiters. Default: this process's verb (from its arguments). */
+  verb?: string;
+  signal?: AbortSignal | undefined;
+}
+
+export interface SocketLock {
+  /** Gives the socket to the next caller. Idempotent. */
+  release(): void;
+}
+
+const ABSTRACT = process.platform === 'linux';
+
+/** The lock's name for an agent socket: the same for every path that reaches the same file. */
+export function lockName(socketPath: string): string {
+  let real: string;
+  try {
+    real = realpathSync(socketPath);
+  } catch {
+    real = resolve(socketPath);
+  }
+  return `\0qemu-kubesolo-lock-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+}
+
+/** A short label of what this process does, for other waiters' messages: the first two words of its arguments. */
+function defaultVerb(): string {
+  const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  return words.slice(0, 2).join(' ') || 'library';
+}
+
+// in-process turns: the tail of each socket's queue
+const queues = new Map<string, Promise<void>>();
+
+/**
+ * Waits for our turn on `socketPath` (in this process, then across processes) and holds it until
+ * `release()`. Rejects with SOCKET_BUSY (the holder's pid and verb) when `timeoutMs` runs out.
+ */
+export async function acquireSocketLock(socketPath: string, options: LockOptions = {}): Promise<SocketLock> {
+  const timeoutMs = options.timeoutMs ?? TIMEOUTS.agent.lockWaitMs;
+  const name = lockName(socketPath);
+  const verb = options.verb ?? defaultVerb();
+  let holder: LockHolder | undefined = { pid: process.pid, verb: 'another caller in this process', since: Date.now() };
+  const deadline = startDeadline(timeoutMs, { onTimeout: () => busyError(socketPath, timeoutMs, holder), signal: options.signal });
+  // in-process: chain behind the previous caller for this socket
+  let releaseLocal!: () => void;
+  const mine = new Promise<void>((r) => (releaseLocal = r));
+  const before = queues.get(name) ?? Promise.resolve();
+  const tail = before.then(() => mine);
+  queues.set(name, tail);
+  const dropLocal = () => {
+    releaseLocal();
+    if (queues.get(name) === tail) queues.delete(name);
+  };
+  try {
+    await bounded<void>({ timeoutMs, signal: deadline.signal, onTimeout: () => busyError(socketPath, timeoutMs, holder) }, ({ resolve }) => {
+      void before.then(resolve);
+    });
+    if (!ABSTRACT) {
+      deadline.dispose();
+      return once(dropLocal);
+    }
+    holder = undefined;
+    const server = await bindAbstract(name, { pid: process.pid, verb, since: Date.now() }, deadline.signal, socketPath, (h) => (holder = h));
+    deadline.dispose();
+    return once(() => {
+      server.close();
+      dropLocal();
+    });
+  } catch (e) {
+    deadline.dispose();
+    dropLocal();
+    throw deadline.signal.aborted && !options.signal?.aborted ? deadline.signal.reason : e;
+  }
+}
+
+function once(f: () => void): SocketLock {
+  let done = false;
+  return {
+    release() {
+      if (done) return;
+      done = true;
+      f();
+    },
+  };
+}
+
+/** Binds the abstract name, retrying (jittered) while another process has it; asks the holder who it is. */
+async function bindAbstract(name: string, me: LockHolder, signal: AbortSignal, socketPath: string, seen: (h: LockHolder | undefined) => void): Promise<Server> {
+  for (let attempt = 0; ; attempt++) {
+    if (signal.aborted) throw abortError(signal);
+    const server = createServer((c) => {
+      c.on('error', () => {});
+      c.end(JSON.stringify(me));
+    });
+    const bound = await new Promise<boolean>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(false) : reject(e)));
+      server.listen(name, () => resolve(true));
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw busyError(socketPath, 0, undefined, `cannot take the lock (${e.code ?? e.message})`);
+    });
+    if (bound) {
+      // a forgotten lock must not keep the process alive; the kernel frees it at exit
+      server.unref();
+      return server;
+    }
+    if (attempt % 8 === 0) seen(await askHolder(name));
+    await sleep(backoffMs(attempt, TIMEOUTS.lockRetry), signal);
+  }
+}
+
+/** The holder's self-description, or undefined when it does not answer quickly (it may be exiting). */
+function askHolder(name: string): Promise<LockHolder | undefined> {
+  return bounded<LockHolder | undefined>({ timeoutMs: TIMEOUTS.lockRetry.askMs, onTimeout: () => new Error('no answer') }, ({ resolve }) => {
+    const c = createConnection({ path: name });
+    let text = '';
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => {
+      text += d;
+      if (text.length > 4096) c.destroy();
+    });
+    c.on('error', () => resolve(undefined));
+    c.on('close', () => {
+      try {
+        const v = JSON.parse(text) as Partial<LockHolder>;
+        resolve(typeof v.pid === 'number' && typeof v.verb === 'string' ? { pid: v.pid, verb: v.verb.slice(0, 200), since: Number(v.since) || 0 } : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    });
+    return () => c.destroy();
+  }).catch(() => undefined);
+}

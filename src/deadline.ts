@@ -1,0 +1,127 @@
+/**
+ * The one deadline helper: a timer, the caller's abort signal, and cleanup, in one place. Every bounded
+ * wait in the agent path goes through `bounded` (one wait) or `startDeadline` (several steps sharing
+ * one budget). The clock is read only here.
+ */
+import { abortError } from './errors.js';
+
+/** Settles a `bounded` wait from inside: resolve/reject as a Promise executor would. */
+export type Settle<T> = { resolve(v: T): void; reject(e: unknown): void };
+
+export interface BoundOptions {
+  /** The bound, in ms. */
+  timeoutMs: number;
+  /** The error the wait rejects with when the bound runs out. */
+  onTimeout: () => Error;
+  /** Stops the wait early: rejects with the signal's QksError reason, else INTERRUPTED. */
+  signal?: AbortSignal | undefined;
+  /** Runs once before a timeout or abort rejects (e.g. mark a connection for resync). */
+  onCancel?: (why: 'timeout' | 'abort') => void;
+}
+
+/**
+ * A Promise settled by the first of: `start` resolving or rejecting it, the timer, the signal.
+ * `start` may return a cleanup function; it runs exactly once, whatever settled the wait.
+ */
+export function bounded<T>(options: BoundOptions, start: (settle: Settle<T>) => (() => void) | void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) return reject(abortError(signal));
+    let done = false;
+    let cleanup: (() => void) | void = undefined;
+    const finish = (f: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      try {
+        cleanup?.();
+      } finally {
+        f();
+      }
+    };
+    const onAbort = () => finish(() => (options.onCancel?.('abort'), reject(abortError(signal!))));
+    const timer = setTimeout(() => finish(() => (options.onCancel?.('timeout'), reject(options.onTimeout()))), clampMs(options.timeoutMs));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      cleanup = start({ resolve: (v) => finish(() => resolve(v)), reject: (e) => finish(() => reject(e)) });
+    } catch (e) {
+      finish(() => reject(e));
+    }
+    // settled synchronously inside start: the cleanup it returned still has to run
+    if (done && cleanup) {
+      const c = cleanup;
+      cleanup = undefined;
+      c();
+    }
+  });
+}
+
+/** Waits `ms`; rejects at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortError(signal!));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, clampMs(ms));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One budget shared by the steps of an operation. */
+export interface Deadline {
+  readonly totalMs: number;
+  /** Milliseconds left (at least 1); throws the deadline's error when nothing is left. */
+  left(): number;
+  /** Milliseconds left, possibly 0; never throws. */
+  remaining(): number;
+  readonly expired: boolean;
+  /** Aborts when the budget runs out (reason: the deadline's error) or the caller's signal aborts. */
+  readonly signal: AbortSignal;
+  /** Releases the timer and the listener on the caller's signal. Idempotent. */
+  dispose(): void;
+}
+
+export function startDeadline(totalMs: number, options: { onTimeout: () => Error; signal?: AbortSignal | undefined }): Deadline {
+  const end = performance.now() + totalMs;
+  const controller = new AbortController();
+  const parent = options.signal;
+  const onParent = () => controller.abort(parent!.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onParent, { once: true });
+  const timer = setTimeout(() => controller.abort(options.onTimeout()), clampMs(totalMs));
+  const remaining = () => Math.max(0, Math.ceil(end - performance.now()));
+  return {
+    totalMs,
+    remaining,
+    left() {
+      const ms = remaining();
+      if (ms <= 0) throw options.onTimeout();
+      return ms;
+    },
+    get expired() {
+      return remaining() <= 0;
+    },
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
+}
+
+/** Jittered exponential backoff: attempt n's pause (0-based), between half and all of first·2^n capped at max. */
+export function backoffMs(attempt: number, retry: { firstMs: number; maxMs: number }, random: () => number = Math.random): number {
+  const ceiling = Math.min(retry.maxMs, retry.firstMs * 2 ** Math.min(attempt, 30));
+  return Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
+}
+
+/** Node's timers fire at once beyond 2^31-1 ms: clamp rather than surprise. */
+function clampMs(ms: number): number {
+  return Math.min(Math.max(0, ms), 2_147_483_647);
+}
