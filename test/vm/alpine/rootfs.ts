@@ -59,7 +59,7 @@ const RUNLEVELS: Record<string, string[]> = {
 };
 /** busybox applets Alpine has where this image has no other command. */
 const BUSYBOX_LINKS = ['/sbin/init', '/bin/ash', '/sbin/reboot', '/sbin/poweroff', '/sbin/halt', '/sbin/route'];
-/** ifupdown-ng under Alpine's names (Debian calls them ifup-ng...; cloud-init's eni renderer looks for these). */
+/** ifupdown-ng under Alpine's names (Debian 13 calls them ifup-ng...; cloud-init's eni renderer looks for these). */
 const IFUPDOWN_LINKS = ['/sbin/ifup', '/sbin/ifdown', '/sbin/ifquery'];
 /** Debian sysinit scripts this guest does not need (no RTC setting, no NFS, no fsck of a fresh image): a shorter boot. */
 const SYSINIT_DROPPED = ['hwclock.sh', 'brightness', 'checkfs.sh', 'mountnfs.sh', 'mountnfs-bootclean.sh', 'kmod'];
@@ -142,6 +142,10 @@ export async function ensureAlpineImage(suite: AlpineSuite = 'trixie', env: Node
       await writeFile(join(s, path), await readFile(join(GUEST, name)));
       await chmod(join(s, path), mode);
     }
+    // Debian 12 names its cloud-init LSB script as ours ("cloud-init"; 13 calls it cloud-init-main) and
+    // put it in the default runlevel: each of our services is in its own runlevel only
+    const ours = Object.values(RUNLEVELS).flat();
+    for (const level of readdirSync(join(s, 'etc/runlevels'))) for (const svc of ours) await rm(join(s, 'etc/runlevels', level, svc), { force: true });
     for (const [level, services] of Object.entries(RUNLEVELS)) {
       await mkdir(join(s, 'etc/runlevels', level), { recursive: true });
       for (const svc of services) await symlink(`/etc/init.d/${svc}`, join(s, 'etc/runlevels', level, svc));
@@ -150,9 +154,12 @@ export async function ensureAlpineImage(suite: AlpineSuite = 'trixie', env: Node
       await rm(join(s, link), { force: true });
       await symlink('/bin/busybox', join(s, link));
     }
-    for (const link of IFUPDOWN_LINKS) {
-      await rm(join(s, link), { force: true });
-      await symlink('/usr/sbin/ifupdown-ng', join(s, link));
+    // Debian 13 renames ifupdown-ng's commands (ifup-ng...); Debian 12's ifupdown-ng 0.11 has Alpine's names already
+    if (existsSync(join(s, 'usr/sbin/ifupdown-ng'))) {
+      for (const link of IFUPDOWN_LINKS) {
+        await rm(join(s, link), { force: true });
+        await symlink('/usr/sbin/ifupdown-ng', join(s, link));
+      }
     }
     for (const svc of SYSINIT_DROPPED) await rm(join(s, 'etc/runlevels/sysinit', svc), { force: true });
     await symlink('/usr/sbin/qemu-ga', join(s, 'usr/bin/qemu-ga')); // Alpine's path
