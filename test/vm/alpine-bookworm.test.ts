@@ -4,17 +4,15 @@
  * Alpine class does not restart sshd after the first boot's key generation (25.x happens to), so only
  * the seed's runcmd starting it leaves sshd running. One boot, no reboot (alpine.test.ts covers that).
  */
-import { afterAll, beforeAll, it } from 'vitest';
-import { ensureLibvirtd, missingLibvirtd } from '../helpers/libvirtd.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { missingLibvirtd } from '../helpers/libvirtd.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { removeSeeds, type Seed } from './cloud-init/seeds.js';
 import type { ExpectedError } from './cloud-init/status.js';
 import { vmTierMissing } from './cloud-init/rootfs.js';
-import { ALPINE_CLOUD_INIT, ensureAlpineImage, type AlpineImage } from './alpine/rootfs.js';
-import { startAlpineDomain, type AlpineDomain } from './alpine/vm.js';
+import { ALPINE_CLOUD_INIT } from './alpine/rootfs.js';
 import {
-  ALPINE_PEERS, alpineSeed, BOOT_MS, expectAgentChannels, expectCloudInitFinished, expectHostsAndShadow, expectKubeconfig, expectNetwork,
-  expectSshdRunning, printTimes,
+  ALPINE_PEERS, BOOT_MS, expectAgentChannels, expectCloudInitFinished, expectHostsAndShadow, expectKubeconfig, expectNetwork,
+  expectSshdRunning, startAlpineGuest, stopAlpineGuest, waitForDefaultRunlevel, type AlpineGuest,
 } from './alpine/checks.js';
 
 const VM = 'qks-alpine-shaped-bookworm';
@@ -28,32 +26,16 @@ describeWithPeers(
   `the seed in an Alpine-shaped guest with cloud-init ${ALPINE_CLOUD_INIT.bookworm} (Debian 12) under libvirtd`,
   ALPINE_PEERS,
   () => {
-    let image: AlpineImage;
-    let seed: Seed;
-    let vm: AlpineDomain;
+    let guest: AlpineGuest;
 
     beforeAll(async () => {
-      let t = performance.now();
-      await ensureLibvirtd();
-      image = await ensureAlpineImage('bookworm');
-      times['image (root build / image build)'] = (performance.now() - t) / 1000;
-      console.log(`alpine-shaped bookworm image: root ${image.rootSeconds.toFixed(0)} s, image ${image.imageSeconds.toFixed(0)} s (0 = cached)`);
-      seed = await alpineSeed(VM);
-      t = performance.now();
-      vm = await startAlpineDomain(VM, image, seed.iso);
-      times['domain defined and started'] = (performance.now() - t) / 1000;
+      guest = await startAlpineGuest(VM, 'bookworm', times);
     });
 
-    afterAll(async () => {
-      printTimes('alpine-shaped bookworm', times);
-      vm?.destroy();
-      await removeSeeds();
-    });
+    afterAll(() => stopAlpineGuest('alpine-shaped bookworm', guest, times));
 
     it('boots to the end of OpenRC\'s default runlevel', async () => {
-      const t = performance.now();
-      await vm.waitForConsole(/QKS: default runlevel/, 1, BOOT_MS);
-      times['first boot to the end of the default runlevel'] = (performance.now() - t) / 1000;
+      await waitForDefaultRunlevel(guest.vm, 1, 'first boot to the end of the default runlevel', times);
     }, BOOT_MS + 60_000);
 
     it(`cloud-init ${ALPINE_CLOUD_INIT.bookworm} with the Alpine distro class finished every stage without errors`, async () => {
@@ -62,6 +44,11 @@ describeWithPeers(
 
     it('sshd runs after the first boot (defect 6: 22.4 does not restart it; the runcmd starts it)', async () => {
       await expectSshdRunning(VM);
+      // the runcmd's `rc-service sshd start` found it stopped (else OpenRC prints "already been started"):
+      // without that line of the seed, sshd would not run
+      const console = guest.vm.console();
+      expect(console).toMatch(/service sshd added to runlevel default\s+(\* \/run\/sshd: creating directory\s+)?\* Starting sshd \.\.\./);
+      expect(console).not.toMatch(/sshd has already been started/);
     });
 
     it('the dedicated agent answers on org.qemu.guest_agent.1 while libvirt holds .0', async () => {
@@ -74,7 +61,7 @@ describeWithPeers(
     });
 
     it('kubeconfig --vm-name --wait returns the stand-in Kubesolo\'s kubeconfig; kubectl verifies it', async () => {
-      const { seconds } = await expectKubeconfig(VM, vm.apiPort);
+      const { seconds } = await expectKubeconfig(VM, guest.vm.apiPort);
       times['kubeconfig --wait'] = seconds;
     });
   },

@@ -9,16 +9,17 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ensureLibvirtd, missingLibvirtd } from '../helpers/libvirtd.js';
+import { missingLibvirtd } from '../helpers/libvirtd.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { removeSeeds, type Seed } from './cloud-init/seeds.js';
+import type { Seed } from './cloud-init/seeds.js';
 import type { ExpectedError } from './cloud-init/status.js';
 import { vmTierMissing } from './cloud-init/rootfs.js';
-import { ALPINE_CLOUD_INIT, ensureAlpineImage, PREEXISTING_USER, type AlpineImage } from './alpine/rootfs.js';
-import { startAlpineDomain, virsh, type AlpineDomain } from './alpine/vm.js';
+import { ALPINE_CLOUD_INIT, PREEXISTING_USER } from './alpine/rootfs.js';
+import { virsh, type AlpineDomain } from './alpine/vm.js';
 import {
-  ALPINE_PEERS, alpineSeed, APK_REPO, BOOT_MS, expectAgentChannels, expectCloudInitFinished, expectHostsAndShadow, expectKubeconfig,
-  expectNetwork, expectSshdRunning, guestExec as exec, guestFile as file, printTimes, tool, until,
+  ALPINE_PEERS, APK_REPO, BOOT_MS, expectAgentChannels, expectCloudInitFinished, expectHostsAndShadow, expectKubeconfig, expectNetwork,
+  expectSshdRunning, guestExec as exec, guestFile as file, startAlpineGuest, stopAlpineGuest, tool, until, waitForDefaultRunlevel,
+  type AlpineGuest,
 } from './alpine/checks.js';
 
 const VM = 'qks-alpine-shaped';
@@ -34,33 +35,20 @@ describeWithPeers(
   'the seed in an Alpine-shaped guest (OpenRC, ifupdown-ng, cloud-init distro alpine) under libvirtd',
   ALPINE_PEERS,
   () => {
-    let image: AlpineImage;
+    let guest: AlpineGuest;
     let seed: Seed;
     let vm: AlpineDomain;
     let kubeconfigFile: string;
 
     beforeAll(async () => {
-      let t = performance.now();
-      await ensureLibvirtd();
-      image = await ensureAlpineImage('trixie');
-      times['image (root build / image build)'] = (performance.now() - t) / 1000;
-      console.log(`alpine-shaped image: root ${image.rootSeconds.toFixed(0)} s, image ${image.imageSeconds.toFixed(0)} s (0 = cached)`);
-      seed = await alpineSeed(VM);
-      t = performance.now();
-      vm = await startAlpineDomain(VM, image, seed.iso);
-      times['domain defined and started'] = (performance.now() - t) / 1000;
+      guest = await startAlpineGuest(VM, 'trixie', times);
+      ({ seed, vm } = guest);
     });
 
-    afterAll(async () => {
-      printTimes('alpine-shaped', times);
-      vm?.destroy();
-      await removeSeeds();
-    });
+    afterAll(() => stopAlpineGuest('alpine-shaped', guest, times));
 
     it('boots to the end of OpenRC\'s default runlevel', async () => {
-      const t = performance.now();
-      await vm.waitForConsole(/QKS: default runlevel/, 1, BOOT_MS);
-      times['first boot to the end of the default runlevel'] = (performance.now() - t) / 1000;
+      await waitForDefaultRunlevel(vm, 1, 'first boot to the end of the default runlevel', times);
     }, BOOT_MS + 60_000);
 
     it(`cloud-init ${ALPINE_CLOUD_INIT.trixie} with the Alpine distro class finished every stage without errors`, async () => {
@@ -125,11 +113,9 @@ describeWithPeers(
     });
 
     it('after a restart of the domain (a reboot through the agent) the services come back', async () => {
-      const t = performance.now();
       const r = await tool(['agent', 'execute', '--vm-name', VM, '--transport', 'direct', 'guest-exec', JSON.stringify({ path: '/sbin/reboot' })]);
       expect(r.code, r.stderr).toBe(0);
-      await vm.waitForConsole(/QKS: default runlevel/, 2, BOOT_MS);
-      times['reboot to the end of the default runlevel'] = (performance.now() - t) / 1000;
+      await waitForDefaultRunlevel(vm, 2, 'reboot to the end of the default runlevel', times);
       for (const svc of ['qemu-guest-agent', 'qemu-guest-agent-kubesolo', 'sshd', 'kubesolo']) {
         const st = await until(`${svc} started`, 120_000, async () => {
           const s = await guestExec(['/sbin/rc-service', svc, 'status']);

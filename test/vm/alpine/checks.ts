@@ -12,10 +12,11 @@ import { connect } from 'node:tls';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from '../../helpers/cli.js';
-import { opensslVerifies, seedFromTool, TEST_SSH_KEY, type Seed } from '../cloud-init/seeds.js';
+import { ensureLibvirtd } from '../../helpers/libvirtd.js';
+import { opensslVerifies, removeSeeds, seedFromTool, TEST_SSH_KEY, type Seed } from '../cloud-init/seeds.js';
 import { allStagesFinished, statusErrors, statusSchema, unexpectedErrors, type ExpectedError } from '../cloud-init/status.js';
-import { ALPINE_CLOUD_INIT, PREEXISTING_USER, STANDIN_TARBALL, type AlpineSuite } from './rootfs.js';
-import { virsh } from './vm.js';
+import { ALPINE_CLOUD_INIT, ensureAlpineImage, PREEXISTING_USER, STANDIN_TARBALL, type AlpineImage, type AlpineSuite } from './rootfs.js';
+import { startAlpineDomain, virsh, type AlpineDomain } from './vm.js';
 
 /** Commands both files need on the host. */
 export const ALPINE_PEERS = ['libvirtd', 'virsh', 'qemu-system-x86_64', 'debootstrap', 'mkfs.ext4', 'chroot', 'kubectl', 'openssl', 'tar'];
@@ -37,6 +38,40 @@ export function alpineSeed(vm: string): Promise<Seed> {
     ],
     { APK_REPOSITORIES: APK_REPO }, // the variable of --apk-repository
   );
+}
+
+export interface AlpineGuest {
+  image: AlpineImage;
+  seed: Seed;
+  vm: AlpineDomain;
+}
+
+/** Builds (or reuses) the suite's image, makes the seed and starts the domain, timing the stages into `times`. */
+export async function startAlpineGuest(name: string, suite: AlpineSuite, times: Record<string, number>): Promise<AlpineGuest> {
+  let t = performance.now();
+  await ensureLibvirtd();
+  const image = await ensureAlpineImage(suite);
+  times['image (root build / image build)'] = (performance.now() - t) / 1000;
+  console.log(`alpine-shaped ${suite} image: root ${image.rootSeconds.toFixed(0)} s, image ${image.imageSeconds.toFixed(0)} s (0 = cached)`);
+  const seed = await alpineSeed(name);
+  t = performance.now();
+  const vm = await startAlpineDomain(name, image, seed.iso);
+  times['domain defined and started'] = (performance.now() - t) / 1000;
+  return { image, seed, vm };
+}
+
+/** Waits for the `count`th end of OpenRC's default runlevel (1 = first boot), timing it as `stage`. */
+export async function waitForDefaultRunlevel(vm: AlpineDomain, count: number, stage: string, times: Record<string, number>): Promise<void> {
+  const t = performance.now();
+  await vm.waitForConsole(/QKS: default runlevel/, count, BOOT_MS);
+  times[stage] = (performance.now() - t) / 1000;
+}
+
+/** Prints the stage times, destroys the domain (when it was started) and removes the seeds. */
+export async function stopAlpineGuest(label: string, guest: AlpineGuest | undefined, times: Record<string, number>): Promise<void> {
+  console.log(`${label} stage times (s): ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])))}`);
+  guest?.vm.destroy();
+  await removeSeeds();
 }
 
 /** The tool as users run it, targeting the domain by name (dedicated channel first). */
@@ -166,9 +201,4 @@ export async function expectKubeconfig(vm: string, apiPort: number): Promise<{ f
   expect(san).toContain('DNS:k8s.example.com');
   expect(san).toContain('IP Address:203.0.113.10');
   return { file, seconds };
-}
-
-/** Prints the stage times a file collected, rounded to seconds. */
-export function printTimes(label: string, times: Record<string, number>): void {
-  console.log(`${label} stage times (s): ${JSON.stringify(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v)])))}`);
 }
