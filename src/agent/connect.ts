@@ -206,7 +206,7 @@ async function openFirst(target: AgentTarget, options: OpenAgentOptions, pool: S
   });
 }
 
-/** Opens a client, runs `fn`, closes the client (held for one operation only: FACTS §1). */
+/** Opens a client, runs `fn`, closes the client (held for one operation only: the socket serves one client at a time). */
 export async function withAgent<T>(target: AgentTarget, fn: (client: AgentClient) => Promise<T>, options: OpenAgentOptions = {}): Promise<T> {
   const client = await openAgent(target, options);
   try {

@@ -86,7 +86,7 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
   try {
     await transport.handshake(true, options.signal);
   } catch (e) {
-    // never leave a connection queued on a held socket: its bytes would reach the guest later (FACTS §1)
+    // never leave a connection queued on a held socket: its bytes would reach the guest once the holder lets go
     await transport.close();
     throw e;
   }
@@ -95,7 +95,7 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
 
 /**
  * connect(), retrying EAGAIN ("listen queue full": qemu-ga's tiny backlog while it serves another
- * client, FACTS §2) with jittered backoff until `retryMs` has passed.
+ * client) with jittered backoff until `retryMs` has passed.
  */
 async function openSocket(socketPath: string, timeoutMs: number, retryMs: number, signal?: AbortSignal): Promise<Socket> {
   const end = performance.now() + retryMs;

@@ -1,6 +1,6 @@
 /**
  * `kubeconfig --ready`: past the file, wait until the API server answers with the kubeconfig's own
- * credentials (issue 18 item 1). Stages, each timed: TLS (a handshake verified against the kubeconfig's
+ * credentials. Stages, each timed: TLS (a handshake verified against the kubeconfig's
  * CA, with its tls-server-name), /readyz (200), node (`GET /api/v1/nodes` shows a node Ready). Plain
  * Node https over one keep-alive connection: no kubectl.
  *

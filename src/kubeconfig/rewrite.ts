@@ -40,7 +40,7 @@ export function readApiAddress(raw: string): ApiAddress | { problem: string } {
   if (scheme) s = s.slice(scheme[0].length).replace(/\/$/, '');
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return { problem: 'is not https://: the API server speaks TLS only' };
   if (s.includes('@')) return { problem: 'has a user part (user@): give only HOST[:PORT]' };
-  // a zone names an interface of this host: meaningless to other hosts, and kubectl rejects it (issue 21)
+  // a zone names an interface of this host: meaningless to other hosts, and kubectl rejects it
   if (s.includes('%')) return { problem: 'has an IPv6 zone id (%...): a zone names one host\'s interface, means nothing to other hosts, and kubectl rejects it; give a global or unique-local address' };
   let host: string;
   let portText: string | undefined;
@@ -90,8 +90,8 @@ export interface ServerUrl {
 
 /**
  * Parses a cluster's `server` as a URL (WHATWG, as browsers and Node do), so a user part, an IPv6 host
- * or an odd scheme is read as what it is rather than split by a pattern (issue 21:
- * `https://user:pass@127.0.0.1:6443` came out as `127.0.0.1//user:pass@...`). Undefined when it is no
+ * or an odd scheme is read as what it is rather than split by a pattern (a pattern once read
+ * `https://user:pass@127.0.0.1:6443` as `127.0.0.1//user:pass@...`). Undefined when it is no
  * URL with a host.
  */
 export function parseServerUrl(server: string): ServerUrl | undefined {

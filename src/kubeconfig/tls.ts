@@ -1,7 +1,7 @@
 /**
  * Does the rewritten kubeconfig work from here? A TLS handshake to the server with the kubeconfig's own
  * CA answers it. Kubesolo's certificate covers only `kubernetes*`, localhost, 127.0.0.1, 10.43.0.1 and
- * the node's first-boot IPs (FACTS §4), so a NAT / load-balancer / DNS address is usually not in it:
+ * the node's first-boot IPs (test/kubeconfig/builders.ts, KUBESOLO_SANS), so a NAT / load-balancer / DNS address is usually not in it:
  * then the cluster gets a `tls-server-name` the certificate does cover (kubectl >= 1.19 honours it).
  * Never `insecure-skip-tls-verify`.
  *

@@ -140,7 +140,7 @@ for (const P of PEERS) {
       await client.ping();
     });
 
-    it('a second caller of ours waits for its turn instead of being called SOCKET_HELD (issue 17)', async () => {
+    it('a second caller of ours waits for its turn instead of being called SOCKET_HELD', async () => {
       const second = openAgent({ socket: peer.socketPath }, { handshakeTimeoutMs: 400 });
       await new Promise((r) => setTimeout(r, 800)); // twice the handshake bound: it is waiting, not failing
       await client.ping();

@@ -1,4 +1,4 @@
-// Issue 18 item 3: doctor's /readyz and node-Ready lines, with the kubeconfig's own credentials, against
+// doctor's /readyz and node-Ready lines, with the kubeconfig's own credentials, against
 // the API-server look-alike of test/kubeconfig/builders.ts on 127.0.0.1 and the fake agent.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

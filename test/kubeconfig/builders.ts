@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-/** Kubesolo's API certificate SANs (FACTS §4), for a node whose IP was 192.168.122.50. */
+/** Kubesolo's API certificate SANs (as a running node's certificate shows them), for a node whose IP was 192.168.122.50. */
 export const KUBESOLO_SANS =
   'DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:10.43.0.1,IP:192.168.122.50';
 

@@ -1,4 +1,4 @@
-// Issue 18 through the CLI as users run it: --ready (stages on stderr, --json times, exit 5 naming the
+// --ready and --merge through the CLI as users run it: --ready (stages on stderr, --json times, exit 5 naming the
 // stage, exit 7 for refused credentials), --merge (two processes at once, a target that is not YAML,
 // kubectl's lock), --allow-unsafe-kubeconfig. The API-server look-alike listens on 127.0.0.1.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

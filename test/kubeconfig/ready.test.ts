@@ -1,4 +1,4 @@
-// Issue 18 item 1: --ready waits past the file until /readyz answers 200 with the kubeconfig's own
+// --ready waits past the file until /readyz answers 200 with the kubeconfig's own
 // credentials and the node is Ready. A test PKI with Kubesolo's SANs, an API-server look-alike on
 // 127.0.0.x (random port) that turns ready later, the fake agent serving the kubeconfig.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

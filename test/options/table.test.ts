@@ -106,7 +106,7 @@ describe('option tables', () => {
   }
 });
 
-describe('the same rule in every verb (issue 16 drift)', () => {
+describe('the same rule in every verb (rules that used to drift between verbs)', () => {
   it('an empty LIBVIRT_URI is unset: kubeconfig, agent and doctor', () => {
     expect(resolveKubeconfigOptions({}, { LIBVIRT_URI: '' }).libvirtUri).toBe('qemu:///system');
     expect(resolveTarget({}, { LIBVIRT_URI: '' }).libvirtUri).toBeUndefined();
