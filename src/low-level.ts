@@ -48,7 +48,7 @@ export { connectLibvirtOverTls, openLibvirtOverTls, pkiPaths } from './remote/tl
 export { shellQuote } from './shell.js';
 
 // the host: SELinux labels for an ISO outside libvirt's image directories
-export { SELINUX_ISO_TYPE, selinuxLabelCommands } from './iso/selinux.js';
+export { SELINUX_ISO_TYPE, selinuxLabelCommands } from './host/selinux.js';
 
 // the ISO writer's defaults and byte layouts
 export { DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, checkVolumeId } from './iso/build.js';
