@@ -11,6 +11,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isPair, isScalar, parseDocument, Scalar, type Document } from 'yaml';
 import { QksError } from '../errors.js';
+import { kubeconfigInvalid } from './errors.js';
 import { parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 
 /** An address clients use to reach the API server, as given to --api-server. */
@@ -152,10 +153,7 @@ export function formatServerUrl(u: ServerUrl): string {
 export function rewriteServerUrl(server: string, address: ApiAddress): string {
   const u = parseServerUrl(server);
   if (!u) {
-    throw new QksError('KUBECONFIG_INVALID', 'the retrieved kubeconfig has a cluster server that is not a URL', {
-      hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
-      details: { problem: serverUrlProblem(server) },
-    });
+    throw kubeconfigInvalid('has a cluster server that is not a URL', { details: { problem: serverUrlProblem(server) } });
   }
   return formatServerUrl({ ...u, host: address.host, port: address.port !== undefined ? String(address.port) : u.port });
 }
