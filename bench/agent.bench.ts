@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAgent } from '../src/agent/connect.js';
-import { measureProcess, report, type Sample } from './lib.js';
+import { measureProcess, PY_QGA_CLIENT, report, type Sample } from './lib.js';
 
 /** Times two functions in alternation, so drift on a shared machine hits both alike. */
 async function measurePair(a: [string, () => Promise<unknown>], b: [string, () => Promise<unknown>], iterations = 200, warmup = 20): Promise<[Sample, Sample]> {
@@ -83,20 +83,13 @@ async function minimalNode(mode: 'file' | 'exec'): Promise<Buffer> {
   return out;
 }
 
-const PY = String.raw`
-import socket, json, sys, base64, time, random
+const PY =
+  PY_QGA_CLIENT +
+  String.raw`
 path, f, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-s = socket.socket(socket.AF_UNIX); s.connect(path); r = s.makefile('rb')
-i = random.randint(1, 1 << 30)
-s.sendall(b'\xff' + json.dumps({'execute': 'guest-sync-delimited', 'arguments': {'id': i}}).encode())
-while True:
-    l = r.readline()
-    if l.startswith(b'\xff') and json.loads(l[1:])['return'] == i: break
-def call(c, a):
-    s.sendall(json.dumps({'execute': c, 'arguments': a}).encode()); return json.loads(r.readline())['return']
+call = agent(path)
 if mode == 'file':
-    h = call('guest-file-open', {'path': f}); d = call('guest-file-read', {'handle': h, 'count': 65536}); call('guest-file-close', {'handle': h})
-    out = base64.b64decode(d['buf-b64'])
+    out = read(call, f)
 else:
     p = call('guest-exec', {'path': '/bin/cat', 'arg': [f], 'capture-output': True})['pid']; w = 0.001
     while True:

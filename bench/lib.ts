@@ -107,3 +107,25 @@ export function bareRoundTrip(sock: string, command: string, args: Record<string
     c.on('connect', () => c.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } }) + '\n')])));
   });
 }
+
+/**
+ * The start of a minimal Python qemu-ga client (stdlib only), for whole-process baselines: defines
+ * `agent(path)`, which connects, sends 0xFF and guest-sync-delimited, waits for its id and returns
+ * `call(command, arguments=None)` -> the reply's `return`; and `read(call, path)` -> a guest file's bytes.
+ */
+export const PY_QGA_CLIENT = String.raw`
+import socket, json, sys, base64, random, os, time
+def agent(path):
+    s = socket.socket(socket.AF_UNIX); s.connect(path); r = s.makefile('rb')
+    i = random.randint(1, 1 << 30)
+    s.sendall(b'\xff' + json.dumps({'execute': 'guest-sync-delimited', 'arguments': {'id': i}}).encode())
+    while True:
+        l = r.readline()
+        if l.startswith(b'\xff') and json.loads(l[1:])['return'] == i: break
+    def call(c, a=None):
+        s.sendall(json.dumps({'execute': c, **({'arguments': a} if a else {})}).encode()); return json.loads(r.readline())['return']
+    return call
+def read(call, f):
+    h = call('guest-file-open', {'path': f}); d = call('guest-file-read', {'handle': h, 'count': 65536}); call('guest-file-close', {'handle': h})
+    return base64.b64decode(d['buf-b64'])
+`;

@@ -111,6 +111,11 @@ async function reportStdoutFailure(flags: GlobalFlags): Promise<void> {
   if (failure.code !== 'STDOUT_CLOSED' || out.verboseOn) out.error(failure);
 }
 
+/** src/cli/bin.ts answers `--version` before this module loads: a failed write of it is reported here, as a verb's. */
+export async function reportVersionStdoutFailure(): Promise<void> {
+  await reportStdoutFailure({});
+}
+
 export async function main(argv: string[] = process.argv): Promise<void> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {

@@ -1,10 +1,10 @@
 /**
- * The single-file build for minimal hosts: `dist/qemu-kubesolo.mjs` copied alone to a directory with no
- * node_modules and no templates runs with a bare `node`, generates artifacts (templates embedded) and
- * reads a kubeconfig through the real qemu-ga.
+ * The single-file build for minimal hosts: `dist/qemu-kubesolo.cjs` (the command; and the same program
+ * as `.mjs`) copied alone to a directory with no node_modules and no templates runs with a bare `node`,
+ * generates artifacts (templates embedded) and reads a kubeconfig through the real qemu-ga.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,47 +14,49 @@ import { describeWithPeers } from '../helpers/peers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-describeWithPeers('single-file bundle on a bare node', ['qemu-ga'], () => {
-  let dir: string;
-  let bundle: string;
-  let agent: AgentPeer;
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir, NO_COLOR: '1' }, timeout: 30_000 });
+for (const name of ['qemu-kubesolo.cjs', 'qemu-kubesolo.mjs']) {
+  describeWithPeers(`single-file bundle ${name} on a bare node`, ['qemu-ga'], () => {
+    let dir: string;
+    let bundle: string;
+    let agent: AgentPeer;
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: join(dir, 'home'), NO_COLOR: '1' }, timeout: 30_000 });
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'qks-bundle-'));
-    const built = join(dir, 'build.mjs');
-    execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), built]);
-    bundle = join(dir, 'qemu-kubesolo.mjs');
-    copyFileSync(built, bundle);
-    rmSync(built);
-    agent = await startRealAgent();
-  });
-  afterAll(async () => {
-    await agent?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'qks-bundle-'));
+      const built = join(dir, `build${name.slice(name.lastIndexOf('.'))}`);
+      execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), built]);
+      mkdirSync(join(dir, 'app'));
+      bundle = join(dir, 'app', name);
+      copyFileSync(built, bundle);
+      rmSync(built);
+      agent = await startRealAgent();
+    });
+    afterAll(async () => {
+      await agent?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  it('is one file with nothing beside it', () => {
-    expect(readdirSync(dir)).toEqual(['qemu-kubesolo.mjs']);
-    expect(readFileSync(bundle, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
-  });
+    it('is one file with nothing beside it', () => {
+      expect(readdirSync(join(dir, 'app'))).toEqual([name]);
+      expect(readFileSync(bundle, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    });
 
-  it('generates artifacts and an ISO from its embedded templates', () => {
-    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKh2ZpQ6bN5FOg5v8cZ9m7ZP8r4yYx0g4kXrGmQn3fW1 test@host';
-    const r = run(['--json', 'artifacts', '--ssh-key', key, '--output-dir', join(dir, 'out'), '--create-iso']);
-    expect(r.status, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { files: { name: string }[] };
-    expect(result.files.map((f) => f.name).sort()).toEqual(['cidata.iso', 'meta-data', 'user-data']);
-    expect(readFileSync(join(dir, 'out/user-data'), 'utf8')).toMatch(/^#cloud-config\n/);
-  });
+    it('generates artifacts and an ISO from its embedded templates', () => {
+      const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKh2ZpQ6bN5FOg5v8cZ9m7ZP8r4yYx0g4kXrGmQn3fW1 test@host';
+      const r = run(['--json', 'artifacts', '--ssh-key', key, '--output-dir', join(dir, 'out'), '--create-iso']);
+      expect(r.status, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { files: { name: string }[] };
+      expect(result.files.map((f) => f.name).sort()).toEqual(['cidata.iso', 'meta-data', 'user-data']);
+      expect(readFileSync(join(dir, 'out/user-data'), 'utf8')).toMatch(/^#cloud-config\n/);
+    });
 
-  it('reads a guest file through the real qemu-ga', () => {
-    const path = join(agent.dir, 'admin.kubeconfig');
-    agent.writeGuestFile(path, 'apiVersion: v1\nkind: Config\n');
-    const r = run(['agent', 'cat', '--socket', agent.socketPath, path]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('apiVersion: v1\nkind: Config\n');
+    it('reads a guest file through the real qemu-ga', () => {
+      const path = join(agent.dir, 'admin.kubeconfig');
+      agent.writeGuestFile(path, 'apiVersion: v1\nkind: Config\n');
+      const r = run(['agent', 'cat', '--socket', agent.socketPath, path]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe('apiVersion: v1\nkind: Config\n');
+    });
   });
-});
-
+}

@@ -35,6 +35,7 @@ describe('npm pack and install -g', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('ships only what users need', () => {
+    expect(files).toContain('dist/qemu-kubesolo.cjs');
     expect(files).toContain('dist/qemu-kubesolo.mjs');
     expect(files).toContain('dist/lib/index.js');
     expect(files).toContain('dist/lib/index.d.ts');

@@ -1,0 +1,166 @@
+/**
+ * What a start of the bundle loads (scripts/bundle.mjs): `--version` compiles only the small entry chunks,
+ * and built-in modules a verb does not use (child_process, zlib, tls) stay unloaded. Speed itself is
+ * measured in bench/startup.bench.ts, never asserted here.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRealAgent, type AgentPeer } from '../agent/peers.js';
+import { describeWithPeers } from '../helpers/peers.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let dir: string;
+let bundle: string;
+let hook: string;
+
+/** Runs the bundle; returns its exit status, stdout and the built-in modules the process loaded. */
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = { HOME: join(dir, 'home') }): { status: number | null; stdout: string; stderr: string; builtins: Set<string> } {
+  const r = spawnSync(process.execPath, ['--require', hook, file, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', ...env }, timeout: 30_000 });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('MODULES '));
+  const builtins = new Set((JSON.parse(line?.slice(8) ?? '[]') as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^MODULES .*\n?/m, ''), builtins };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'qks-startup-'));
+  bundle = join(dir, 'qemu-kubesolo.cjs');
+  execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), bundle]);
+  hook = join(dir, 'hook.cjs');
+  writeFileSync(hook, `process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bundle start-up', () => {
+  it('compiles only the entry (under 8 KB of code: bin, errors, output) for --version', () => {
+    const traced = join(dir, 'traced.cjs');
+    execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), traced, '--trace']);
+    const r = run(traced, ['--version']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const compiled = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { id: string; bytes?: number });
+    const bytes = compiled.reduce((n, c) => n + (c.bytes ?? 0), 0);
+    expect(bytes, JSON.stringify(compiled)).toBeLessThan(8192);
+    // the whole CLI is far bigger: --help compiles every verb
+    const help = run(traced, ['--help']).stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(help.reduce((n, l) => n + ((JSON.parse(l) as { bytes?: number }).bytes ?? 0), 0)).toBeGreaterThan(100_000);
+  });
+
+  it('--version to a stdout that cannot take it: a clean error (exit 1 for a full disk, 141 for a closed pipe)', () => {
+    const full = spawnSync('sh', ['-c', `"${process.execPath}" "${bundle}" --version > /dev/full`], { encoding: 'utf8', env: {} });
+    expect(full.status).toBe(1);
+    expect(full.stderr).toMatch(/^error: cannot write to stdout: ENOSPC.*\[STDOUT_FAILED\]\n/);
+    expect(full.stderr).not.toMatch(/\n\s+at /);
+    // a reader that is already gone (`true` exits long before node has started): exit 141, quietly
+    const closed = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${bundle}" --version | true`], { encoding: 'utf8', env: {} });
+    expect(closed.status).toBe(141);
+    expect(closed.stderr).not.toMatch(/qemu-kubesolo|STDOUT|\n\s+at /);
+  });
+
+  it('refuses to run a damaged or replaced file (chunks at stale offsets) with one clear line', () => {
+    const damaged = join(dir, 'damaged.cjs');
+    writeFileSync(damaged, readFileSync(bundle, 'latin1') + 'x', 'latin1');
+    const r = run(damaged, ['iso', '--help']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${damaged} is not the file this run started from (replaced or damaged): run the command again, or reinstall it`);
+  });
+
+  it('loads no child_process, zlib or tls for --version', () => {
+    const r = run(bundle, ['--version']);
+    expect(r.status).toBe(0);
+    for (const m of ['child_process', 'zlib', 'tls']) expect(r.builtins.has(m), m).toBe(false);
+  });
+
+  it('loads child_process only when a verb spawns something: not for iso --help', () => {
+    const r = run(bundle, ['iso', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.builtins.has('child_process')).toBe(false);
+  });
+});
+
+/** The chunks a traced run compiled, as the trace loader prints them. */
+function traced(stderr: string): { id: string; bytes: number; cacheRejected?: boolean }[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{') && !l.includes('"builtin"'))
+    .map((l) => JSON.parse(l) as { id: string; bytes: number; cacheRejected?: boolean });
+}
+
+describe('bundle compile cache', () => {
+  let tracedBundle: string;
+  beforeAll(() => {
+    tracedBundle = join(dir, 'cache-traced.cjs');
+    execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), tracedBundle, '--trace']);
+  });
+  const cacheFiles = (home: string) => {
+    const base = join(home, '.cache', 'qemu-kubesolo');
+    if (!existsSync(base)) return [];
+    return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).map((f) => join(base, v, f)));
+  };
+
+  it('keeps V8 code caches of the big chunks under ~/.cache/qemu-kubesolo (0600 in a 0700 directory) and uses them', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const first = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(first.status, first.stderr).toBe(0);
+    const files = cacheFiles(home);
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/[A-Z0-9]+\\.v8$`));
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    }
+    expect(statSync(join(files[0]!, '..')).mode & 0o777).toBe(0o700);
+    expect(traced(first.stderr).some((c) => c.cacheRejected !== undefined)).toBe(false); // nothing to use yet
+    const second = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(second.stdout).toBe(first.stdout);
+    const used = traced(second.stderr).filter((c) => c.cacheRejected === false);
+    expect(used.length).toBe(files.length);
+    expect(used.every((c) => c.bytes >= 16 * 1024)).toBe(true);
+  });
+
+  it('recovers from a corrupt cache: compiles as usual and writes a good one', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    run(tracedBundle, ['iso', '--help'], { HOME: home });
+    for (const f of cacheFiles(home)) writeFileSync(f, 'not a code cache');
+    const r = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(traced(r.stderr).filter((c) => c.cacheRejected === true).length).toBe(cacheFiles(home).length);
+    const again = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(traced(again.stderr).filter((c) => c.cacheRejected === false).length).toBe(cacheFiles(home).length);
+  });
+
+  it('writes nothing with QKS_COMPILE_CACHE=0, or without HOME', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    expect(run(bundle, ['iso', '--help'], { HOME: home, QKS_COMPILE_CACHE: '0' }).status).toBe(0);
+    expect(readdirSync(home)).toEqual([]);
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const r = spawnSync(process.execPath, [bundle, 'iso', '--help'], { cwd, env: {}, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('uses the directory QKS_COMPILE_CACHE names', () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
+    expect(readdirSync(cache)).toEqual([`v8-${process.version}-${process.arch}`]);
+  });
+});
+
+describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () => {
+  let agent: AgentPeer;
+  beforeAll(async () => (agent = await startRealAgent()));
+  afterAll(async () => agent?.close());
+
+  // (child_process is loaded here by Node itself: net.Server#listen, which the per-socket lock uses,
+  // requires cluster, which requires child_process)
+  it('agent ping loads no tls', () => {
+    const r = run(bundle, ['agent', 'ping', '--socket', agent.socketPath]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.builtins.has('tls')).toBe(false);
+  });
+});
