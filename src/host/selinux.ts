@@ -4,8 +4,6 @@
  * (read-only VM content) or QEMU cannot open it. Used by `iso --selinux` (src/cli/iso.ts) and doctor's
  * label check (src/doctor/checks/iso-selinux.ts).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { shellQuote } from '../shell.js';
 
 /** The SELinux type for read-only content attached to VMs, such as a cidata.iso. */
@@ -27,10 +25,15 @@ export function selinuxLabelCommands(absolutePath: string): string[] {
   ];
 }
 
-const execFileP = promisify(execFile);
-
-/** A file's SELinux context via coreutils stat, else getfattr; undefined when it has none. */
+/**
+ * A file's SELinux context via coreutils stat, else getfattr; undefined when it has none. child_process
+ * is loaded here, on use, so `iso` (which needs only the commands above) starts without it
+ * (test/package/startup.test.ts).
+ */
 export async function readSelinuxContext(path: string): Promise<string | undefined> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const execFileP = promisify(execFile);
   try {
     const { stdout } = await execFileP('stat', ['-c', '%C', path], { timeout: 5000 });
     const c = stdout.trim();
