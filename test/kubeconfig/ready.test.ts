@@ -8,7 +8,7 @@ import { isQksError, type QksError } from '../../src/errors.js';
 import { getKubeconfig } from '../../src/kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { apiServerFixture, kubesoloKubeconfig, startApiServer, startSilentListener, type ApiServerBehaviour } from './builders.js';
+import { apiServerFixture, kubesoloKubeconfig, startApiServer, startSilentListener } from './builders.js';
 
 describeWithPeers('kubeconfig --ready against an API-server look-alike', ['openssl'], () => {
   const fx = apiServerFixture('qks-kc-ready-');
