@@ -16,10 +16,14 @@ variable and default; an empty variable counts as unset). SOURCE_DATE_EPOCH: rep
 
 Examples:
   $ qemu-kubesolo artifacts --ssh-key "$(cat ~/.ssh/id_ed25519.pub)" --hostname prod-kubesolo-01 \\
-      --auto-install-kubesolo --kubesolo-version v1.1.0 --output-dir ./my-artifacts --create-iso
+      --auto-install-kubesolo --output-dir ./my-artifacts --create-iso
   $ AUTO_INSTALL_KUBESOLO=true VM_HOSTNAME=node1 qemu-kubesolo artifacts --create-iso --json
   $ qemu-kubesolo artifacts --hostname node2 --ip 192.168.122.52/24 --gateway 192.168.122.1 \\
       --dns 192.168.122.1 --api-address 203.0.113.10 --api-address k8s.example.com
+  $ qemu-kubesolo artifacts --auto-install-kubesolo --create-iso \\
+      --kubesolo-url file:///opt/kubesolo/kubesolo-v1.1.7-linux-amd64-musl.tar.gz \\
+      --apk-repository http://mirror.lan/alpine/v3.22/main --apk-repository http://mirror.lan/alpine/v3.22/community
+      (air-gapped: Kubesolo from a file the image holds, packages from a local mirror)
   $ qemu-kubesolo artifacts --template ./my-templates --output-dir ./out
   $ qemu-kubesolo artifacts --inventory vms.yaml --output-dir ./seeds --create-iso
       (vms.yaml:  vms: [ {hostname: node-01, ip: 192.168.122.51/24}, {hostname: node-02} ];

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
 import { domainXml, parseDomainSpec, parseNetwork, VmNameSchema, type DomainSpecInput } from '../libvirt/domain-xml.js';
-import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
+import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import { DOMAIN_XML_OPTIONS, VIRT_INSTALL_OPTIONS } from '../options/domain-xml.js';
 import { fieldNames, parseGathered } from '../options/table.js';
 import { z } from 'zod';
@@ -74,7 +74,10 @@ async function virtInstallAction(ctx: VerbContext, flags: Record<string, unknown
       networkConfig: abs(o.networkConfig),
     }),
   );
-  ctx.output.result({ ok: true, program: 'virt-install', args }, formatVirtInstall(args));
+  // virt-install --import keeps the image's size (an Alpine cloud image is about 1 GB): say how to grow it
+  const resize = bootDiskResizeArgs(abs(o.diskPath));
+  ctx.output.info(formatBootDiskResize(resize));
+  ctx.output.result({ ok: true, program: 'virt-install', args, resize: ['qemu-img', ...resize] }, formatVirtInstall(args));
   return 0;
 }
 

@@ -10,8 +10,8 @@ import { join, resolve as resolvePath } from 'node:path';
 import { QksError } from '../errors.js';
 import { buildIso } from '../iso/build.js';
 import { outputError, writeFilesAtomic } from '../files/atomic.js';
-import { formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
-import type { ArtifactsConfig } from './config.js';
+import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
+import { DEFAULTS, type ArtifactsConfig } from './config.js';
 import { networkWarnings } from './network.js';
 import { sha512Crypt, makeSalt } from './password.js';
 import { renderTemplate, type TemplateVars } from './render.js';
@@ -19,6 +19,7 @@ import { builtinTemplates, TEMPLATE_VARIABLES, type TemplateSet, type TemplateVa
 
 export const KUBESOLO_DATA_PATH = '/var/lib/kubesolo';
 export const ISO_NAME = 'cidata.iso';
+const DEFAULT_KUBESOLO_VERSION = DEFAULTS.kubesoloVersion;
 
 /** Where Kubesolo's own installer fetches the release: the musl build, for Alpine. */
 export function kubesoloUrl(version: string, arch: string): string {
@@ -48,6 +49,8 @@ export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSe
     config.sshKeys.length > 1 ? [...config.sshKeys] : (config.sshKeys[0] ?? null), // one key: the ids of earlier versions
     config.autoInstallKubesolo,
     config.kubesoloVersion,
+    config.kubesoloUrl ?? null,
+    [...config.apkRepositories],
     config.arch,
     [...config.apiAddresses],
     config.ip ?? null,
@@ -61,6 +64,39 @@ export function defaultInstanceId(config: ArtifactsConfig, templates: TemplateSe
   return `iid-${digestOf(canonical).slice(0, 16)}`;
 }
 
+/** The first release that carries both Alpine fixes (portainer/kubesolo #54 and #132). */
+export const FIRST_KUBESOLO_FOR_ALPINE = 'v1.1.4';
+
+function versionParts(v: string): number[] {
+  return v.slice(1).split('.').map(Number);
+}
+
+/** a < b for vX.Y.Z tags. */
+export function versionBefore(a: string, b: string): boolean {
+  const [x, y] = [versionParts(a), versionParts(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
+  return false;
+}
+
+/** What a user should know about a valid configuration that will not behave as they may expect. */
+export function seedWarnings(config: ArtifactsConfig): string[] {
+  const warnings: string[] = [];
+  if (config.defaultPassword) warnings.push('no password given: using the default "alpine" (console login only: SSH takes keys only)');
+  warnings.push(...networkWarnings(config));
+  if (!config.sshKeys.length) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
+  if (config.autoInstallKubesolo && versionBefore(config.kubesoloVersion, FIRST_KUBESOLO_FOR_ALPINE)) {
+    warnings.push(
+      `Kubesolo ${config.kubesoloVersion} crashes on Alpine after a reboot (portainer/kubesolo #54, fixed in v1.1.3; #132 for Alpine 3.23, in ${FIRST_KUBESOLO_FOR_ALPINE}): use ${FIRST_KUBESOLO_FOR_ALPINE} or later (the default is ${DEFAULT_KUBESOLO_VERSION})`,
+    );
+  }
+  if (config.ip && isIPv6(config.ip.split('/')[0]!)) {
+    warnings.push(
+      'the static address is IPv6 only: Kubesolo picks the node IP among IPv4 addresses only and this node has none but loopback, so the node cannot advertise an address and clients cannot reach its API over IPv6; give an IPv4 --ip (or leave DHCP on)',
+    );
+  }
+  return warnings;
+}
+
 /** The variables every template sees. */
 export function templateVars(config: ArtifactsConfig, passwordHash: string, instanceId: string): TemplateVars {
   const vars: Record<TemplateVariable, TemplateVars[string]> = {
@@ -71,9 +107,11 @@ export function templateVars(config: ArtifactsConfig, passwordHash: string, inst
     auto_install_kubesolo: config.autoInstallKubesolo,
     kubesolo_version: config.kubesoloVersion,
     arch: config.arch,
-    kubesolo_url: kubesoloUrl(config.kubesoloVersion, config.arch),
+    kubesolo_url: config.kubesoloUrl ?? kubesoloUrl(config.kubesoloVersion, config.arch),
     kubesolo_args: kubesoloArgs(config.apiAddresses),
     api_addresses: config.apiAddresses,
+    apk_repositories: config.apkRepositories,
+    apk_repositories_file: config.apkRepositories.map((r) => `${r}\n`).join(''),
     instance_id: instanceId,
     static_network: config.ip !== undefined,
     interface: config.interface,
@@ -157,7 +195,8 @@ export interface ArtifactsResult {
   iso?: string;
   /** Files of an earlier run that no longer belong to this seed (a network-config, an old ISO). */
   removed: string[];
-  virtInstall: { argv: string[]; command: string };
+  /** `command` is the boot-disk resize line and the virt-install command; `resize` the qemu-img argv. */
+  virtInstall: { argv: string[]; command: string; resize: string[] };
   warnings: string[];
 }
 
@@ -210,7 +249,7 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
 }
 
 /** The virt-install line for written artifacts (name = hostname). */
-export function virtInstallFor(config: ArtifactsConfig, written: Pick<ArtifactsResult, 'files' | 'iso'>): { argv: string[]; command: string } {
+export function virtInstallFor(config: ArtifactsConfig, written: Pick<ArtifactsResult, 'files' | 'iso'>): ArtifactsResult['virtInstall'] {
   const pathOf = (n: ArtifactName) => written.files.find((f) => f.name === n)?.path;
   const argv = virtInstallArgs({
     name: config.hostname,
@@ -218,16 +257,14 @@ export function virtInstallFor(config: ArtifactsConfig, written: Pick<ArtifactsR
       ? { isoPath: written.iso }
       : { userData: pathOf('user-data'), metaData: pathOf('meta-data'), networkConfig: pathOf('network-config') }),
   });
-  return { argv, command: formatVirtInstall(argv) };
+  const resize = bootDiskResizeArgs();
+  return { argv, command: `${formatBootDiskResize(resize)}\n${formatVirtInstall(argv)}`, resize };
 }
 
 /** Writes rendered documents (building the ISO now) and adds the virt-install line and warnings. */
 export async function writeRendered(config: ArtifactsConfig, rendered: RenderedDocuments, options: Pick<RenderArtifactsOptions, 'epoch'> = {}): Promise<ArtifactsResult> {
   const written = await writeArtifacts(config.outputDir, packArtifacts(rendered, options));
-  const warnings = [...written.warnings];
-  if (config.defaultPassword) warnings.push('no password given: using the default "alpine" (console login only: SSH takes keys only)');
-  warnings.push(...networkWarnings(config));
-  if (!config.sshKeys.length) warnings.push('no SSH public key given or found in ~/.ssh/*.pub: the VM will accept no SSH login (the guest agent still works)');
+  const warnings = [...written.warnings, ...seedWarnings(config)];
   return { ...written, warnings, virtInstall: virtInstallFor(config, written) };
 }
 

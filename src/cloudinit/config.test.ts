@@ -24,15 +24,54 @@ describe('resolveArtifactsConfig', () => {
     const c = await resolve({});
     expect(c).toMatchObject({
       hostname: 'kubesolo', username: 'alpine', password: 'alpine', defaultPassword: true, autoInstallKubesolo: false,
-      kubesoloVersion: 'v1.1.0', arch: 'amd64', outputDir: './artifacts', createIso: false, apiAddresses: [], dns: [], interface: 'eth0',
+      kubesoloVersion: 'v1.1.7', arch: 'amd64', outputDir: './artifacts', createIso: false, apiAddresses: [], dns: [], interface: 'eth0',
+      apkRepositories: [],
     });
     expect(c.sshKeys).toEqual([]);
     expect((await resolveArtifactsConfig({}, { env: {}, home: NO_HOME, hostArch: 'arm64' })).arch).toBe('arm64');
   });
 
   it('reads KUBECONFIG_API_ADDRESS in the forms the kubeconfig verb takes, keeping the hosts for the SANs', async () => {
-    const c = await resolve({}, { KUBECONFIG_API_ADDRESS: 'https://203.0.113.1:6443, [2001:db8::1]:6443 k8s.example.com:443 2001:db8::2' });
-    expect(c.apiAddresses).toEqual(['203.0.113.1', '2001:db8::1', 'k8s.example.com', '2001:db8::2']);
+    const c = await resolve({}, { KUBECONFIG_API_ADDRESS: 'https://203.0.113.1:6443, k8s.example.com:443 203.0.113.2' });
+    expect(c.apiAddresses).toEqual(['203.0.113.1', 'k8s.example.com', '203.0.113.2']);
+    // an IPv6 one is cut down to its address, then refused for the reason Kubesolo gives
+    const msg = await problems({}, { KUBECONFIG_API_ADDRESS: 'https://[2001:db8::1]:6443' });
+    expect(msg).toContain('KUBECONFIG_API_ADDRESS)[0]: is an IPv6 address');
+  });
+
+  it('refuses IPv6 and zone-id API addresses with the reason (Kubesolo keeps IPv4 and DNS names only)', async () => {
+    for (const a of ['2001:db8::1', '::ffff:203.0.113.1', 'fe80::1%eth0']) {
+      const msg = await problems({ apiAddresses: [a] });
+      expect(msg, a).toMatch(/--api-address \(KUBECONFIG_API_ADDRESS\)\[0\]: (is an IPv6 address|has a zone id)/);
+      expect(msg, a).toContain('--apiserver-extra-sans keeps only IPv4 addresses and DNS names');
+    }
+    expect((await resolve({ apiAddresses: ['203.0.113.9', 'api.example.com'] })).apiAddresses).toEqual(['203.0.113.9', 'api.example.com']);
+  });
+
+  it('--kubesolo-url (KUBESOLO_URL): http(s) or file:///path, shell-safe, only with --auto-install-kubesolo', async () => {
+    const ok = ['https://mirror.example.com/kubesolo/v1.1.7/kubesolo-v1.1.7-linux-amd64-musl.tar.gz', 'http://10.0.0.1:8080/k.tar.gz', 'file:///opt/kubesolo.tar.gz'];
+    for (const u of ok) expect((await resolve({ autoInstallKubesolo: true, kubesoloUrl: u })).kubesoloUrl).toBe(u);
+    expect((await resolve({}, { AUTO_INSTALL_KUBESOLO: 'true', KUBESOLO_URL: ok[2]! })).kubesoloUrl).toBe(ok[2]);
+    for (const [u, want] of [
+      ['ftp://x/k.tar.gz', 'must be an http://, https:// or file:// URL'],
+      ['file://host/k.tar.gz', 'file:// URLs name a path in the VM'],
+      ['file:///', 'file:// needs the absolute path'],
+      ['https://x/$(reboot).tar.gz', 'must be a URL without blanks, quotes'],
+      ['https://x/a"b', 'must be a URL without blanks, quotes'],
+      ['https://x/a b', 'must be a URL without blanks, quotes'],
+      ['/opt/k.tar.gz', 'must be an http://'],
+    ]) {
+      expect(await problems({ autoInstallKubesolo: true, kubesoloUrl: u }), u).toContain(`--kubesolo-url (KUBESOLO_URL): ${want}`);
+    }
+    expect(await problems({ kubesoloUrl: ok[0] })).toContain('--kubesolo-url (KUBESOLO_URL): needs --auto-install-kubesolo');
+  });
+
+  it('--apk-repository (APK_REPOSITORIES): repeatable URLs or absolute paths, validated each', async () => {
+    const c = await resolve({ apkRepositories: ['http://mirror.local/alpine/v3.22/main', '/media/cdrom/apks'] });
+    expect(c.apkRepositories).toEqual(['http://mirror.local/alpine/v3.22/main', '/media/cdrom/apks']);
+    expect((await resolve({}, { APK_REPOSITORIES: 'http://a/main, http://a/community' })).apkRepositories).toEqual(['http://a/main', 'http://a/community']);
+    expect(await problems({ apkRepositories: ['http://ok/main', 'gopher://x'] })).toContain('--apk-repository (APK_REPOSITORIES)[1]: must be an http://');
+    expect(await problems({ apkRepositories: ['http://ok/main\nhttp://evil'] })).toContain('--apk-repository (APK_REPOSITORIES)[0]: must not contain newlines');
   });
 
   it('takes flags over environment variables over defaults', async () => {
@@ -85,7 +124,7 @@ describe('resolveArtifactsConfig', () => {
     [{ sshKeys: 'ssh-ed25519 AAAA\nssh-rsa AAAA' }, '--ssh-key (SSH_PUBLIC_KEY): must be exactly one public key line'],
     [{ kubesoloVersion: 'v1.1.0; reboot' }, '--kubesolo-version'],
     [{ instanceId: 'has space' }, '--instance-id (VM_INSTANCE_ID)'],
-    [{ apiAddresses: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IP address or a DNS name'],
+    [{ apiAddresses: ['ok.example.com', 'https://x'] }, '--api-address (KUBECONFIG_API_ADDRESS)[1]: must be an IPv4 address or a DNS name'],
     [{ ip: '192.168.1.5' }, '--ip (VM_IP): must be an address with a prefix length'],
     [{ ip: '300.1.1.1/24' }, '--ip'],
     [{ ip: '10.0.0.5/24', gateway: 'fe80::1' }, '--gateway (VM_GATEWAY): must be an IPv4 address like --ip'],

@@ -48,6 +48,9 @@ export const ArtifactsConfigSchema = objectSchema(ARTIFACTS_OPTIONS)
     sshKeySources: z.array(z.string()),
   })
   .superRefine((c, ctx) => {
+    if (c.kubesoloUrl && !c.autoInstallKubesolo) {
+      ctx.addIssue({ code: 'custom', path: ['kubesoloUrl'], message: 'needs --auto-install-kubesolo (AUTO_INSTALL_KUBESOLO) too: without it nothing downloads Kubesolo' });
+    }
     if (!c.ip) {
       if (c.gateway) ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'needs a static address (--ip) too' });
       if (c.dns.length) ctx.addIssue({ code: 'custom', path: ['dns'], message: 'needs a static address (--ip) too (with DHCP the DNS servers come from DHCP)' });
@@ -143,7 +146,9 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
   const labels: Partial<Record<FieldKey, string>> = {};
 
   const listOf = (v: unknown): unknown => (Array.isArray(v) ? (v.length ? v.flatMap((x) => (typeof x === 'string' ? splitList(x) : [x])) : undefined) : v);
-  const flagOf = (k: FieldKey): unknown => (k === 'apiAddresses' || k === 'dns' ? listOf(flags[k]) : k === 'sshKeys' && Array.isArray(flags[k]) && !flags[k].length ? undefined : flags[k]);
+  // list rows are split on commas and spaces; key lines hold spaces, so --ssh-key values stay whole
+  const flagOf = (k: FieldKey): unknown =>
+    k === 'sshKeys' ? (Array.isArray(flags[k]) && !flags[k].length ? undefined : flags[k]) : ARTIFACTS_OPTIONS[k].list ? listOf(flags[k]) : flags[k];
   /** A variable's value (an empty variable is unset), converted as its row says. */
   const envOf = (k: FieldKey): unknown => fromEnvOf(ARTIFACTS_OPTIONS[k], env)?.value;
   /** The winning value of a field and the name errors give it. */

@@ -58,7 +58,7 @@ export const sshKeyField = z.string().transform((s, ctx) => {
 });
 
 export const versionField = text().refine((s) => /^v\d{1,4}\.\d{1,4}\.\d{1,4}$/.test(s), {
-  error: 'must look like vX.Y.Z (a Kubesolo release tag, e.g. v1.1.0)',
+  error: 'must look like vX.Y.Z (a Kubesolo release tag, e.g. v1.1.7)',
 });
 
 export const ARCHES = ['amd64', 'arm64'] as const;
@@ -88,8 +88,54 @@ export function isDnsName(s: string): boolean {
   return !/^\d+$/.test(labels[labels.length - 1]!);
 }
 
-export const apiAddressField = text().refine((s) => isIP(s) !== 0 || isDnsName(s), {
-  error: 'must be an IP address or a DNS name (no scheme, port or path), e.g. 203.0.113.10 or k8s.example.com',
+/**
+ * Why Kubesolo cannot put an IPv6 address into its API certificate: its --apiserver-extra-sans keeps
+ * IPv4 addresses and DNS names and skips anything else with a log line (internal/core/pki/options.go),
+ * so the kubeconfig's server would fail TLS verification.
+ */
+export const IPV6_SAN_REASON =
+  "Kubesolo's --apiserver-extra-sans keeps only IPv4 addresses and DNS names (it skips IPv6 ones with a log line), so its certificate would not name it: give an IPv4 address or a DNS name that resolves to the IPv6 one";
+
+export const apiAddressField = text()
+  .refine((s) => !s.includes('%'), {
+    error: `has a zone id (%...): a link-local address cannot be a certificate name. ${IPV6_SAN_REASON}`,
+    abort: true,
+  })
+  .refine((s) => isIP(s) !== 6, { error: `is an IPv6 address. ${IPV6_SAN_REASON}`, abort: true })
+  .refine((s) => isIP(s) !== 0 || isDnsName(s), {
+    error: 'must be an IPv4 address or a DNS name (no scheme, port or path), e.g. 203.0.113.10 or k8s.example.com',
+  });
+
+/** Characters a URL may hold that stay inert inside a double-quoted shell word (no $, `, ", \, blanks). */
+const SHELL_SAFE_URL = /^[A-Za-z0-9._~:/?#[\]@!&'()*+,;=%-]+$/;
+
+function urlProblem(s: string, what: string, allowPath: boolean): string | undefined {
+  if (!SHELL_SAFE_URL.test(s)) return `must be a URL without blanks, quotes, "$", "\\" or backquotes`;
+  if (allowPath && s.startsWith('/')) return undefined;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `must be an http://, https:// or file:// URL${allowPath ? ' or an absolute path' : ''} (${what})`;
+  }
+  if (u.protocol === 'http:' || u.protocol === 'https:') return u.hostname ? undefined : 'has no host';
+  if (u.protocol === 'file:') {
+    if (u.hostname && u.hostname !== 'localhost') return 'file:// URLs name a path in the VM: write file:///path (no host)';
+    return u.pathname.length > 1 ? undefined : 'file:// needs the absolute path of the file in the VM, e.g. file:///opt/kubesolo.tar.gz';
+  }
+  return `must be an http://, https:// or file:// URL, not ${u.protocol}// (${what})`;
+}
+
+/** --kubesolo-url: where the VM fetches Kubesolo's release tarball (a mirror, or a file the image holds). */
+export const kubesoloUrlField = text().superRefine((s, ctx) => {
+  const why = urlProblem(s, 'the kubesolo-<version>-linux-<arch>-musl.tar.gz tarball', false);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+
+/** --apk-repository: one line of /etc/apk/repositories (a mirror's URL, or a local repository's path). */
+export const apkRepositoryField = text().superRefine((s, ctx) => {
+  const why = urlProblem(s, 'e.g. https://mirror.example.com/alpine/v3.22/main', true);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
 });
 
 /**

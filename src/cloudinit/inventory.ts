@@ -21,6 +21,9 @@ import { FIELDS, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFla
 
 const BY_INVENTORY_KEY = new Map<string, FieldKey>(Object.entries(FIELDS).map(([k, f]) => [f.inventory, k as FieldKey]));
 
+/** Plural spellings of the repeatable keys. */
+const PLURALS: Record<string, FieldKey> = { 'api-addresses': 'apiAddresses', 'apk-repositories': 'apkRepositories' };
+
 /** Fields that are per run, not per VM. */
 const NOT_PER_VM = new Set<FieldKey>(['createIso', 'templateDir']);
 
@@ -90,14 +93,14 @@ export function parseInventory(text: string, name: string): { entries: Inventory
     const lineOfKey = new Map<string, string>();
     if (isMap(itemNode)) for (const pair of itemNode.items) if (isScalar(pair.key)) lineOfKey.set(String(pair.key.value), at(pair.key));
     for (const [rawKey, value] of Object.entries(item as Record<string, unknown>)) {
-      const key = BY_INVENTORY_KEY.get(rawKey.replace(/_/g, '-')) ?? (rawKey === 'api-addresses' || rawKey === 'api_addresses' ? 'apiAddresses' : undefined);
+      const key = BY_INVENTORY_KEY.get(rawKey.replace(/_/g, '-')) ?? PLURALS[rawKey.replace(/_/g, '-')];
       if (!key || NOT_PER_VM.has(key)) {
         problems.push(`${label}.${rawKey}: unknown key (known: ${[...BY_INVENTORY_KEY.keys()].filter((k) => !NOT_PER_VM.has(BY_INVENTORY_KEY.get(k)!)).join(', ')})`);
         continue;
       }
       keyAt[key] = lineOfKey.get(rawKey) ?? at(itemNode as Node | undefined);
       if (value === null || value === undefined) continue;
-      if (key === 'apiAddresses' || key === 'dns' || key === 'sshKeys') values[key] = Array.isArray(value) ? value : [value];
+      if (key === 'apiAddresses' || key === 'dns' || key === 'sshKeys' || key === 'apkRepositories') values[key] = Array.isArray(value) ? value : [value];
       else values[key] = value;
     }
     return { label: typeof (item as Record<string, unknown>).hostname === 'string' ? `${label} (${(item as Record<string, unknown>).hostname as string})` : label, values, at: keyAt };

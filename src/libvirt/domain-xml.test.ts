@@ -21,6 +21,10 @@ describe('domainXml', () => {
     }
   });
 
+  it('says the boot disk size (8 GiB, the guide\'s) where libvirt has no field for it', () => {
+    expect(domainXml(base)).toContain(`<!-- boot disk: give it 8 GiB before the first boot (qemu-img resize DISK 8G); growpart fills it -->\n    <disk type='file' device='disk'>`);
+  });
+
   it('supports no-KVM hosts, i440fx, bridges and a console file', () => {
     const xml = domainXml({ ...base, domainType: 'qemu', machine: 'pc', network: { type: 'bridge', source: 'br0' }, consoleLog: '/tmp/c.log', mac: '52:54:00:AA:bb:01' });
     expect(xml).toContain(`<domain type='qemu'>`);

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { QksError, zodIssuesToMessage } from '../errors.js';
 import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channels.js';
+import { VIRT_INSTALL_DEFAULTS } from './virt-install.js';
 
 /**
  * libvirt refuses '/' in names (it becomes a file name) and we refuse control characters and
@@ -141,6 +142,8 @@ export function domainXml(input: DomainSpecInput): string {
   add(1, '<on_crash>destroy</on_crash>');
   add(1, '<devices>');
 
+  // libvirt's XML has no size for a file disk: the image's own size is the disk's
+  add(2, `<!-- boot disk: give it ${VIRT_INSTALL_DEFAULTS.diskSizeGiB} GiB before the first boot (qemu-img resize DISK ${VIRT_INSTALL_DEFAULTS.diskSizeGiB}G); growpart fills it -->`);
   add(2, `<disk type='file' device='disk'>`);
   add(3, `<driver name='qemu' type='${s.diskFormat}'/>`);
   add(3, `<source file='${e(s.disk)}'/>`);

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeWithPeers } from '../../test/helpers/peers.js';
-import { formatVirtInstall, virtInstallArgs } from './virt-install.js';
+import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from './virt-install.js';
+
+describe('the boot disk size (the guide\'s 8 GB)', () => {
+  it('is a qemu-img resize to 8G before the first boot, quoted for the shell', () => {
+    expect(bootDiskResizeArgs()).toEqual(['resize', '/path/to/boot.qcow2', '8G']);
+    expect(formatBootDiskResize(bootDiskResizeArgs("/var/lib/a b's.qcow2", 20))).toMatch(/\nqemu-img resize '\/var\/lib\/a b'\\''s\.qcow2' 20G$/);
+  });
+});
 
 describe('virtInstallArgs', () => {
   it("follows the guide's example, with both agent channels", () => {

@@ -35,7 +35,23 @@ export const VIRT_INSTALL_DEFAULTS = {
   diskPath: '/path/to/boot.qcow2',
   network: 'network=default',
   osVariant: 'detect=on,require=off',
+  /**
+   * The boot disk's size (the guide's 8 GB). Alpine's cloud images are built about 1 GB and
+   * growpart/resizefs grow the root only to a disk the host made bigger, while Kubesolo's tarball,
+   * binary and installed copy coexist at install time.
+   */
+  diskSizeGiB: 8,
 } as const;
+
+/** `qemu-img resize DISK 8G`: run once before the first boot (virt-install --import keeps a disk's size). */
+export function bootDiskResizeArgs(diskPath: string = VIRT_INSTALL_DEFAULTS.diskPath, sizeGiB: number = VIRT_INSTALL_DEFAULTS.diskSizeGiB): string[] {
+  return ['resize', diskPath, `${sizeGiB}G`];
+}
+
+/** The resize as a line to paste, with why. */
+export function formatBootDiskResize(args: readonly string[]): string {
+  return `# grow the boot disk first (the cloud image is about 1 GB; growpart fills the disk at first boot):\nqemu-img ${args.map(shellQuote).join(' ')}`;
+}
 
 /**
  * A sub-option value: virt-install splits `a=x,b=y` with a POSIX shlex whose separator is ",", so a

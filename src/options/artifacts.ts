@@ -20,6 +20,8 @@ import {
   sshKeyField,
   usernameField,
   versionField,
+  kubesoloUrlField,
+  apkRepositoryField,
 } from '../cloudinit/fields.js';
 import { opt } from './table.js';
 
@@ -58,7 +60,26 @@ export const ARTIFACTS_OPTIONS = {
     help: 'install and start Kubesolo at first boot',
     schema: () => boolField,
   }),
-  kubesoloVersion: opt({ flag: '--kubesolo-version <vX.Y.Z>', env: ['KUBESOLO_RELEASE'], default: 'v1.1.0', help: 'Kubesolo release to install', schema: () => versionField }),
+  // Not the guide's v1.1.0: that release crashes on Alpine after a reboot (portainer/kubesolo #54, fixed
+  // in v1.1.3; #132 for Alpine 3.23 in v1.1.4); see seedWarnings in src/cloudinit/artifacts.ts.
+  kubesoloVersion: opt({ flag: '--kubesolo-version <vX.Y.Z>', env: ['KUBESOLO_RELEASE'], default: 'v1.1.7', help: 'Kubesolo release to install (older than v1.1.4: a warning)', schema: () => versionField }),
+  kubesoloUrl: opt({
+    flag: '--kubesolo-url <url>',
+    env: ['KUBESOLO_URL'],
+    defaultText: "the release's musl tarball",
+    help: 'where the VM fetches the Kubesolo tarball: an http(s):// mirror or file:///path of one the image holds (needs --auto-install-kubesolo)',
+    schema: () => kubesoloUrlField.optional(),
+  }),
+  apkRepositories: opt({
+    flag: '--apk-repository <url>',
+    env: ['APK_REPOSITORIES'],
+    list: true,
+    default: [],
+    defaultText: "the image's own",
+    fromEnv: splitList,
+    help: 'a line of /etc/apk/repositories, e.g. a local Alpine mirror (repeatable; a comma list in the variable)',
+    schema: () => z.array(apkRepositoryField),
+  }),
   arch: opt({ flag: '--arch <arch>', env: ['VM_ARCH'], defaultText: "the host's", help: 'VM architecture: amd64 or arm64', schema: () => archField }),
   outputDir: opt({ flag: '--output-dir <dir>', env: ['ARTIFACTS_DIR'], default: './artifacts', help: 'directory for the artifacts (made 0700; files 0600)', schema: () => pathField }),
   createIso: opt({

@@ -42,7 +42,7 @@ describe('qemu-kubesolo artifacts', () => {
     const ud = yamlOf(join(out, 'user-data'));
     expect(readFileSync(join(out, 'user-data'), 'utf8').startsWith('#cloud-config\n')).toBe(true);
     expect(readFileSync(join(out, 'user-data'), 'utf8')).not.toContain('your-secure-password');
-    expect(verify('your-secure-password', ud.users[0].passwd)).toBe(true);
+    expect(verify('your-secure-password', ud.users[0].hashed_passwd)).toBe(true);
     expect(ud.users[0].ssh_authorized_keys).toEqual([ED25519_KEY]);
     expect(ud.runcmd).toContain('/usr/local/sbin/qemu-kubesolo-install');
     expect(yamlOf(join(out, 'meta-data'))).toEqual({ 'instance-id': res.instanceId, 'local-hostname': 'prod-kubesolo-01' });

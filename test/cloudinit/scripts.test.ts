@@ -1,7 +1,7 @@
 // The shell scripts user-data writes into the guest (OpenRC services, the Kubesolo installer), checked
 // by a real POSIX shell: they parse, and the installer's decisions hold on a real kernel's files.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -44,5 +44,38 @@ describeWithPeers('shell scripts in user-data', ['dash'], () => {
     expect(decide('/proc/version')).toBe('');
     expect(decide(join(dir, 'empty'))).toBe('START');
     expect(decide(join(dir, 'missing'))).toBe('START');
+  });
+
+  it('the dedicated agent finds its port through /sys/class/virtio-ports/*/name when /dev/virtio-ports/<name> is missing', async () => {
+    const script = (await scripts()).get('/etc/init.d/qemu-guest-agent-kubesolo')!;
+    const fn = /^find_port\(\) \{\n[\s\S]*?\n\}$/m.exec(script)?.[0];
+    expect(fn, 'find_port()').toBeDefined();
+    const root = mkdtempSync(join(tmpdir(), 'qks-vport-'));
+    const inRoot = fn!.replaceAll('/dev/', `${root}/dev/`).replaceAll('/sys/class/', `${root}/sys/class/`);
+    const find = () => spawnSync('dash', ['-c', `port_name=org.qemu.guest_agent.1\n${inRoot}\nfind_port`], { encoding: 'utf8' });
+    // an mdev image without the link rule: only the kernel's nodes and sysfs names
+    for (const [dev, name] of [['vport1p1', 'org.qemu.guest_agent.0'], ['vport1p2', 'org.qemu.guest_agent.1']] as const) {
+      mkdirSync(join(root, 'sys/class/virtio-ports', dev), { recursive: true });
+      writeFileSync(join(root, 'sys/class/virtio-ports', dev, 'name'), `${name}\n`);
+    }
+    mkdirSync(join(root, 'dev'), { recursive: true });
+    expect(find().status, 'no device node yet').toBe(1);
+    writeFileSync(join(root, 'dev/vport1p1'), '');
+    writeFileSync(join(root, 'dev/vport1p2'), '');
+    expect(find()).toMatchObject({ status: 0, stdout: `${root}/dev/vport1p2\n` });
+    // with the link (udev, Alpine 3.20's mdev rules) the link is used
+    mkdirSync(join(root, 'dev/virtio-ports'));
+    symlinkSync('../vport1p2', join(root, 'dev/virtio-ports/org.qemu.guest_agent.1'));
+    expect(find()).toMatchObject({ status: 0, stdout: `${root}/dev/virtio-ports/org.qemu.guest_agent.1\n` });
+  });
+
+  it('the kubesolo service is supervised (respawn) with a 65535 file limit and needs net and cgroups', async () => {
+    const svc = (await scripts()).get('/etc/init.d/kubesolo')!;
+    const lines = svc.split('\n').map((l) => l.trim());
+    expect(lines).toEqual(expect.arrayContaining(['supervisor=supervise-daemon', 'respawn_max=0', 'rc_ulimit="-n 65535"', 'need net cgroups']));
+    // supervise-daemon keeps its own pidfile and does not take command_background
+    expect(svc).not.toMatch(/command_background|pidfile=/);
+    const r = spawnSync('dash', ['-c', `${svc.replace(/^#!.*\n/, '')}\necho "$rc_ulimit|$respawn_delay"`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('-n 65535|5');
   });
 });

@@ -23,6 +23,10 @@ const VARIANTS: Record<string, string[]> = {
   'static network': [...base, ...staticNet],
   'auto-install + static network + api addresses': [...base, '--auto-install-kubesolo', ...staticNet, '--api-address', '203.0.113.10', '--api-address', 'k8s.example.com'],
   'other interface, no gateway': [...base, '--ip', '172.16.5.9/16', '--interface', 'eth1'],
+  'air-gapped (kubesolo-url, apk repositories) + static network': [
+    ...base, '--auto-install-kubesolo', ...staticNet, '--kubesolo-url', 'file:///opt/kubesolo/kubesolo-v1.1.7-linux-amd64-musl.tar.gz',
+    '--apk-repository', 'http://10.20.30.1/alpine/v3.22/main', '--apk-repository', 'http://10.20.30.1/alpine/v3.22/community',
+  ],
 };
 
 function hostSchema(userData: string): Promise<{ code: number; out: string }> {

@@ -95,7 +95,7 @@ export interface GuestImage {
   imageSeconds: number;
 }
 
-async function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
+export async function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   try {
     const { stdout } = await execFileP(cmd, args, { timeout: timeoutMs, maxBuffer: 64 << 20, killSignal: 'SIGKILL' });
     return stdout;
