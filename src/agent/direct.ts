@@ -7,7 +7,6 @@
  * After a client-side timeout the next command resynchronises, so a late reply to an abandoned command
  * is never taken for the answer to a new one; the late reply still frees what it opened in the guest.
  */
-import { randomInt } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { backoffMs, bounded, sleep, startDeadline } from '../deadline.js';
 import { QksError } from '../errors.js';
@@ -65,8 +64,12 @@ function addUnresolved(socketPath: string, n: number): void {
   else unresolvedBySocket.set(socketPath, v);
 }
 
-/** Sync ids above 2^32: no file handle or pid is that large, so a late `{"return": N}` is never taken for a sync answer. */
-const syncId = () => randomInt(2 ** 32 + 1, 2 ** 47);
+/**
+ * Sync ids above 2^32: no file handle or pid is that large, so a late `{"return": N}` is never taken for a
+ * sync answer. Math.random, not node:crypto (~2 ms to load, bench/startup.md): the id is no secret, it
+ * only has to differ from a stale sync's id left in the channel.
+ */
+const syncId = () => 2 ** 32 + 1 + Math.floor(Math.random() * (2 ** 47 - 2 ** 32 - 1));
 
 /** Opens the socket (after our turn) and completes the handshake; everything is released again on any failure. */
 export async function connectDirect(socketPath: string, options: DirectOptions = {}): Promise<DirectTransport> {

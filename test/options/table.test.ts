@@ -13,7 +13,8 @@ import { resolveDomainSpec } from '../../src/cli/domain-xml.js';
 import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { isQksError } from '../../src/errors.js';
 import { markdownTable, parseMarkdownTable, readmeBlock, renderReadme } from '../../src/options/readme.js';
-import { defaultTextOf, gather, longFlag, longFlags, nameOf, objectSchema, parseGathered, type OptionDef } from '../../src/options/table.js';
+import { defaultTextOf, gather, longFlag, longFlags, nameOf, parseGathered, type OptionDef } from '../../src/options/table.js';
+import { objectSchema } from '../../src/options/zod.js';
 import { README_TABLES, VERB_OPTIONS } from '../../src/options/verbs.js';
 import { runCli } from '../helpers/cli.js';
 
