@@ -1,4 +1,4 @@
-// Template rendering cost against template size (issue 21: quadratic, 50k keys took 56 s). Baseline:
+// Template rendering cost against template size (it was once quadratic: 50k keys took 56 s). Baseline:
 // 5k keys; a linear renderer gives ratios near 2x, 4x and 10x for 10k, 20k and 50k keys. The last row
 // is the yaml library's own parse of the 20k-key text with its duplicate-key check on (what the renderer
 // used to pay twice), for reference.

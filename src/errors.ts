@@ -73,6 +73,8 @@ export const ERROR_CODES = {
   COMMAND_FAILED: { exit: EXIT.AGENT, retryable: false },
   GUEST_FILE_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
   GUEST_FILE_PERMISSION: { exit: EXIT.PERMISSION, retryable: false },
+  /** A guest file is larger than the read's bound (maxBytes, --max-bytes); nothing of it was returned. */
+  GUEST_FILE_TOO_LARGE: { exit: EXIT.AGENT, retryable: false },
   // libvirt
   VM_NOT_FOUND: { exit: EXIT.NOT_FOUND, retryable: true },
   LIBVIRT_NOT_RUNNING: { exit: EXIT.NOT_FOUND, retryable: true },

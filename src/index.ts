@@ -1,6 +1,8 @@
 /**
- * qemu-kubesolo as a library: everything the CLI does, as typed functions. The CLI (src/cli/) is a
- * thin layer over these; wrappers can call them directly.
+ * qemu-kubesolo as a library: a few front doors, each one call a wrapper makes. The CLI (src/cli/) is
+ * a thin layer over these. The pieces they are built from (wire framing, XDR, the handshake, ISO
+ * records, channel ranking, the SSH pool, libvirt transports...) are under `qemu-kubesolo/low-level`
+ * (src/low-level.ts).
  *
  * @example
  * import { generateArtifacts, resolveArtifactsConfig, fetchKubeconfig } from 'qemu-kubesolo';
@@ -13,90 +15,26 @@
 export { ERROR_CODES, EXIT, QksError, isQksError, toQksError, type ErrorCode, type ExitCode, type QksErrorOptions } from './errors.js';
 export { VERSION } from './version.js';
 
-// the guest agent: client, connection, wire format
-export {
-  AgentClient,
-  DEFAULT_MAX_FILE_BYTES,
-  type AgentClientOptions,
-  type AgentCommandInfo,
-  type AgentInfo,
-  type CallOptions,
-  type ExecOptions,
-  type ExecResult,
-  type ReadFileOptions,
-} from './agent/client.js';
-export { agentCandidates, openAgent, withAgent, type AgentCandidate, type AgentTarget, type AttemptFailure, type OpenAgentOptions } from './agent/connect.js';
-export type { AgentTransport, CandidatePlan, ExecuteOptions, TransportInfo, TransportKind } from './agent/transport.js';
-export {
-  LibvirtConnection,
-  LibvirtTransport,
-  libvirtAgentCandidates,
-  openLibvirtTransport,
-  type LibvirtTransportOptions,
-} from './agent/libvirt-rpc/transport.js';
-export { DEFAULT_TIMEOUTS, EXEC_POLL } from './agent/timeouts.js';
-export { DirectTransport, connectDirect, type DirectOptions } from './agent/direct.js';
-export { FrameDecoder, decodeAll, encodeCommand, MAX_MESSAGE_BYTES, type Frame } from './agent/framing.js';
-
-// the fake agent: a qemu-ga look-alike over memfs, with faults, for test harnesses
-export { FakeGuest, FAKE_AGENT_VERSION, FAKE_COMMANDS, startFakeAgent, type FakeAgent, type FakeAgentFaults, type FakeAgentOptions } from './fake-agent/index.js';
-
-// libvirt without virsh: URIs, channel sockets, domain XML, virt-install arguments
-export { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri, type LibvirtUri } from './libvirt/uri.js';
-export {
-  AGENT_CHANNELS,
-  DEDICATED_CHANNEL,
-  STANDARD_CHANNEL,
-  discoverChannelSockets,
-  parseStatusXml,
-  type ChannelSocket,
-  type DiscoverOptions,
-  type Discovery,
-} from './libvirt/channels.js';
-export { DomainSpecSchema, VmNameSchema, domainXml, parseDomainSpec, parseNetwork, xmlEscape, type DomainSpec, type DomainSpecInput } from './libvirt/domain-xml.js';
-export { VIRT_INSTALL_DEFAULTS, formatVirtInstall, virtInstallArgs, type VirtInstallOptions } from './libvirt/virt-install.js';
-
-// remote hypervisors: qemu+ssh:// over the system OpenSSH client (an SshPool the caller owns), qemu+tls://
-export { openRemoteAgentSocket, remoteAgentCandidates, sshHostFor, type RemoteAgentOptions } from './remote/agent.js';
-export { DEFAULT_SSH_TIMEOUTS, SshHost, SshPool, type SshOptions } from './ssh/index.js';
-export { sshDestination } from './remote/destination.js';
-export { discoverRemoteChannels, type RemoteDiscovery } from './remote/discover.js';
-export { connectLibvirtOverSsh, openLibvirtOverSsh } from './remote/libvirtd.js';
-export { connectLibvirtOverTls, openLibvirtOverTls, pkiPaths } from './remote/tls.js';
-export { checkSshHop, type SshHopResult } from './doctor/checks/ssh-hop.js';
-export { probeLibvirt, type LibvirtProbe } from './doctor/checks/libvirtd.js';
-export { shellQuote } from './shell.js';
+// artifacts: cloud-init documents and cidata.iso
+export { resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsInput } from './cloudinit/config.js';
+export { generateArtifacts, type ArtifactsResult, type WrittenFile } from './cloudinit/artifacts.js';
+export { resolveInventory } from './cloudinit/inventory.js';
 
 // the ISO writer
-export { DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, buildIso, checkVolumeId, type BuildIsoOptions, type IsoFile } from './iso/build.js';
-export { SELINUX_ISO_TYPE, selinuxLabelCommands } from './iso/selinux.js';
+export { buildIso, type BuildIsoOptions, type IsoFile } from './iso/build.js';
 
-// cloud-init artifacts
-export { ArtifactsConfigSchema, DEFAULTS, FIELDS, detectSshKey, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags, type ArtifactsInput } from './cloudinit/config.js';
-export {
-  generateArtifacts,
-  kubesoloUrl,
-  renderArtifacts,
-  renderDocuments,
-  writeArtifacts,
-  type ArtifactsResult,
-  type RenderedArtifacts,
-  type WrittenFile,
-} from './cloudinit/artifacts.js';
-export { renderTemplate, type TemplateVars } from './cloudinit/render.js';
-export { TEMPLATE_VARIABLES, builtinTemplates, loadTemplateDir, type TemplateSet } from './cloudinit/templates.js';
-export { resolveInventory } from './cloudinit/inventory.js';
-export { checkPasswordHash, sha512Crypt } from './cloudinit/password.js';
-export { SSH_KEY_TYPES, parseSshPublicKey, type ParsedSshKey } from './cloudinit/ssh-key.js';
-
-// kubeconfig: fetch, rewrite, verify, write
-export { fetchKubeconfig, getKubeconfig, type FetchKubeconfigInput, type KubeconfigEvents, type KubeconfigResult } from './kubeconfig/get.js';
+// kubeconfig: fetch, rewrite, verify, write (one VM or many)
+export { fetchKubeconfig, type FetchKubeconfigInput, type KubeconfigEvents, type KubeconfigResult } from './kubeconfig/get.js';
 export { getKubeconfigs, type BatchItem } from './kubeconfig/batch.js';
-export { DEFAULT_REMOTE_PATH, kubeconfigOptionsSchema, resolveKubeconfigOptions, type KubeconfigInput, type KubeconfigOptions } from './kubeconfig/options.js';
-export { KubeconfigSchema, parseKubeconfig, type Kubeconfig, type ParsedKubeconfig } from './kubeconfig/schema.js';
-export { parseApiAddress, rewriteKubeconfigServer, type ApiAddress } from './kubeconfig/rewrite.js';
-export { verifyCluster, type TlsResult } from './kubeconfig/tls.js';
+export { resolveKubeconfigOptions, type KubeconfigInput, type KubeconfigOptions } from './kubeconfig/options.js';
 
-// doctor and demo
-export { CHECKS, DoctorState, runDoctor, type Check, type CheckResult, type CheckStatus, type DoctorOptions, type DoctorReport } from './doctor/index.js';
-export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
+// the guest agent: open a way to it (socket, libvirtd, SSH hop), then call it
+export { AgentClient, type AgentClientOptions, type AgentInfo, type CallOptions, type ExecOptions, type ExecResult, type ReadFileOptions } from './agent/client.js';
+export { openAgent, withAgent, type AgentTarget, type OpenAgentOptions } from './agent/connect.js';
+export type { AgentTransport } from './agent/transport.js';
+
+// the fake agent: a qemu-ga look-alike over memfs, with faults, for test harnesses
+export { FakeGuest, startFakeAgent, type FakeAgent, type FakeAgentFaults, type FakeAgentOptions } from './fake-agent/index.js';
+
+// doctor: what is wrong, and the fix
+export { runDoctor, type CheckResult, type CheckStatus, type DoctorOptions, type DoctorReport } from './doctor/index.js';

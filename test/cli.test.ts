@@ -102,7 +102,7 @@ describe('the CLI shell', () => {
     expect(r.code).toBe(2);
   });
 
-  it('exits quietly with 141 (as SIGPIPE) when the reader of stdout goes away (| head): the output was cut (issue 21)', async () => {
+  it('exits quietly with 141 (as SIGPIPE) when the reader of stdout goes away (| head): the output was cut', async () => {
     const child = spawn(process.execPath, [CLI_BUNDLE, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // like `| head` closing early
     let stderr = '';

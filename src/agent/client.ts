@@ -4,7 +4,7 @@
  */
 import { sleep, startDeadline, type Deadline } from '../deadline.js';
 import { QksError, isQksError } from '../errors.js';
-import { protocolError } from './errors.js';
+import { guestFileNotFound, guestFileTooLarge, protocolError } from './errors.js';
 import { decodeBase64Strict, ExecStart, ExecStatus, FileHandle, FileRead, GuestInfo, parseReturn, type ExecStatusReply } from './messages.js';
 import { DEFAULT_TIMEOUTS, EXEC_POLL } from './timeouts.js';
 import type { AgentTransport, TransportInfo } from './transport.js';
@@ -101,13 +101,6 @@ export function describeExit(r: Pick<ExecResult, 'exitCode' | 'signal'>): string
 
 const NO_SUCH_FILE = /No such file or directory/i;
 
-function fileNotFound(path: string, details: Record<string, unknown>): QksError {
-  return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the guest (yet)`, {
-    hint: 'If the guest is still booting or installing, wait (kubeconfig --wait retries this).',
-    details: { path, ...details },
-  });
-}
-
 export class AgentClient {
   private infoCache: Promise<AgentInfo> | undefined;
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
@@ -187,7 +180,7 @@ export class AgentClient {
   /**
    * Reads a whole guest file. `file`: guest-file-open/read/close, the handle closed whatever happens;
    * `exec`: `cat` in the guest; `auto`: file, falling back to exec when the guest disables guest-file-*.
-   * A missing file is GUEST_FILE_NOT_FOUND (retryable).
+   * A missing file is GUEST_FILE_NOT_FOUND (retryable); one past maxBytes GUEST_FILE_TOO_LARGE.
    */
   async readFile(path: string, opts: ReadFileOptions = {}): Promise<Buffer> {
     const method = opts.method ?? 'auto';
@@ -216,7 +209,7 @@ export class AgentClient {
     try {
       handle = parseReturn(FileHandle, 'guest-file-open', await this.call('guest-file-open', { path, mode: 'r' }, deadline, opts.signal));
     } catch (e) {
-      if (isQksError(e, 'COMMAND_FAILED') && NO_SUCH_FILE.test(String(e.details.desc))) throw fileNotFound(path, { method: 'file', desc: e.details.desc });
+      if (isQksError(e, 'COMMAND_FAILED') && NO_SUCH_FILE.test(String(e.details.desc))) throw guestFileNotFound(path, { details: { method: 'file', desc: e.details.desc } });
       throw e;
     }
     const chunks: Buffer[] = [];
@@ -228,7 +221,7 @@ export class AgentClient {
         // the reply says how many bytes it carries: a cut or padded buf-b64 must not pass as the file
         if (data.length !== r.count) throw protocolError(`unexpected reply to guest-file-read: count is ${r.count} but buf-b64 holds ${data.length} bytes`, { command: 'guest-file-read', count: r.count, decoded: data.length });
         total += data.length;
-        if (total > maxBytes) throw tooLarge(path, maxBytes);
+        if (total > maxBytes) throw guestFileTooLarge(path, maxBytes);
         chunks.push(data);
         if (r.eof || data.length === 0) break;
       }
@@ -244,12 +237,12 @@ export class AgentClient {
     const r = await this.exec('/bin/cat', [path], { timeoutMs: opts.timeoutMs ?? this.timeouts.readFileMs, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (!execSucceeded(r)) {
       const stderr = r.stderr.toString('utf8').trim();
-      if (NO_SUCH_FILE.test(stderr)) throw fileNotFound(path, { method: 'exec', stderr });
+      if (NO_SUCH_FILE.test(stderr)) throw guestFileNotFound(path, { details: { method: 'exec', stderr } });
       throw new QksError('COMMAND_FAILED', `cat ${path} failed in the guest (${describeExit(r)})${stderr ? `: ${stderr}` : ''}`, {
         details: { path, exitCode: r.exitCode, ...(r.signal !== undefined ? { signal: r.signal } : {}), stderr },
       });
     }
-    if (r.stdoutTruncated || r.stdout.length > maxBytes) throw tooLarge(path, maxBytes);
+    if (r.stdoutTruncated || r.stdout.length > maxBytes) throw guestFileTooLarge(path, maxBytes);
     return r.stdout;
   }
 
@@ -262,6 +255,3 @@ export class AgentClient {
   }
 }
 
-function tooLarge(path: string, maxBytes: number): QksError {
-  return new QksError('COMMAND_FAILED', `${path} in the guest is larger than ${maxBytes} bytes`, { hint: 'Raise maxBytes (--max-bytes) if the file really is that large.', details: { path, maxBytes } });
-}

@@ -19,7 +19,7 @@ import { SshPool } from '../ssh/pool.js';
 import { AgentClient, type AgentClientOptions } from './client.js';
 import { connectDirect } from './direct.js';
 import { libvirtAgentCandidates } from './libvirt-rpc/transport.js';
-import { PERMISSION_HINT } from './errors.js';
+import { PERMISSION_HINT, unreachableError, type AttemptFailure } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
 
@@ -47,11 +47,7 @@ export interface OpenAgentOptions extends AgentClientOptions {
   candidates?: AgentCandidate[];
 }
 
-export interface AttemptFailure {
-  label: string;
-  code: ErrorCode;
-  message: string;
-}
+export type { AttemptFailure } from './errors.js';
 
 function channelLabel(channel: string | undefined): string {
   if (channel === DEDICATED_CHANNEL) return 'dedicated channel';
@@ -196,17 +192,10 @@ async function openFirst(target: AgentTarget, options: OpenAgentOptions, pool: S
   };
   const main = failures.reduce((a, b) => (rank(b.error) < rank(a.error) ? b : a)).error;
   const attempts: AttemptFailure[] = failures.map((f) => ({ label: f.label, code: f.error.code, message: f.error.message }));
-  // each line carries its code, except a last line whose code is the error's own: the CLI prints that
-  // one after the message ("... [VM_NOT_FOUND]"), and twice in a row reads as a stutter
-  const lines = attempts.map((a, i) => `  - ${a.label}: ${a.message}${i === attempts.length - 1 && a.code === main.code ? '' : ` [${a.code}]`}`);
-  throw new QksError(main.code, `could not reach the guest agent${target.vmName ? ` of ${target.vmName}` : ''}; tried:\n${lines.join('\n')}`, {
-    ...(main.hint ? { hint: main.hint } : {}),
-    retryable: failures.some((f) => f.error.retryable),
-    details: { attempts },
-  });
+  throw unreachableError(target.vmName, main, attempts, failures.some((f) => f.error.retryable));
 }
 
-/** Opens a client, runs `fn`, closes the client (held for one operation only: FACTS §1). */
+/** Opens a client, runs `fn`, closes the client (held for one operation only: the socket serves one client at a time). */
 export async function withAgent<T>(target: AgentTarget, fn: (client: AgentClient) => Promise<T>, options: OpenAgentOptions = {}): Promise<T> {
   const client = await openAgent(target, options);
   try {

@@ -7,7 +7,6 @@
  * After a client-side timeout the next command resynchronises, so a late reply to an abandoned command
  * is never taken for the answer to a new one; the late reply still frees what it opened in the guest.
  */
-import { randomInt } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { backoffMs, bounded, sleep, startDeadline } from '../deadline.js';
 import { QksError } from '../errors.js';
@@ -65,8 +64,12 @@ function addUnresolved(socketPath: string, n: number): void {
   else unresolvedBySocket.set(socketPath, v);
 }
 
-/** Sync ids above 2^32: no file handle or pid is that large, so a late `{"return": N}` is never taken for a sync answer. */
-const syncId = () => randomInt(2 ** 32 + 1, 2 ** 47);
+/**
+ * Sync ids above 2^32: no file handle or pid is that large, so a late `{"return": N}` is never taken for a
+ * sync answer. Math.random, not node:crypto (~2 ms to load, bench/startup.md): the id is no secret, it
+ * only has to differ from a stale sync's id left in the channel.
+ */
+const syncId = () => 2 ** 32 + 1 + Math.floor(Math.random() * (2 ** 47 - 2 ** 32 - 1));
 
 /** Opens the socket (after our turn) and completes the handshake; everything is released again on any failure. */
 export async function connectDirect(socketPath: string, options: DirectOptions = {}): Promise<DirectTransport> {
@@ -86,7 +89,7 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
   try {
     await transport.handshake(true, options.signal);
   } catch (e) {
-    // never leave a connection queued on a held socket: its bytes would reach the guest later (FACTS §1)
+    // never leave a connection queued on a held socket: its bytes would reach the guest once the holder lets go
     await transport.close();
     throw e;
   }
@@ -95,7 +98,7 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
 
 /**
  * connect(), retrying EAGAIN ("listen queue full": qemu-ga's tiny backlog while it serves another
- * client, FACTS §2) with jittered backoff until `retryMs` has passed.
+ * client) with jittered backoff until `retryMs` has passed.
  */
 async function openSocket(socketPath: string, timeoutMs: number, retryMs: number, signal?: AbortSignal): Promise<Socket> {
   const end = performance.now() + retryMs;

@@ -2,7 +2,7 @@
  * Maps what can go wrong on the agent path to QksErrors with their hints, in one place, so the direct
  * transport, the client and the CLI say the same thing about the same failure.
  */
-import { QksError } from '../errors.js';
+import { QksError, type ErrorCode } from '../errors.js';
 import type { AgentErrorBody } from './messages.js';
 import { DEDICATED_CHANNEL } from '../libvirt/channels.js';
 
@@ -108,5 +108,60 @@ export function timeoutError(what: string, timeoutMs: number, details: Record<st
   return new QksError('AGENT_TIMEOUT', `no answer to ${what} within ${timeoutMs} ms`, {
     hint: 'The agent in the guest is busy or stuck; try again, or raise --timeout.',
     details: { ...details, timeoutMs },
+  });
+}
+
+/** How a guest file was looked for; the hint says what to do (the kubeconfig path names Kubesolo). */
+export interface GuestFileContext {
+  hint?: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** A file that is not (yet) in the guest, whether read by the agent (file or exec) or over SSH. */
+export function guestFileNotFound(path: string, ctx: GuestFileContext = {}): QksError {
+  return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the guest (yet)`, {
+    hint: ctx.hint ?? 'If the guest is still booting or installing, wait (kubeconfig --wait retries this).',
+    details: { path, ...ctx.details },
+    cause: ctx.cause,
+  });
+}
+
+/** A guest file the reader may not open: `who` is the agent or the SSH user. */
+export function guestFilePermission(path: string, who: string, ctx: GuestFileContext = {}): QksError {
+  return new QksError('GUEST_FILE_PERMISSION', `${who} may not read ${path}`, {
+    hint: ctx.hint ?? 'qemu-ga runs without root in this guest, or SELinux confines it; run it as root.',
+    details: { path, ...ctx.details },
+    cause: ctx.cause,
+  });
+}
+
+/** A guest file past the read's bound: refused whole rather than cut. */
+export function guestFileTooLarge(path: string, maxBytes: number, ctx: GuestFileContext = {}): QksError {
+  return new QksError('GUEST_FILE_TOO_LARGE', `${path} in the guest is larger than ${maxBytes} bytes`, {
+    hint: ctx.hint ?? 'Raise maxBytes (--max-bytes) if the file really is that large.',
+    details: { path, maxBytes, ...ctx.details },
+    cause: ctx.cause,
+  });
+}
+
+/** One way to the agent that was tried, and how it failed. */
+export interface AttemptFailure {
+  label: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * Every way to the agent failed: the most telling failure's code and hint (`main`), each attempt on a
+ * line. Each line carries its code, except a last line whose code is the error's own: the CLI prints
+ * that one after the message ("... [VM_NOT_FOUND]"), and twice in a row reads as a stutter.
+ */
+export function unreachableError(vmName: string | undefined, main: QksError, attempts: AttemptFailure[], retryable: boolean): QksError {
+  const lines = attempts.map((a, i) => `  - ${a.label}: ${a.message}${i === attempts.length - 1 && a.code === main.code ? '' : ` [${a.code}]`}`);
+  return new QksError(main.code, `could not reach the guest agent${vmName ? ` of ${vmName}` : ''}; tried:\n${lines.join('\n')}`, {
+    ...(main.hint ? { hint: main.hint } : {}),
+    retryable,
+    details: { attempts },
   });
 }

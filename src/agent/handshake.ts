@@ -2,7 +2,7 @@
  * The guest-sync handshake as a pure state machine: frames in, bytes to send and a verdict out.
  * No socket, no clock, no randomness (ids are passed in): src/agent/direct.ts does the I/O.
  *
- * qemu-ga's rule (FACTS §2): send 0xFF (it drops a half-read command), then guest-sync-delimited with
+ * qemu-ga's rule (QEMU's qga/qapi-schema.json, guest-sync-delimited): send 0xFF (it drops a half-read command), then guest-sync-delimited with
  * a fresh id; drop everything until the 0xFF that precedes `{"return": id}`. Agents without
  * guest-sync-delimited (CommandNotFound naming it) get plain guest-sync with a new id.
  * Messages before our sentinel are late replies to commands we gave up on (reported as `late`, so the

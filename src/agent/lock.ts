@@ -1,6 +1,6 @@
 /**
  * One user of an agent socket at a time, across processes and within one: qemu-ga and QEMU's chardev
- * serve one client and queue the rest unanswered (FACTS §1, §2), so our own callers take turns here
+ * serve one client and queue the rest unanswered (README.md, "Why a second guest-agent channel"), so our own callers take turns here
  * instead of being mistaken for a socket held by libvirt.
  *
  * Across processes the lock is an abstract unix socket (Linux) named after the agent socket's real

@@ -10,9 +10,10 @@ import { isQksError, QksError } from '../errors.js';
 import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
 import { readInput } from '../files/read.js';
 import { buildIso, DEFAULT_ISO_EPOCH, type IsoFile } from '../iso/build.js';
-import { selinuxLabelCommands } from '../iso/selinux.js';
+import { selinuxLabelCommands } from '../host/selinux.js';
 import { ISO_OPTIONS } from '../options/iso.js';
-import { gather, objectSchema, parseGathered, type TableOutput } from '../options/table.js';
+import { gather, parseGathered, type TableOutput } from '../options/table.js';
+import { objectSchema } from '../options/zod.js';
 import { addOptions, givenFlags } from './options.js';
 import type { RunAction } from './main.js';
 

@@ -3,8 +3,7 @@
  * "(env X, default Y)", and maps what commander parsed back to the table's field names.
  */
 import { Option, type Command } from 'commander';
-import type { z } from 'zod';
-import { gather, helpOf, longFlags, objectSchema, parseGathered, type Given, type OptionTable, type TableOutput } from '../options/table.js';
+import { gather, helpOf, longFlags, parseRows, type Given, type OptionTable, type TableOutput } from '../options/table.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -36,11 +35,11 @@ export function givenFlags<T extends OptionTable>(table: T, parsed: Record<strin
 }
 
 /** A verb's options from commander's parse: flag > environment > default, validated (CONFIG_INVALID naming "--flag (VAR)"). */
-export function resolveFlags<T extends OptionTable & Record<string, { schema: () => z.ZodType }>>(
+export function resolveFlags<T extends OptionTable>(
   table: T,
   parsed: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   hint: string,
 ): TableOutput<T> {
-  return parseGathered(table, objectSchema(table), gather(table, givenFlags(table, parsed), env), hint) as TableOutput<T>;
+  return parseRows(table, gather(table, givenFlags(table, parsed), env), hint);
 }

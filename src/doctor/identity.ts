@@ -1,5 +1,5 @@
 /**
- * Who runs the tool and what that lets it open (FACTS §1): the channel sockets belong to the qemu user
+ * Who runs the tool and what that lets it open (README.md, "Permissions"): the channel sockets belong to the qemu user
  * (libvirt-qemu on Debian, qemu on RHEL), so root or that group opens them; the `libvirt` group opens
  * libvirtd's own socket only — the agent is then reached through libvirtd (--transport libvirt).
  * Pure: the passwd and group files are passed in as text.

@@ -2,7 +2,7 @@
  * What the checks share: the options, and facts found once and reused (identity, channel discovery,
  * one agent connection, guest-info, the kubeconfig bytes). Each fact is computed on first use; a
  * failure is kept as a QksError so later checks can say "skipped: see <check>".
- * The agent connection is closed by close() — doctor holds it only for its few commands (FACTS §1).
+ * The agent connection is closed by close() — doctor holds it only for its few commands: a qemu-ga socket serves one client at a time.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';

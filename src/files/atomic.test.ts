@@ -74,7 +74,7 @@ describe('atomic writes', () => {
     expect(e.hint).toMatch(/output path you can write/);
   });
 
-  describe('outputs that are not regular files (issue 21: /dev/null became a file)', () => {
+  describe('outputs that are not regular files (regression: /dev/null became a file)', () => {
     // device nodes are made in the test's own directory (mknod needs root or CAP_MKNOD), never the host's /dev
     const canMknod = process.getuid?.() === 0;
     const fresh = () => mkdtempSync(join(tmpdir(), 'qks-atomic-nodes-'));

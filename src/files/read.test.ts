@@ -8,7 +8,7 @@ import { INPUT_CAPS, readInput, readInputText } from './read.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'qks-read-'));
 
-describe('bounded input reader (issue 21: a FIFO hung forever, /dev/zero ate 2 GB)', () => {
+describe('bounded input reader (regression: a FIFO hung forever, /dev/zero ate 2 GB)', () => {
   it('reads a regular file', async () => {
     const p = join(fresh(), 'key.pub');
     writeFileSync(p, 'ssh-ed25519 AAAA\n');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isQksError, QksError } from '../errors.js';
+import { guestFileTooLarge } from '../agent/errors.js';
 import { chooseReadMethod, fetchViaAgent, withWait, type AgentLike } from './fetch.js';
 
 const on = (...names: string[]) => names.map((name) => ({ name, enabled: true, successResponse: true }));
@@ -50,7 +51,7 @@ describe('fetchViaAgent', () => {
   });
 
   it('maps the client errors: too large -> KUBECONFIG_INVALID, permission -> GUEST_FILE_PERMISSION', async () => {
-    const big = stubAgent(all, () => new QksError('COMMAND_FAILED', 'too large', { details: { maxBytes: 101 } }));
+    const big = stubAgent(all, () => guestFileTooLarge('/k', 101));
     await expect(fetchViaAgent(big.open, {}, '/k', { maxBytes: 100 })).rejects.toMatchObject({ code: 'KUBECONFIG_INVALID' });
     const denied = stubAgent(all, () => new QksError('COMMAND_FAILED', 'x', { details: { desc: "failed to open file '/k': Permission denied" } }));
     await expect(fetchViaAgent(denied.open, {}, '/k', { maxBytes: 100 })).rejects.toMatchObject({ code: 'GUEST_FILE_PERMISSION' });

@@ -8,6 +8,7 @@ import { abortError, isQksError, QksError } from '../errors.js';
 import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
 import type { TransportInfo } from '../agent/transport.js';
+import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge } from './errors.js';
 import { sshReadFile, type SshTarget } from './ssh.js';
 
 /** How the bytes were read: guest-file-open/read, guest-exec of cat, or ssh. */
@@ -37,20 +38,8 @@ export function chooseReadMethod(commands: ReadonlyArray<{ name: string; enabled
 
 /** A guest-side failure message (file open, cat's stderr) as the error that says what to do. */
 export function guestFileError(path: string, message: string, cause?: unknown): QksError | undefined {
-  if (/No such file|ENOENT/i.test(message)) {
-    return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the VM (yet)`, {
-      hint: 'Kubesolo writes it when it has started (2-3 minutes after boot); use --wait, or check /var/log/kubesolo.err in the guest.',
-      details: { path },
-      cause,
-    });
-  }
-  if (/Permission denied|EACCES/i.test(message)) {
-    return new QksError('GUEST_FILE_PERMISSION', `the guest agent may not read ${path}`, {
-      hint: 'qemu-ga runs without root in this guest, or SELinux confines it; run it as root.',
-      details: { path },
-      cause,
-    });
-  }
+  if (/No such file|ENOENT/i.test(message)) return kubeconfigNotYet(path, { cause });
+  if (/Permission denied|EACCES/i.test(message)) return kubeconfigDenied(path, 'the guest agent', 'qemu-ga runs without root in this guest, or SELinux confines it; run it as root.', { cause });
   return undefined;
 }
 
@@ -76,12 +65,7 @@ export async function fetchViaAgent(
       // one byte past the bound, so an oversized file is seen as such rather than cut
       data = await client.readFile(remotePath, { method: method === 'file-read' ? 'file' : 'exec', maxBytes: opts.maxBytes, signal: opts.signal });
     } catch (e) {
-      if (isQksError(e, 'COMMAND_FAILED') && e.details.maxBytes !== undefined) {
-        throw new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {
-          hint: 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
-          details: { maxBytes: opts.maxBytes },
-        });
-      }
+      if (isQksError(e, 'GUEST_FILE_TOO_LARGE')) throw kubeconfigTooLarge(opts.maxBytes);
       throw (isQksError(e, 'COMMAND_FAILED') && guestFileError(remotePath, String(e.details.desc ?? e.details.stderr ?? e.message), e)) || e;
     }
     return { data, method, transport: client.transportInfo, agentVersion: info.version };

@@ -1,6 +1,6 @@
 /**
  * `kubeconfig --merge`: the VM's cluster, user and context put into the user's kubeconfig under one
- * name of their own (FACTS §3d: names are keys; merging files whose entries share names keeps the
+ * name of their own (names are keys; merging files whose entries share names keeps the
  * first, so users see "unknown authority" — k3sup #316). Every other entry, comment and key order of
  * the file stays; an entry of the same name is replaced; `useContext` sets current-context.
  *

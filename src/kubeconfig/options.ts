@@ -3,7 +3,8 @@
  * src/options/kubeconfig.ts; this adds the checks across options and the resolution
  * (given values > environment > defaults, validated once, errors naming "--flag (VARIABLE)").
  */
-import { gather, objectSchema, parseGathered, type Given, type TableOutput } from '../options/table.js';
+import { gather, parseGathered, type Given, type TableOutput } from '../options/table.js';
+import { objectSchema } from '../options/zod.js';
 import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
 import { contextNameProblem } from './merge.js';
 

@@ -1,6 +1,6 @@
 /**
  * `kubeconfig --ready`: past the file, wait until the API server answers with the kubeconfig's own
- * credentials (issue 18 item 1). Stages, each timed: TLS (a handshake verified against the kubeconfig's
+ * credentials. Stages, each timed: TLS (a handshake verified against the kubeconfig's
  * CA, with its tls-server-name), /readyz (200), node (`GET /api/v1/nodes` shows a node Ready). Plain
  * Node https over one keep-alive connection: no kubectl.
  *
@@ -9,11 +9,10 @@
  * a certificate from another CA (TLS_VERIFY_FAILED), credentials refused (API_AUTH_FAILED).
  */
 import { Agent, request } from 'node:https';
-import { isIP } from 'node:net';
 import { abortError, isQksError, QksError } from '../errors.js';
 import { sleep, startDeadline } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
-import { parseServerUrl, serverPort } from './rewrite.js';
+import { isIpAddress, parseServerUrl, serverPort } from './rewrite.js';
 import type { Kubeconfig } from './schema.js';
 
 /** Bounds of the readiness wait (ms; src/timeouts.ts) and the longest reply body read (a one-node list is a few KiB). */
@@ -57,7 +56,7 @@ export function endpointFor(config: Kubeconfig): ApiEndpoint {
   const c = cluster.cluster;
   const cred = (user.user ?? {}) as Record<string, unknown>;
   const tlsName = c['tls-server-name'];
-  const servername = tlsName || (isIP(u.host) ? undefined : u.host);
+  const servername = tlsName || (isIpAddress(u.host) ? undefined : u.host);
   const ca = fromB64(c['certificate-authority-data']);
   const cert = fromB64(cred['client-certificate-data']);
   const key = fromB64(cred['client-key-data']);

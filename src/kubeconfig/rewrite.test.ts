@@ -24,7 +24,7 @@ describe('parseApiAddress', () => {
     'refuses %j',
     (raw) => expect(parseApiAddress(raw)).toBeUndefined(),
   );
-  // issue 21: `fe80::1%eth0` became https://[fe80::1%eth0]:6443, which kubectl rejects
+  // regression: `fe80::1%eth0` became https://[fe80::1%eth0]:6443, which kubectl rejects
   it.each(['fe80::1%eth0', '[fe80::1%eth0]:6443', 'https://[fe80::1%25eth0]:6443', 'fe80::1%25eth0'])('refuses the zone id in %j, saying why', (raw) => {
     expect(parseApiAddress(raw)).toBeUndefined();
     expect(readApiAddress(raw)).toEqual({ problem: expect.stringMatching(/zone id/) });
@@ -46,7 +46,7 @@ describe('rewriteServerUrl', () => {
     expect(rewriteServerUrl('https://127.0.0.1:6443', { host: '10.0.0.5', port: 443 })).toBe('https://10.0.0.5:443');
     expect(rewriteServerUrl('https://127.0.0.1:443', { host: '10.0.0.5' })).toBe('https://10.0.0.5:443');
   });
-  // issue 21: the user part was taken for the host: `127.0.0.1//user:pass@127.0.0.1:6443`
+  // regression: the user part was taken for the host: `127.0.0.1//user:pass@127.0.0.1:6443`
   it('parses the server as a URL: a user part stays a user part, only host and port change', () => {
     expect(rewriteServerUrl('https://user:pass@127.0.0.1:6443', { host: '10.0.0.5', port: 7443 })).toBe('https://user:pass@10.0.0.5:7443');
     expect(rewriteServerUrl('http://127.0.0.1:6443/x', { host: '2001:db8::5' })).toBe('http://[2001:db8::5]:6443/x');

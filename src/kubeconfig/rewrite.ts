@@ -11,6 +11,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isPair, isScalar, parseDocument, Scalar, type Document } from 'yaml';
 import { QksError } from '../errors.js';
+import { kubeconfigInvalid } from './errors.js';
 import { parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 
 /** An address clients use to reach the API server, as given to --api-server. */
@@ -25,7 +26,7 @@ const DNS_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z
 
 /** True for an IPv4/IPv6 address or an RFC 1123 DNS name. */
 export function isValidHost(host: string): boolean {
-  return isIPv4(host) || isIPv6(host) || (DNS_NAME.test(host) && !/^\d+(\.\d+)*$/.test(host));
+  return isIpAddress(host) || (DNS_NAME.test(host) && !/^\d+(\.\d+)*$/.test(host));
 }
 
 const GENERIC_ADDRESS = 'is not an IP address or DNS name (optionally with :PORT, IPv6 as [addr]:PORT)';
@@ -40,7 +41,7 @@ export function readApiAddress(raw: string): ApiAddress | { problem: string } {
   if (scheme) s = s.slice(scheme[0].length).replace(/\/$/, '');
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return { problem: 'is not https://: the API server speaks TLS only' };
   if (s.includes('@')) return { problem: 'has a user part (user@): give only HOST[:PORT]' };
-  // a zone names an interface of this host: meaningless to other hosts, and kubectl rejects it (issue 21)
+  // a zone names an interface of this host: meaningless to other hosts, and kubectl rejects it
   if (s.includes('%')) return { problem: 'has an IPv6 zone id (%...): a zone names one host\'s interface, means nothing to other hosts, and kubectl rejects it; give a global or unique-local address' };
   let host: string;
   let portText: string | undefined;
@@ -48,8 +49,8 @@ export function readApiAddress(raw: string): ApiAddress | { problem: string } {
   if (bracketed) {
     host = bracketed[1]!;
     portText = bracketed[2];
-    if (!isIPv6(host)) return { problem: GENERIC_ADDRESS };
-  } else if (isIPv6(s)) {
+    if (!isIpv6Address(host)) return { problem: GENERIC_ADDRESS };
+  } else if (isIpv6Address(s)) {
     host = s;
   } else {
     const m = /^([^:/?#@\s]+)(?::(\d+))?$/.exec(s);
@@ -70,9 +71,22 @@ export function parseApiAddress(raw: string): ApiAddress | undefined {
   return 'problem' in r ? undefined : r;
 }
 
+/**
+ * IPv6 has at least two colons ("::"): the test skips Node's isIPv6 for IPv4, names and host:port,
+ * since its first call compiles a large regex (4-11 ms of a start, bench/startup.md).
+ */
+export function isIpv6Address(s: string): boolean {
+  return s.indexOf(':') !== s.lastIndexOf(':') && isIPv6(s);
+}
+
+/** net.isIP(s) !== 0, with the same shortcut for IPv6. */
+export function isIpAddress(s: string): boolean {
+  return isIPv4(s) || isIpv6Address(s);
+}
+
 /** `host` as it appears in a URL authority: IPv6 in brackets. */
 export function hostForUrl(host: string): string {
-  return isIPv6(host) ? `[${host}]` : host;
+  return isIpv6Address(host) ? `[${host}]` : host;
 }
 
 export interface ServerUrl {
@@ -90,8 +104,8 @@ export interface ServerUrl {
 
 /**
  * Parses a cluster's `server` as a URL (WHATWG, as browsers and Node do), so a user part, an IPv6 host
- * or an odd scheme is read as what it is rather than split by a pattern (issue 21:
- * `https://user:pass@127.0.0.1:6443` came out as `127.0.0.1//user:pass@...`). Undefined when it is no
+ * or an odd scheme is read as what it is rather than split by a pattern (a pattern once read
+ * `https://user:pass@127.0.0.1:6443` as `127.0.0.1//user:pass@...`). Undefined when it is no
  * URL with a host.
  */
 export function parseServerUrl(server: string): ServerUrl | undefined {
@@ -152,10 +166,7 @@ export function formatServerUrl(u: ServerUrl): string {
 export function rewriteServerUrl(server: string, address: ApiAddress): string {
   const u = parseServerUrl(server);
   if (!u) {
-    throw new QksError('KUBECONFIG_INVALID', 'the retrieved kubeconfig has a cluster server that is not a URL', {
-      hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
-      details: { problem: serverUrlProblem(server) },
-    });
+    throw kubeconfigInvalid('has a cluster server that is not a URL', { details: { problem: serverUrlProblem(server) } });
   }
   return formatServerUrl({ ...u, host: address.host, port: address.port !== undefined ? String(address.port) : u.port });
 }

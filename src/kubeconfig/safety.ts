@@ -1,5 +1,5 @@
 /**
- * A kubeconfig fetched from a guest is untrusted input (issue 18): the guest is less trusted than the
+ * A kubeconfig fetched from a guest is untrusted input: the guest is less trusted than the
  * host that runs kubectl. This pure check finds everything in it that would make kubectl run a program,
  * read or reach something on this host, or drop TLS, and names each by its path
  * (`users[0].user.exec`). Kubesolo itself writes embedded data only (certificate-authority-data,

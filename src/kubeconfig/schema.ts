@@ -7,6 +7,7 @@
 import { parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { QksError, zodIssuesToMessage } from '../errors.js';
+import { kubeconfigInvalid, kubeconfigTooLarge } from './errors.js';
 
 /** Kubesolo's admin kubeconfig is about 6 KiB; anything past this bound is not one (or is hostile). */
 export const MAX_KUBECONFIG_BYTES = 1024 * 1024;
@@ -48,44 +49,34 @@ export interface ParsedKubeconfig {
   config: Kubeconfig;
 }
 
-function invalid(message: string, opts: { retryable?: boolean; details?: Record<string, unknown> } = {}): QksError {
-  return new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig ${message}`, {
-    hint: opts.retryable
-      ? 'Kubesolo may still be writing it; run again (or use --wait).'
-      : 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
-    retryable: opts.retryable ?? false,
-    details: opts.details,
-  });
-}
-
 /** Parses untrusted bytes as a kubeconfig (YAML or JSON). Throws KUBECONFIG_INVALID naming what is wrong. */
 export function parseKubeconfig(data: string | Uint8Array, maxBytes = MAX_KUBECONFIG_BYTES): ParsedKubeconfig {
   const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-  if (size > maxBytes) throw invalid(`is larger than ${maxBytes} bytes: not a kubeconfig`, { details: { bytes: size, maxBytes } });
+  if (size > maxBytes) throw kubeconfigTooLarge(maxBytes, size);
   let text: string;
   try {
     text = typeof data === 'string' ? data : new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch {
-    throw invalid('is not UTF-8 text');
+    throw kubeconfigInvalid('is not UTF-8 text');
   }
   // an empty file is what a reader sees while Kubesolo is writing it: worth another try under --wait
-  if (text.trim() === '') throw invalid('is empty', { retryable: true, details: { bytes: size } });
-  if (text.includes('\0')) throw invalid('contains NUL bytes: not a kubeconfig');
+  if (text.trim() === '') throw kubeconfigInvalid('is empty', { retryable: true, details: { bytes: size } });
+  if (text.includes('\0')) throw kubeconfigInvalid('contains NUL bytes: not a kubeconfig');
   // prettyErrors off: its messages quote source lines, and this source holds keys
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw invalid(`is not valid YAML${at}: ${e.message.split('\n')[0]}`);
+    throw kubeconfigInvalid(`is not valid YAML${at}: ${e.message.split('\n')[0]}`);
   }
   let js: unknown;
   try {
     js = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw invalid(`cannot be read as YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw kubeconfigInvalid(`cannot be read as YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (js === null || typeof js !== 'object' || Array.isArray(js)) throw invalid('is not a YAML mapping');
+  if (js === null || typeof js !== 'object' || Array.isArray(js)) throw kubeconfigInvalid('is not a YAML mapping');
   const r = KubeconfigSchema.safeParse(js);
-  if (!r.success) throw invalid(`is not a kubeconfig: ${zodIssuesToMessage(r.error.issues)}`);
+  if (!r.success) throw kubeconfigInvalid(`is not a kubeconfig: ${zodIssuesToMessage(r.error.issues)}`);
   return { text, doc, config: r.data };
 }

@@ -9,6 +9,7 @@
  * `doas -n` (what Alpine uses), then `sudo -n`, never prompting.
  */
 import { QksError } from '../errors.js';
+import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge } from './errors.js';
 import { classifySshFailure, describeDestination, runSsh, sshBaseArgs, type SshDestination } from '../ssh/index.js';
 
 export interface SshTarget {
@@ -90,16 +91,10 @@ export function sshFailure(t: SshTarget, path: string, exitCode: number | null, 
   const details = { host: t.host, port: t.port ?? 22, user: t.user, exitCode, stderr: msg.slice(0, 500) };
   if (exitCode === 255) return classifySshFailure(stderr, destinationOf(t), 'connect', vmHints(t));
   if (/No such file or directory/i.test(stderr)) {
-    return new QksError('GUEST_FILE_NOT_FOUND', `${path} does not exist in the VM (yet)`, {
-      hint: 'Kubesolo writes it when it has started (2-3 minutes after boot); use --wait.',
-      details,
-    });
+    return kubeconfigNotYet(path, { details });
   }
   if (/Permission denied|not permitted|password is required|Authentication|Authorization/i.test(stderr)) {
-    return new QksError('GUEST_FILE_PERMISSION', `${t.user ?? 'the SSH user'} may not read ${path} in the VM`, {
-      hint: 'Use root, or allow the user `doas` / passwordless `sudo` for cat (the artifacts doas rule does).',
-      details,
-    });
+    return kubeconfigDenied(path, t.user ?? 'the SSH user', 'Use root, or allow the user `doas` / passwordless `sudo` for cat (the artifacts doas rule does).', { details });
   }
   if (exitCode === 127) {
     return new QksError('SSH_FAILED', `the VM has no POSIX sh or cat for ${at}: ${msg}`, { details });
@@ -123,11 +118,7 @@ export function sshReadFile(
     what: `reading ${path}`,
     stdin: path + '\n',
     maxStdoutBytes: opts.maxBytes,
-    tooLarge: () =>
-      new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig is larger than ${opts.maxBytes} bytes: not a kubeconfig`, {
-        hint: 'Check the file in the guest (--remote-path) is the Kubesolo admin kubeconfig; nothing was written.',
-        details: { maxBytes: opts.maxBytes },
-      }),
+    tooLarge: () => kubeconfigTooLarge(opts.maxBytes),
   }).then((r) => {
     if (r.code === 0) return r.stdout;
     throw sshFailure(t, path, r.code, r.stderr);

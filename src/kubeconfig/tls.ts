@@ -1,7 +1,7 @@
 /**
  * Does the rewritten kubeconfig work from here? A TLS handshake to the server with the kubeconfig's own
  * CA answers it. Kubesolo's certificate covers only `kubernetes*`, localhost, 127.0.0.1, 10.43.0.1 and
- * the node's first-boot IPs (FACTS §4), so a NAT / load-balancer / DNS address is usually not in it:
+ * the node's first-boot IPs (test/kubeconfig/builders.ts, KUBESOLO_SANS), so a NAT / load-balancer / DNS address is usually not in it:
  * then the cluster gets a `tls-server-name` the certificate does cover (kubectl >= 1.19 honours it).
  * Never `insecure-skip-tls-verify`.
  *
@@ -11,11 +11,10 @@
  * address only clients elsewhere can reach) is not proof of anything: the file is written, unverified,
  * with a warning.
  */
-import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import { QksError } from '../errors.js';
 import type { KubeconfigCluster } from './schema.js';
-import { isLoopbackHost, parseServerUrl, serverPort } from './rewrite.js';
+import { isIpAddress, isLoopbackHost, parseServerUrl, serverPort } from './rewrite.js';
 
 /** Bound on the whole handshake. A reachable API server answers in milliseconds. */
 export const DEFAULT_TLS_TIMEOUT_MS = 3000;
@@ -59,7 +58,7 @@ export interface Handshake {
 /** Connects, completes the TLS handshake, and hangs up. Rejects with the socket error (code kept). */
 export function tlsHandshake(opts: { host: string; port: number; ca?: string; servername?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<Handshake> {
   return new Promise((resolve, reject) => {
-    const servername = opts.servername ?? (isIP(opts.host) ? undefined : opts.host);
+    const servername = opts.servername ?? (isIpAddress(opts.host) ? undefined : opts.host);
     const sock = connect({
       host: opts.host,
       port: opts.port,

@@ -1,6 +1,6 @@
 /**
  * Where libvirt puts a domain's guest-agent channel sockets, for every layout seen in the wild
- * (FACTS §1), found without virsh: from the live status XML when readable, else by looking in the
+ * (the layouts below), found without virsh: from the live status XML when readable, else by looking in the
  * channel directories. Every path is taken under `root`, so tests lay out fake trees.
  *
  *   since ~9.2            <state>/channel/<id>-<short>/<channel>          (/run/libvirt/qemu/...)

@@ -1,7 +1,7 @@
 /**
  * A libvirt domain definition for a Kubesolo VM: boot disk (qcow2), the cidata CD-ROM, virtio network,
  * serial console, and both guest-agent channels — `org.qemu.guest_agent.0` (libvirt's own) and the
- * dedicated `org.qemu.guest_agent.1` this tool uses while libvirt holds the first (FACTS §1).
+ * dedicated `org.qemu.guest_agent.1` this tool uses while libvirt holds the first (README.md, "Why a second guest-agent channel").
  * Pure: options in, XML text out. Every value is XML-escaped; names libvirt or a shell would choke on
  * are refused by the schema.
  */

@@ -1,11 +1,29 @@
-/** The `agent` subcommands' options (see src/options/table.ts for the rules). */
-import { z } from 'zod';
+/**
+ * The `agent` subcommands' options (see src/options/table.ts for the rules). Plain parsers, not zod:
+ * the agent verb's start-up loads no schema library (bench/startup.md).
+ */
+import { coerceNumber, oneOf, optional, positiveInt, string, ok, type Parser } from './parsers.js';
 import { opt } from './table.js';
 import { libvirtUriOption, transportOption, vmNameOption } from './shared.js';
 
+// beyond 2^31-1 ms, Node's setTimeout fires at once
+const MAX_TIMEOUT_SEC = 2_147_483;
+
+const timeoutMs: Parser<number> = (v) => {
+  const r = coerceNumber(v, 'must be a number of seconds, e.g. 3');
+  if (!r.ok) return r;
+  if (!(r.value > 0)) return { ok: false, message: 'must be a positive number of seconds' };
+  if (r.value > MAX_TIMEOUT_SEC) return { ok: false, message: `must be at most ${MAX_TIMEOUT_SEC} seconds` };
+  return ok(Math.round(r.value * 1000));
+};
+
 /** Which agent, for every subcommand. */
 export const AGENT_TARGET_OPTIONS = {
-  socket: opt({ flag: '--socket <path>', help: 'the guest-agent socket (instead of discovery by --vm-name)', schema: () => z.string().min(1).optional() }),
+  socket: opt({
+    flag: '--socket <path>',
+    help: 'the guest-agent socket (instead of discovery by --vm-name)',
+    parse: optional(string([(s) => s.length >= 1, 'Too small: expected string to have >=1 characters'])),
+  }),
   vmName: vmNameOption('libvirt domain whose agent channel to find (ignored with --socket)'),
   libvirtUri: libvirtUriOption(),
   transport: transportOption(),
@@ -13,19 +31,12 @@ export const AGENT_TARGET_OPTIONS = {
     flag: '--timeout <seconds>',
     defaultText: '10 s per command, 30 s for exec and cat',
     help: 'bound on the operation',
-    schema: () =>
-      z.coerce
-        .number({ error: 'must be a number of seconds, e.g. 3' })
-        .positive('must be a positive number of seconds')
-        // beyond 2^31-1 ms, Node's setTimeout fires at once
-        .max(2_147_483, 'must be at most 2147483 seconds')
-        .transform((s) => Math.round(s * 1000))
-        .optional(),
+    parse: optional(timeoutMs),
   }),
 };
 
 export const AGENT_EXEC_OPTIONS = {
-  input: opt({ flag: '--input <text>', help: 'text for the program on stdin', schema: () => z.string().optional() }),
+  input: opt({ flag: '--input <text>', help: 'text for the program on stdin', parse: optional(string()) }),
 };
 
 export const AGENT_CAT_OPTIONS = {
@@ -33,12 +44,12 @@ export const AGENT_CAT_OPTIONS = {
     flag: '--method <method>',
     default: 'auto',
     help: 'file, exec or auto (file, falling back to exec when disabled)',
-    schema: () => z.enum(['file', 'exec', 'auto'], { error: 'must be file, exec or auto' }),
+    parse: oneOf(['file', 'exec', 'auto'], 'must be file, exec or auto'),
   }),
   maxBytes: opt({
     flag: '--max-bytes <n>',
     defaultText: '16 MiB',
     help: 'refuse files larger than this',
-    schema: () => z.coerce.number({ error: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer').optional(),
+    parse: optional(positiveInt('must be a positive integer')),
   }),
 };

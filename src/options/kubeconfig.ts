@@ -4,7 +4,12 @@ import { DEFAULT_LIBVIRT_URI } from '../libvirt/uri.js';
 import { isValidHost, readApiAddress } from '../kubeconfig/rewrite.js';
 import { checkRemotePath } from '../kubeconfig/ssh.js';
 import { opt } from './table.js';
-import { firstOfList, libvirtUriOption, seconds, transportOption, vmNameSchema, VM_NAME_ENV, DEFAULT_VM_NAME } from './shared.js';
+import { firstOfList, libvirtUriOption, parseVmName, transportOption, VM_NAME_ENV, DEFAULT_VM_NAME } from './shared.js';
+import { fromParser } from './zod.js';
+
+/** Whole seconds, 1 s to a day. */
+export const seconds = () =>
+  z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(86_400, 'must be at most 86400 (a day)');
 
 export const DEFAULT_REMOTE_PATH = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 export const DEFAULT_SSH_USER = 'alpine';
@@ -20,7 +25,7 @@ export const KUBECONFIG_OPTIONS = {
     list: true,
     fromEnv: (s) => [s],
     help: 'libvirt domain name; repeat for several VMs',
-    schema: () => z.array(vmNameSchema()).min(1, 'give at least one VM name'),
+    schema: () => z.array(fromParser(parseVmName)).min(1, 'give at least one VM name'),
   }),
   vmNamesFile: opt({ flag: '--vm-names-file <file>', help: 'file of VM names, one per line (# comments)', schema: () => z.string().min(1).optional() }),
   method: opt({

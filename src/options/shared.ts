@@ -1,5 +1,5 @@
 /** Rows and schemas several verbs share, so the same flag means the same thing everywhere. */
-import { z } from 'zod';
+import { oneOf, optional, string } from './parsers.js';
 import { opt } from './table.js';
 
 /** The VM in every verb: --vm-name, else VM_NAME, else VM_HOSTNAME (the guide's hostname), else kubesolo. */
@@ -7,16 +7,11 @@ export const VM_NAME_ENV = ['VM_NAME', 'VM_HOSTNAME'] as const;
 export const DEFAULT_VM_NAME = 'kubesolo';
 
 /** A libvirt domain name that is also safe as a file name in --output-dir. */
-export const vmNameSchema = () =>
-  z
-    .string()
-    .min(1, 'must not be empty')
-    .max(200, 'is too long')
-    .refine((s) => !/[/\0\n\r]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('-'), 'must not contain "/" or line breaks, start with "-", or be . or ..');
-
-/** Whole seconds, 1 s to a day. */
-export const seconds = () =>
-  z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1').max(86_400, 'must be at most 86400 (a day)');
+export const parseVmName = string(
+  [(s) => s.length >= 1, 'must not be empty'],
+  [(s) => s.length <= 200, 'is too long'],
+  [(s) => !/[/\0\n\r]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('-'), 'must not contain "/" or line breaks, start with "-", or be . or ..'],
+);
 
 /** The first item of a comma/space list (KUBECONFIG_API_ADDRESS lists several addresses). */
 export const firstOfList = (s: string): string | undefined => s.split(/[\s,]+/).find(Boolean);
@@ -28,8 +23,10 @@ export const transportOption = () =>
     flag: '--transport <kind>',
     default: 'auto',
     help: 'auto, direct (channel sockets) or libvirt (libvirtd socket)',
-    schema: () => z.enum(TRANSPORTS, { error: 'must be auto, direct or libvirt' }),
+    parse: oneOf(TRANSPORTS, 'must be auto, direct or libvirt'),
   });
+
+const nonEmpty = string([(s) => s.length >= 1, 'must not be empty']);
 
 /** --libvirt-uri (LIBVIRT_URI); `def` undefined leaves it unset (the connect layer then uses qemu:///system). */
 export const libvirtUriOption = (def?: string) =>
@@ -39,12 +36,12 @@ export const libvirtUriOption = (def?: string) =>
     ...(def !== undefined ? { default: def } : {}),
     defaultText: 'qemu:///system',
     help: 'libvirt connection URI',
-    schema: () => (def !== undefined ? z.string().min(1, 'must not be empty') : z.string().min(1, 'must not be empty').optional()),
+    parse: def !== undefined ? nonEmpty : optional(nonEmpty),
   });
 
 /** --vm-name (VM_NAME, VM_HOSTNAME; default kubesolo): the one VM of agent, doctor, domain-xml... */
 export const vmNameOption = (help: string, flag = '--vm-name <name>') =>
-  opt({ flag, env: VM_NAME_ENV, default: DEFAULT_VM_NAME, help, schema: () => vmNameSchema() });
+  opt({ flag, env: VM_NAME_ENV, default: DEFAULT_VM_NAME, help, parse: parseVmName });
 
 /**
  * With --socket the socket is the agent: the VM name then comes only from --vm-name (a VM_NAME in the

@@ -11,9 +11,11 @@
  * "--context (KUBECONFIG_CONTEXT)". Then `QKS_UPDATE_README=1 npx vitest run test/options/table.test.ts`
  * rewrites the verb's README table (the test checks it, and every row, in every verb).
  * Rules: flag > first non-empty variable > default; an empty variable counts as unset, everywhere.
- * Schemas are factories (`() => z...`): nothing is built until a verb resolves its options.
+ * Schemas are factories (`() => z...`): nothing is built until a verb resolves its options. A row may
+ * instead carry a plain `parse` (see src/options/parsers.ts): the agent verb's rows do, so its start-up
+ * loads no zod (bench/startup.md). This file imports zod's types only; objectSchema (zod) is in ./zod.ts.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { QksError } from '../errors.js';
 
 export interface OptionDef {
@@ -27,7 +29,9 @@ export interface OptionDef {
   defaultText?: string;
   help: string;
   /** Validates and converts the gathered value (a flag string, a list, a boolean, a variable or the default). */
-  schema: () => z.ZodType;
+  schema?: () => z.ZodType;
+  /** The same without zod: a plain check and conversion (used when there is no `schema`). */
+  parse?: (value: unknown) => Parsed<unknown>;
   /** Repeatable flag: values are collected into a list. */
   list?: boolean;
   /** Also register `--no-<name>` (help text for it). */
@@ -40,11 +44,24 @@ export interface OptionDef {
 
 export type OptionTable = Readonly<Record<string, OptionDef>>;
 
-/** Identity with a type check: keeps each row's schema type, so the verb's options type is inferred. */
-export const opt = <S extends z.ZodType>(d: OptionDef & { schema: () => S }): OptionDef & { schema: () => S } => d;
+/**
+ * What a row's plain `parse` gives: the converted value, or the message an error shows after the
+ * option's name (several when several checks failed: each is its own problem, as zod lists them).
+ */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string | readonly string[] };
 
-/** The typed options a table resolves to: each row's z.output, keyed by field name. */
-export type TableOutput<T extends Record<string, { schema: () => z.ZodType }>> = { [K in keyof T]: z.output<ReturnType<T[K]['schema']>> };
+/** Identity with a type check: keeps each row's schema (or parser) type, so the verb's options type is inferred. */
+export function opt<S extends z.ZodType>(d: OptionDef & { schema: () => S }): OptionDef & { schema: () => S };
+export function opt<V>(d: OptionDef & { schema?: undefined; parse: (value: unknown) => Parsed<V> }): OptionDef & { parse: (value: unknown) => Parsed<V> };
+export function opt(d: OptionDef): OptionDef {
+  return d;
+}
+
+/** A row's output type: its parser's value, or its schema's z.output. */
+export type RowOutput<D> = D extends { parse: (value: unknown) => Parsed<infer V> } ? V : D extends { schema: () => infer S extends z.ZodType } ? z.output<S> : unknown;
+
+/** The typed options a table resolves to: each row's output, keyed by field name. */
+export type TableOutput<T extends Record<string, unknown>> = { [K in keyof T]: RowOutput<T[K]> };
 
 /** The long flag that names an option: '--vm-name' for '--vm-name, --name <name>' or '-o, --output <f>'. */
 export function longFlag(d: OptionDef): string {
@@ -109,21 +126,6 @@ export function gather<T extends OptionTable>(table: T, given: Given<T>, env: No
   return out;
 }
 
-const objectCache = new WeakMap<object, z.ZodObject>();
-
-/** The zod shape of a table: each row's schema, keyed by field name. */
-export type TableShape<T extends Record<string, { schema: () => z.ZodType }>> = { [K in keyof T]: ReturnType<T[K]['schema']> };
-
-/** The table's rows as one zod object (built on first use, then cached). */
-export function objectSchema<T extends Record<string, { schema: () => z.ZodType }>>(table: T): z.ZodObject<TableShape<T>> {
-  let s = objectCache.get(table);
-  if (!s) {
-    s = z.object(Object.fromEntries(Object.entries(table).map(([k, d]) => [k, d.schema()])));
-    objectCache.set(table, s);
-  }
-  return s as unknown as z.ZodObject<TableShape<T>>;
-}
-
 /** Error names of every row, keyed by field: for messages of schemas built elsewhere. */
 export function fieldNames(table: OptionTable): Record<string, string> {
   return Object.fromEntries(Object.entries(table).map(([k, d]) => [k, nameOf(d)]));
@@ -150,4 +152,35 @@ export function parseGathered<S extends z.ZodType>(table: OptionTable, schema: S
   const r = schema.safeParse(raw);
   if (!r.success) throw configError(table, r.error.issues, hint, extraNames);
   return r.data;
+}
+
+const rowSchemas = new WeakMap<OptionDef, z.ZodType>();
+
+/** One row's check: its plain parser, else its zod schema (built on first use; the row's author imported zod). */
+function parseRow(d: OptionDef, value: unknown): { ok: true; value: unknown } | { ok: false; issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } {
+  if (d.parse) {
+    const r = d.parse(value);
+    return r.ok ? r : { ok: false, issues: (typeof r.message === 'string' ? [r.message] : r.message).map((message) => ({ path: [], message })) };
+  }
+  if (!d.schema) throw new Error(`option table: ${d.flag} has neither schema nor parse`);
+  let s = rowSchemas.get(d);
+  if (!s) rowSchemas.set(d, (s = d.schema()));
+  const r = s.safeParse(value);
+  return r.success ? { ok: true, value: r.data } : { ok: false, issues: r.error.issues };
+}
+
+/**
+ * Validates gathered values row by row (what objectSchema in ./zod.ts does in one zod object, with the
+ * same messages), without loading zod for rows that have a plain parser.
+ */
+export function parseRows<T extends OptionTable>(table: T, raw: Record<string, unknown>, hint: string): TableOutput<T> {
+  const out: Record<string, unknown> = {};
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  for (const [key, d] of Object.entries(table)) {
+    const r = parseRow(d, raw[key]);
+    if (r.ok) out[key] = r.value;
+    else for (const i of r.issues) issues.push({ path: [key, ...i.path], message: i.message });
+  }
+  if (issues.length) throw configError(table, issues, hint);
+  return out as TableOutput<T>;
 }

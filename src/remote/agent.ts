@@ -161,7 +161,7 @@ export async function remoteAgentCandidates(o: RemoteAgentOptions): Promise<Cand
       notes.push({ label: `channel sockets of ${o.vmName} on ${ssh.via}`, error: err });
     }
     const all = found.sockets.map((s) => forwardedCandidate(ssh, uri, o.vmName, s));
-    // in auto the standard channel comes after libvirtd: libvirt holds it while the VM runs under it (FACTS §1)
+    // in auto the standard channel comes after libvirtd: libvirt holds it while the VM runs under it
     candidates.push(...all.filter((_, i) => transport === 'direct' || found.sockets[i]!.channel !== STANDARD_CHANNEL));
     standard = transport === 'direct' ? [] : all.filter((_, i) => found.sockets[i]!.channel === STANDARD_CHANNEL);
   } else {

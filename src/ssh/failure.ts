@@ -64,3 +64,21 @@ export function classifySshFailure(stderr: string, dest: SshDestination, what = 
     : `ssh ${where}: cannot ${what} (${said})`;
   return new QksError(CODES[kind], message, { hint, details, ...(kind === 'refused' ? { retryable: true } : {}) });
 }
+
+/** ssh gave no answer within the bound. */
+export function sshTimeout(where: string, what: string, timeoutMs: number): QksError {
+  return new QksError('SSH_TIMEOUT', `ssh ${where}: no answer to ${what} within ${timeoutMs} ms`, { hint: 'Check the host and the network; try again.' });
+}
+
+/** The remote command wrote more than the caller's bound (callers with a domain error pass their own). */
+export function sshOutputTooLarge(where: string, maxBytes: number): QksError {
+  return new QksError('SSH_FAILED', `ssh ${where}: more than ${maxBytes} bytes of output`);
+}
+
+/** The ssh client could not be started at all (spawn's error). */
+export function sshNotRunnable(command: string, e: NodeJS.ErrnoException): QksError {
+  if (e.code === 'ENOENT') {
+    return new QksError('SSH_FAILED', `no ssh client (${command}) on PATH`, { hint: 'Install the OpenSSH client (openssh-clients on RHEL, openssh-client on Debian).', cause: e });
+  }
+  return new QksError('SSH_FAILED', `cannot run ${command}: ${e.message}`, { cause: e });
+}

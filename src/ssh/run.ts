@@ -4,7 +4,8 @@
  * status (the caller classifies: src/ssh/failure.ts).
  */
 import { spawn } from 'node:child_process';
-import { abortError, QksError } from '../errors.js';
+import { abortError, type QksError } from '../errors.js';
+import { sshNotRunnable, sshOutputTooLarge, sshTimeout } from './failure.js';
 
 export interface RunResult {
   code: number | null;
@@ -41,7 +42,7 @@ export function runSsh(command: string, args: readonly string[], opts: RunOption
       child.kill('SIGKILL');
     };
     const timer = setTimeout(
-      () => stop(new QksError('SSH_TIMEOUT', `ssh ${opts.where}: no answer to ${opts.what} within ${opts.timeoutMs} ms`, { hint: 'Check the host and the network; try again.' })),
+      () => stop(sshTimeout(opts.where, opts.what, opts.timeoutMs)),
       opts.timeoutMs,
     );
     const onAbort = () => stop(abortError(opts.signal!));
@@ -49,7 +50,7 @@ export function runSsh(command: string, args: readonly string[], opts: RunOption
     child.stdout!.on('data', (d: Buffer) => {
       size += d.length;
       if (opts.maxStdoutBytes !== undefined && size > opts.maxStdoutBytes) {
-        stop(opts.tooLarge?.() ?? new QksError('SSH_FAILED', `ssh ${opts.where}: more than ${opts.maxStdoutBytes} bytes of output`));
+        stop(opts.tooLarge?.() ?? sshOutputTooLarge(opts.where, opts.maxStdoutBytes!));
         return;
       }
       chunks.push(d);
@@ -62,10 +63,7 @@ export function runSsh(command: string, args: readonly string[], opts: RunOption
       child.stdin.end(opts.stdin);
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
-      failure ??=
-        e.code === 'ENOENT'
-          ? new QksError('SSH_FAILED', `no ssh client (${command}) on PATH`, { hint: 'Install the OpenSSH client (openssh-clients on RHEL, openssh-client on Debian).', cause: e })
-          : new QksError('SSH_FAILED', `cannot run ${command}: ${e.message}`, { cause: e });
+      failure ??= sshNotRunnable(command, e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -103,7 +103,7 @@ for (const P of PEERS) {
 
     it('refuses a file over maxBytes and still closes the handle', async () => {
       const e = await rejectionOf(client.readFile(kubeconfigPath, { method: 'file', maxBytes: 100, chunkBytes: 64 }));
-      expect(e.code).toBe('COMMAND_FAILED');
+      expect(e.code).toBe('GUEST_FILE_TOO_LARGE'); // its own code: callers branch on it, not on details
       expect(e.message).toMatch(/larger than 100 bytes/);
       if (peer.fake) expect(peer.fake.openHandles).toBe(0);
       await client.ping(); // the connection is still in step
@@ -140,7 +140,7 @@ for (const P of PEERS) {
       await client.ping();
     });
 
-    it('a second caller of ours waits for its turn instead of being called SOCKET_HELD (issue 17)', async () => {
+    it('a second caller of ours waits for its turn instead of being called SOCKET_HELD', async () => {
       const second = openAgent({ socket: peer.socketPath }, { handshakeTimeoutMs: 400 });
       await new Promise((r) => setTimeout(r, 800)); // twice the handshake bound: it is waiting, not failing
       await client.ping();

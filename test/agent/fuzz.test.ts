@@ -1,5 +1,5 @@
 /**
- * Issue 17, fuzzing at scale: 10,000 generated guest-agent byte streams and 10,000 libvirt RPC streams
+ * Fuzzing at scale: 10,000 generated guest-agent byte streams and 10,000 libvirt RPC streams
  * (valid frames cut anywhere, flipped bytes, lengths that lie, huge lengths, deep nesting, garbage)
  * through the decoders and the clients. Each run ends in a documented code (never INTERNAL, never an
  * uncaught exception), without a hang, with buffers within their bounds. The socket is an in-memory

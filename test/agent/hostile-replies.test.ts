@@ -1,5 +1,5 @@
 /**
- * Issue 21, "From the agent": replies a hostile or broken agent can send, through the library and the
+ * Replies a hostile or broken agent can send, through the library and the
  * CLI. Each case failed on the earlier code (noted per test).
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Issue 17: many callers on one agent socket take turns (a lock that dies with its holder), EAGAIN is
+ * Many callers on one agent socket take turns (a lock that dies with its holder), EAGAIN is
  * transient, a busy socket and a held one are told apart, and a late reply frees what it opened.
  * Bounds here are generous on purpose (shared, loaded machines); timing is measured in bench/.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 17, restarts during `kubeconfig --wait`: the agent killed and started again, qemu-ga
+ * Restarts during `kubeconfig --wait`: the agent killed and started again, qemu-ga
  * restarted, the VM rebooted (its socket directory gone and back under a new domain id). --wait still
  * returns the kubeconfig, soon after it is readable again. Bounds are generous (loaded machines):
  * the figure is printed, and measured in bench/.

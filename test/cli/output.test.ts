@@ -1,4 +1,4 @@
-// stdout that cannot take the output (issue 21: `> /dev/full` printed a raw stack trace, a closed pipe
+// stdout that cannot take the output (regression: `> /dev/full` printed a raw stack trace, a closed pipe
 // lost the output with exit 0). Runs the bundle as a process, as users do.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,37 +1,20 @@
-// Issue 18 item 3: doctor's /readyz and node-Ready lines, with the kubeconfig's own credentials, against
+// doctor's /readyz and node-Ready lines, with the kubeconfig's own credentials, against
 // the API-server look-alike of test/kubeconfig/builders.ts on 127.0.0.1 and the fake agent.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { apiReadyzCheck, nodeReadyCheck } from '../../src/doctor/checks/api-ready.js';
 import { runDoctor } from '../../src/doctor/index.js';
-import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
+import { startFakeAgent } from '../../src/fake-agent/index.js';
 import { DEFAULT_REMOTE_PATH } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { kubesoloKubeconfig, makePki, startApiServer, type ApiServerBehaviour, type Pki } from '../kubeconfig/builders.js';
+import { apiServerFixture, kubesoloKubeconfig, type ApiServerBehaviour } from '../kubeconfig/builders.js';
 
 describeWithPeers('doctor: API ready and node Ready', ['openssl'], () => {
-  let dir: string;
-  let pki: Pki;
-  let other: Pki;
-  const closers: (() => Promise<void>)[] = [];
-  let n = 0;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'qks-doc-ready-'));
-    pki = makePki(dir, 'kubesolo');
-    other = makePki(dir, 'other');
-  });
-  afterAll(async () => {
-    await Promise.all(closers.map((c) => c()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  let n = 0; // sockets of the tests' own extra agents (fx.serve names its own a*.sock)
+  const fx = apiServerFixture('qks-doc-ready-');
 
   async function doctor(behaviour: ApiServerBehaviour, served?: string, apiServer?: string) {
-    const api = await startApiServer(pki, '127.0.0.1', 0, behaviour);
-    closers.push(api.close);
-    const agent: FakeAgent = await startFakeAgent({ socketPath: join(dir, `a${n++}.sock`), files: { [DEFAULT_REMOTE_PATH]: served ?? kubesoloKubeconfig(pki) } });
-    closers.push(() => agent.close());
+    const { api, agent } = await fx.serve(behaviour, served);
     const r = await runDoctor({ socket: agent.socketPath, apiServer: apiServer ?? `127.0.0.1:${api.port}`, env: {}, tcpTimeoutMs: 3000 }, [apiReadyzCheck, nodeReadyCheck]);
     return Object.fromEntries(r.checks.map((c) => [c.id, c]));
   }
@@ -50,15 +33,15 @@ describeWithPeers('doctor: API ready and node Ready', ['openssl'], () => {
 
   it('credentials of another cluster: fail naming the user, node line skipped', async () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const served = kubesoloKubeconfig(pki).replace(b64(pki.clientCertPem), b64(other.clientCertPem)).replace(b64(pki.clientKeyPem), b64(other.clientKeyPem));
+    const served = kubesoloKubeconfig(fx.pki).replace(b64(fx.pki.clientCertPem), b64(fx.other.clientCertPem)).replace(b64(fx.pki.clientKeyPem), b64(fx.other.clientKeyPem));
     const c = await doctor({}, served);
     expect(c['api-readyz']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refused the credentials of user "kubernetes-admin".*\[API_AUTH_FAILED\]/) });
     expect(c['node-ready']!.status).toBe('skip');
   });
 
   it('no --api-server: skipped', async () => {
-    const agent = await startFakeAgent({ socketPath: join(dir, `a${n++}.sock`), files: { [DEFAULT_REMOTE_PATH]: kubesoloKubeconfig(pki) } });
-    closers.push(() => agent.close());
+    const agent = await startFakeAgent({ socketPath: join(fx.dir, `b${n++}.sock`), files: { [DEFAULT_REMOTE_PATH]: kubesoloKubeconfig(fx.pki) } });
+    fx.closers.push(() => agent.close());
     const r = await runDoctor({ socket: agent.socketPath, env: {} }, [apiReadyzCheck, nodeReadyCheck]);
     expect(r.checks.map((x) => x.status)).toEqual(['skip', 'skip']);
   });

@@ -1,4 +1,4 @@
-// doctor's API-certificate line (issue 10) against a real TLS server with Kubesolo's SANs, and its
+// doctor's API-certificate line against a real TLS server with Kubesolo's SANs, and its
 // libvirtd line when no libvirtd socket is there.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -190,7 +190,7 @@ async function startDaemon(): Promise<void> {
  * Restarts the shared libvirtd, always with our config (ensureLibvirtd's: the packaged one plus the TLS
  * listener), and waits until it answers. Running domains survive (libvirtd reconnects to their QEMU
  * monitors and agents on start). Ends only the daemon it finds by pid; a zombie counts as gone.
- * For the agent suite's restart test (issue 17); shared daemon: call it last.
+ * For the agent suite's restart test; shared daemon: call it last.
  */
 export async function restartLibvirtd(timeoutMs = 60_000): Promise<void> {
   for (const pid of pidsOf('libvirtd')) {

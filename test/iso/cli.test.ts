@@ -79,7 +79,7 @@ describe('qemu-kubesolo iso', () => {
     [['iso', '-o', 'x.iso', 'a=EMPTY', 'a=EMPTY'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', 'a:b=EMPTY'], 2, 'USAGE'],
     [['iso', '-o', 'x.iso', '/tmp'], 2, 'USAGE'],
-    // issue 21: /dev/zero was read until 2 GB of memory; a device is no file
+    // regression: /dev/zero was read until 2 GB of memory; a device is no file
     [['iso', '-o', 'x.iso', 'z=/dev/zero'], 2, 'INPUT_INVALID'],
     [['iso', '-o', 'dir-out/', 'a=EMPTY'], 2, 'OUTPUT_INVALID'],
     [['iso', '-o', 'EMPTY/x.iso', 'a=EMPTY'], 2, 'OUTPUT_INVALID'],
@@ -103,7 +103,7 @@ describe('qemu-kubesolo iso', () => {
     expect((await runCli(['iso', '-o', join(dir, 'n.iso')])).code).toBe(2);
   });
 
-  describe('odd inputs and outputs (issue 21)', () => {
+  describe('odd inputs and outputs', () => {
     const seed = () => {
       const f = join(mkdtempSync(join(dir, 'in-')), 'user-data');
       writeFileSync(f, '#cloud-config\n');

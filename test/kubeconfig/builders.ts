@@ -3,12 +3,16 @@
  * and an API-server look-alike answering /version over TLS on a loopback address.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
+import { DEFAULT_REMOTE_PATH } from '../../src/kubeconfig/options.js';
 
-/** Kubesolo's API certificate SANs (FACTS §4), for a node whose IP was 192.168.122.50. */
+/** Kubesolo's API certificate SANs (as a running node's certificate shows them), for a node whose IP was 192.168.122.50. */
 export const KUBESOLO_SANS =
   'DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,IP:127.0.0.1,IP:10.43.0.1,IP:192.168.122.50';
 
@@ -174,4 +178,37 @@ export async function startSilentListener(host: string): Promise<{ port: number;
     child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
   });
   return { port, close: () => child.kill() };
+}
+
+/**
+ * What the --ready, merge and doctor tests share: a temp dir with Kubesolo's test PKI and another CA's,
+ * and `serve()`, an API-server look-alike on 127.0.0.1 (random port) plus a fake agent serving the
+ * kubeconfig (Kubesolo's by default). Registers its own beforeAll / afterAll; read the fields in tests.
+ */
+export function apiServerFixture(tempPrefix: string) {
+  const closers: (() => Promise<void>)[] = [];
+  let agents = 0;
+  const fx = {
+    dir: '',
+    pki: undefined as unknown as Pki,
+    other: undefined as unknown as Pki,
+    closers,
+    async serve(behaviour: ApiServerBehaviour = {}, served?: string): Promise<{ api: Awaited<ReturnType<typeof startApiServer>>; agent: FakeAgent }> {
+      const api = await startApiServer(fx.pki, '127.0.0.1', 0, behaviour);
+      closers.push(api.close);
+      const agent = await startFakeAgent({ socketPath: join(fx.dir, `a${agents++}.sock`), files: { [DEFAULT_REMOTE_PATH]: served ?? kubesoloKubeconfig(fx.pki) } });
+      closers.push(() => agent.close());
+      return { api, agent };
+    },
+  };
+  beforeAll(() => {
+    fx.dir = mkdtempSync(join(tmpdir(), tempPrefix));
+    fx.pki = makePki(fx.dir, 'kubesolo');
+    fx.other = makePki(fx.dir, 'other');
+  });
+  afterAll(async () => {
+    await Promise.all(closers.map((c) => c()));
+    rmSync(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }

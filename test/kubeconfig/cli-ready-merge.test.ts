@@ -1,44 +1,25 @@
-// Issue 18 through the CLI as users run it: --ready (stages on stderr, --json times, exit 5 naming the
+// --ready and --merge through the CLI as users run it: --ready (stages on stderr, --json times, exit 5 naming the
 // stage, exit 7 for refused credentials), --merge (two processes at once, a target that is not YAML,
 // kubectl's lock), --allow-unsafe-kubeconfig. The API-server look-alike listens on 127.0.0.1.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
-import { DEFAULT_REMOTE_PATH } from '../../src/kubeconfig/options.js';
 import { runCli } from '../helpers/cli.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { kubesoloKubeconfig, makePki, startApiServer, type Pki } from './builders.js';
+import { apiServerFixture, kubesoloKubeconfig, type ApiServerBehaviour } from './builders.js';
 
 describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI)', ['openssl'], () => {
-  let dir: string;
-  let pki: Pki;
-  let other: Pki;
-  const closers: (() => Promise<void>)[] = [];
-  let n = 0;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'qks-kc-cli18-'));
-    pki = makePki(dir, 'kubesolo');
-    other = makePki(dir, 'other');
-  });
-  afterAll(async () => {
-    await Promise.all(closers.map((c) => c()));
-    rmSync(dir, { recursive: true, force: true });
-  });
-  async function serve(behaviour: Parameters<typeof startApiServer>[3] = {}, served?: string) {
-    const api = await startApiServer(pki, '127.0.0.1', 0, behaviour);
-    closers.push(api.close);
-    const agent: FakeAgent = await startFakeAgent({ socketPath: join(dir, `a${n++}.sock`), files: { [DEFAULT_REMOTE_PATH]: served ?? kubesoloKubeconfig(pki) } });
-    closers.push(() => agent.close());
+  const fx = apiServerFixture('qks-kc-cli18-');
+  async function serve(behaviour: ApiServerBehaviour = {}, served?: string) {
+    const { api, agent } = await fx.serve(behaviour, served);
     return { api, agent, base: ['kubeconfig', '--socket', agent.socketPath, '--api-server', `127.0.0.1:${api.port}`] };
   }
 
   it('--ready: progress names each stage; --json times them', async () => {
     const { base } = await serve({ readyAfterMs: 800, nodeReadyAfterMs: 1600 });
-    const out = join(dir, 'r1');
-    const r = await runCli(['--json', ...base, '--ready', '--timeout', '60', '--output', out], { env: { HOME: dir } });
+    const out = join(fx.dir, 'r1');
+    const r = await runCli(['--json', ...base, '--ready', '--timeout', '60', '--output', out], { env: { HOME: fx.dir } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json[0]).toMatchObject({ ok: true, node: 'kubesolo', stages: { agent: expect.any(Number), file: expect.any(Number), tls: expect.any(Number), readyz: expect.any(Number), node: expect.any(Number) } });
     expect(r.stderr).toMatch(/agent ok after \d+ ms/);
@@ -51,8 +32,8 @@ describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI
 
   it('--ready against a server that never becomes ready: exit 5 at --timeout naming the stage', async () => {
     const { base } = await serve({ neverReady: true });
-    const out = join(dir, 'r2');
-    const r = await runCli([...base, '--ready', '--timeout', '3', '--output', out], { env: { HOME: dir } });
+    const out = join(fx.dir, 'r2');
+    const r = await runCli([...base, '--ready', '--timeout', '3', '--output', out], { env: { HOME: fx.dir } });
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toMatch(/stage \/readyz; last: 503 failing: etcd.*\[WAIT_TIMEOUT\]/s);
     expect(existsSync(out)).toBe(false);
@@ -60,9 +41,9 @@ describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI
 
   it('--ready with a client certificate of another cluster: exit 7, a clear error', async () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const served = kubesoloKubeconfig(pki).replace(b64(pki.clientCertPem), b64(other.clientCertPem)).replace(b64(pki.clientKeyPem), b64(other.clientKeyPem));
+    const served = kubesoloKubeconfig(fx.pki).replace(b64(fx.pki.clientCertPem), b64(fx.other.clientCertPem)).replace(b64(fx.pki.clientKeyPem), b64(fx.other.clientKeyPem));
     const { base } = await serve({}, served);
-    const r = await runCli([...base, '--ready', '--output', join(dir, 'r3')], { env: { HOME: dir } });
+    const r = await runCli([...base, '--ready', '--output', join(fx.dir, 'r3')], { env: { HOME: fx.dir } });
     expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/refused the credentials of user "kubernetes-admin" \(401 Unauthorized on GET \/readyz\) \[API_AUTH_FAILED\]/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -70,7 +51,7 @@ describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI
 
   it('--merge from two processes at once: both contexts land, one lock, no entry lost', async () => {
     const { base } = await serve();
-    const h = join(dir, 'home-two');
+    const h = join(fx.dir, 'home-two');
     mkdirSync(join(h, '.kube'), { recursive: true });
     writeFileSync(join(h, '.kube', 'config'), 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
     const [a, b] = await Promise.all([
@@ -88,9 +69,9 @@ describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI
 
   it('--merge FILE into a file that is not YAML: exit 2, nothing changed', async () => {
     const { base } = await serve();
-    const f = join(dir, 'notyaml');
+    const f = join(fx.dir, 'notyaml');
     writeFileSync(f, '{{{ not yaml');
-    const r = await runCli([...base, '--merge', f], { env: { HOME: dir } });
+    const r = await runCli([...base, '--merge', f], { env: { HOME: fx.dir } });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/MERGE_TARGET_INVALID/);
     expect(readFileSync(f, 'utf8')).toBe('{{{ not yaml');
@@ -98,26 +79,26 @@ describeWithPeers('kubeconfig --ready / --merge / --allow-unsafe-kubeconfig (CLI
 
   it('--merge while kubectl holds the lock past the bound: exit 5 naming the lock file', async () => {
     const { base } = await serve();
-    const f = join(dir, 'held');
+    const f = join(fx.dir, 'held');
     writeFileSync(f, '');
     writeFileSync(`${f}.lock`, '');
-    const r = await runCli([...base, '--merge', f], { env: { HOME: dir }, timeoutMs: 60_000 });
+    const r = await runCli([...base, '--merge', f], { env: { HOME: fx.dir }, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toMatch(/held\.lock still exists .*\[KUBECONFIG_LOCKED\]/s);
   });
 
   it('--allow-unsafe-kubeconfig writes it with one warning per key', async () => {
-    const served = kubesoloKubeconfig(pki).replace('    client-key-data:', '    exec:\n      command: /bin/true\n    client-key-data:');
+    const served = kubesoloKubeconfig(fx.pki).replace('    client-key-data:', '    exec:\n      command: /bin/true\n    client-key-data:');
     const { agent } = await serve({}, served);
-    const out = join(dir, 'unsafe');
-    const r = await runCli(['kubeconfig', '--socket', agent.socketPath, '--no-verify-server', '--allow-unsafe-kubeconfig', '--output', out], { env: { HOME: dir } });
+    const out = join(fx.dir, 'unsafe');
+    const r = await runCli(['kubeconfig', '--socket', agent.socketPath, '--no-verify-server', '--allow-unsafe-kubeconfig', '--output', out], { env: { HOME: fx.dir } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/--allow-unsafe-kubeconfig: keeping users\[0\]\.user\.exec/);
     expect(readFileSync(out, 'utf8')).toContain('exec:');
   });
 
   it('--context with several VMs is refused (they would overwrite each other)', async () => {
-    const r = await runCli(['kubeconfig', '--vm-name', 'a', '--vm-name', 'b', '--output-dir', dir, '--merge', '--context', 'x'], { env: { HOME: dir } });
+    const r = await runCli(['kubeconfig', '--vm-name', 'a', '--vm-name', 'b', '--output-dir', fx.dir, '--merge', '--context', 'x'], { env: { HOME: fx.dir } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--context/);
   });

@@ -1,4 +1,4 @@
-// Issue 18 item 2: --merge into the user's kubeconfig. Real files in a temp HOME, kubectl's lock file,
+// --merge into the user's kubeconfig. Real files in a temp HOME, kubectl's lock file,
 // two merges at once, a target that is not a kubeconfig, and a real kubectl reading the result against
 // an API-server look-alike on 127.0.0.1.
 import { execFile } from 'node:child_process';

@@ -1,52 +1,28 @@
-// Issue 18 item 1: --ready waits past the file until /readyz answers 200 with the kubeconfig's own
+// --ready waits past the file until /readyz answers 200 with the kubeconfig's own
 // credentials and the node is Ready. A test PKI with Kubesolo's SANs, an API-server look-alike on
 // 127.0.0.x (random port) that turns ready later, the fake agent serving the kubeconfig.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isQksError, type QksError } from '../../src/errors.js';
-import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
 import { getKubeconfig } from '../../src/kubeconfig/get.js';
-import { DEFAULT_REMOTE_PATH, resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
+import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { kubesoloKubeconfig, makePki, startApiServer, startSilentListener, type ApiServerBehaviour, type Pki } from './builders.js';
+import { apiServerFixture, kubesoloKubeconfig, startApiServer, startSilentListener } from './builders.js';
 
 describeWithPeers('kubeconfig --ready against an API-server look-alike', ['openssl'], () => {
-  let dir: string;
-  let pki: Pki;
-  let other: Pki;
-  const closers: (() => Promise<void>)[] = [];
-  let n = 0;
-
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'qks-kc-ready-'));
-    pki = makePki(dir, 'kubesolo');
-    other = makePki(dir, 'other');
-  });
-  afterAll(async () => {
-    await Promise.all(closers.map((c) => c()));
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function setup(behaviour: ApiServerBehaviour, served?: string) {
-    const api = await startApiServer(pki, '127.0.0.1', 0, behaviour);
-    closers.push(api.close);
-    const agent: FakeAgent = await startFakeAgent({ socketPath: join(dir, `a${n++}.sock`), files: { [DEFAULT_REMOTE_PATH]: served ?? kubesoloKubeconfig(pki) } });
-    closers.push(() => agent.close());
-    return { api, agent };
-  }
+  const fx = apiServerFixture('qks-kc-ready-');
 
   const run = (socket: string, apiServer: string, out: string, extra: Parameters<typeof resolveKubeconfigOptions>[0] = {}) => {
     const lines: string[] = [];
-    const o = resolveKubeconfigOptions({ socket, apiServer, output: out, timeoutSec: '60', ready: true, ...extra }, { HOME: dir });
+    const o = resolveKubeconfigOptions({ socket, apiServer, output: out, timeoutSec: '60', ready: true, ...extra }, { HOME: fx.dir });
     const events = { info: (m: string) => lines.push(m), progress: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), verbose: () => {} };
-    return { lines, result: getKubeconfig(o, 'kubesolo', { env: { HOME: dir }, events }) };
+    return { lines, result: getKubeconfig(o, 'kubesolo', { env: { HOME: fx.dir }, events }) };
   };
 
   it('waits through 503 and NotReady, then writes; every stage named and timed', async () => {
-    const { api, agent } = await setup({ readyAfterMs: 1200, nodeReadyAfterMs: 2500 });
-    const out = join(dir, 'ready');
+    const { api, agent } = await fx.serve({ readyAfterMs: 1200, nodeReadyAfterMs: 2500 });
+    const out = join(fx.dir, 'ready');
     const { lines, result } = run(agent.socketPath, `127.0.0.1:${api.port}`, out);
     const r = await result;
     expect(r.node).toBe('kubesolo');
@@ -64,8 +40,8 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
   });
 
   it('an API server that never becomes ready: WAIT_TIMEOUT (exit 5) naming the stage, nothing written', async () => {
-    const { api, agent } = await setup({ neverReady: true });
-    const out = join(dir, 'never');
+    const { api, agent } = await fx.serve({ neverReady: true });
+    const out = join(fx.dir, 'never');
     const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, out, { timeoutSec: '3' }).result.catch((e: QksError) => e);
     expect(isQksError(err, 'WAIT_TIMEOUT'), String(err)).toBe(true);
     expect((err as QksError).exitCode).toBe(5);
@@ -74,8 +50,8 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
   });
 
   it('a node that never turns Ready: the timeout names the node stage', async () => {
-    const { api, agent } = await setup({ nodeReadyAfterMs: 3_600_000 });
-    const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, join(dir, 'notready'), { timeoutSec: '3' }).result.catch((e: QksError) => e);
+    const { api, agent } = await fx.serve({ nodeReadyAfterMs: 3_600_000 });
+    const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, join(fx.dir, 'notready'), { timeoutSec: '3' }).result.catch((e: QksError) => e);
     expect(isQksError(err, 'WAIT_TIMEOUT'), String(err)).toBe(true);
     expect((err as QksError).message).toMatch(/stage node Ready; last: kubesolo Ready=False/);
   });
@@ -83,9 +59,9 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
   it('a client certificate from another CA: API_AUTH_FAILED (exit 7) at once, nothing written', async () => {
     // the cluster CA is right (TLS verifies), the user's certificate is another cluster's
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const served = kubesoloKubeconfig(pki).replace(b64(pki.clientCertPem), b64(other.clientCertPem)).replace(b64(pki.clientKeyPem), b64(other.clientKeyPem));
-    const { api, agent } = await setup({}, served);
-    const out = join(dir, 'badcert');
+    const served = kubesoloKubeconfig(fx.pki).replace(b64(fx.pki.clientCertPem), b64(fx.other.clientCertPem)).replace(b64(fx.pki.clientKeyPem), b64(fx.other.clientKeyPem));
+    const { api, agent } = await fx.serve({}, served);
+    const out = join(fx.dir, 'badcert');
     const t0 = performance.now();
     const err = await run(agent.socketPath, `127.0.0.1:${api.port}`, out).result.catch((e: QksError) => e);
     expect(isQksError(err, 'API_AUTH_FAILED'), String(err)).toBe(true);
@@ -96,15 +72,15 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
   });
 
   it('nothing listening yet: waits (ECONNREFUSED), then the server comes up', async () => {
-    const { api, agent } = await setup({});
+    const { api, agent } = await fx.serve({});
     const port = api.port;
     await api.close();
     const later = setTimeout(async () => {
-      const again = await startApiServer(pki, '127.0.0.1', port);
-      closers.push(again.close);
+      const again = await startApiServer(fx.pki, '127.0.0.1', port);
+      fx.closers.push(again.close);
     }, 1500);
     try {
-      const { lines, result } = run(agent.socketPath, `127.0.0.1:${port}`, join(dir, 'later'));
+      const { lines, result } = run(agent.socketPath, `127.0.0.1:${port}`, join(fx.dir, 'later'));
       const r = await result;
       expect(r.node).toBe('kubesolo');
       expect(r.tls).toMatchObject({ verified: true });
@@ -115,10 +91,10 @@ describeWithPeers('kubeconfig --ready against an API-server look-alike', ['opens
   });
 
   it('an address where nothing answers at all (a firewall dropping SYNs): API_UNREACHABLE at once with the fix', async () => {
-    const { agent } = await setup({});
+    const { agent } = await fx.serve({});
     const silent = await startSilentListener('127.0.0.4');
-    closers.push(async () => silent.close());
-    const out = join(dir, 'silent');
+    fx.closers.push(async () => silent.close());
+    const out = join(fx.dir, 'silent');
     const t0 = performance.now();
     const err = await run(agent.socketPath, `127.0.0.4:${silent.port}`, out, { timeoutSec: '120' }).result.catch((e: QksError) => e);
     expect(isQksError(err, 'API_UNREACHABLE'), String(err)).toBe(true);

@@ -50,7 +50,7 @@ describeWithPeers('kubeconfig over SSH to a real sshd', ['sshd', 'ssh', 'ssh-key
     }
   });
 
-  // issue 18: the same rule as through the agent (test/kubeconfig/unsafe.test.ts)
+  // the same rule as through the agent (test/kubeconfig/unsafe.test.ts)
   it('an exec plugin in the file: exit 6 naming the key, nothing written', async () => {
     const path = join(dir, 'guest', 'exec.kubeconfig');
     writeFileSync(path, ADMIN.replace('    client-key-data:', '    exec:\n      command: /bin/sh\n    client-key-data:'));

@@ -1,4 +1,4 @@
-// Issue 10: a rewritten kubeconfig that kubectl accepts. A test PKI with Kubesolo's SANs, API-server
+// A rewritten kubeconfig that kubectl accepts. A test PKI with Kubesolo's SANs, API-server
 // look-alikes on loopback addresses, the CLI fetching through the fake agent, and a real kubectl.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

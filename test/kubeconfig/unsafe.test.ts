@@ -1,4 +1,4 @@
-// Issue 18 item 0 and issue 21 (server URLs): a kubeconfig from the guest that would make kubectl run a
+// A kubeconfig from the guest that would make kubectl run a
 // program, read host files or drop TLS is refused through the CLI: exit 6 naming the key, nothing written
 // and nothing merged. Through the fake agent here; over SSH in ssh.test.ts.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -70,7 +70,7 @@ describe('an unsafe kubeconfig from the guest', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('a user part in the server is kept apart from the host when rewritten (issue 21)', async () => {
+  it('a user part in the server is kept apart from the host when rewritten', async () => {
     const a = await serve(ADMIN.replace('https://127.0.0.1:6443', 'https://user:pass@127.0.0.1:6443'));
     const r = await runCli(['kubeconfig', '--socket', a.socketPath, '--api-server', '10.0.0.5', '--output', join(dir, 'userpart'), '--no-verify-server'], { env: { HOME: dir } });
     expect(r.code).toBe(6);
@@ -78,7 +78,7 @@ describe('an unsafe kubeconfig from the guest', () => {
     expect(r.stderr).not.toContain('pass@');
   });
 
-  it('--api-server with an IPv6 zone id is refused with the reason (issue 21), exit 2', async () => {
+  it('--api-server with an IPv6 zone id is refused with the reason, exit 2', async () => {
     const a = await serve(ADMIN);
     for (const addr of ['fe80::1%eth0', '[fe80::1%eth0]:6443']) {
       const r = await runCli(['kubeconfig', '--socket', a.socketPath, '--api-server', addr, '--output', join(dir, 'zone'), '--no-verify-server'], { env: { HOME: dir } });

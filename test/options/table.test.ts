@@ -13,7 +13,8 @@ import { resolveDomainSpec } from '../../src/cli/domain-xml.js';
 import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { isQksError } from '../../src/errors.js';
 import { markdownTable, parseMarkdownTable, readmeBlock, renderReadme } from '../../src/options/readme.js';
-import { defaultTextOf, gather, longFlag, longFlags, nameOf, objectSchema, parseGathered, type OptionDef } from '../../src/options/table.js';
+import { defaultTextOf, gather, longFlag, longFlags, nameOf, parseGathered, type OptionDef } from '../../src/options/table.js';
+import { objectSchema } from '../../src/options/zod.js';
 import { README_TABLES, VERB_OPTIONS } from '../../src/options/verbs.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -106,7 +107,7 @@ describe('option tables', () => {
   }
 });
 
-describe('the same rule in every verb (issue 16 drift)', () => {
+describe('the same rule in every verb (rules that used to drift between verbs)', () => {
   it('an empty LIBVIRT_URI is unset: kubeconfig, agent and doctor', () => {
     expect(resolveKubeconfigOptions({}, { LIBVIRT_URI: '' }).libvirtUri).toBe('qemu:///system');
     expect(resolveTarget({}, { LIBVIRT_URI: '' }).libvirtUri).toBeUndefined();

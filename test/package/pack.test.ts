@@ -2,13 +2,13 @@
  * What `npm pack` ships, and that it works once installed: the tarball holds the bundle, the library's
  * JavaScript and .d.ts files, templates, the guide's two scripts and the README, and nothing else
  * (no tests, fixtures, TypeScript sources or source maps); `npm install -g` of it gives a working bin
- * and an importable library.
+ * and a library importable, with types, from both entry points (`qemu-kubesolo`, `qemu-kubesolo/low-level`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,12 +56,26 @@ describe('npm pack and install -g', () => {
     expect(existsSync(join(out, 'cidata.iso'))).toBe(true);
   });
 
-  it('installs an importable, typed library', async () => {
+  it('installs an importable, typed library: the front door and qemu-kubesolo/low-level', () => {
     const dir = join(prefix, 'lib', 'node_modules', 'qemu-kubesolo');
-    const lib = (await import(pathToFileURL(join(dir, 'dist/lib/index.js')).href)) as Record<string, unknown>;
-    for (const name of ['buildIso', 'openAgent', 'AgentClient', 'startFakeAgent', 'fetchKubeconfig', 'generateArtifacts', 'QksError']) {
-      expect(typeof lib[name], name).toBe('function');
-    }
     expect(readFileSync(join(dir, 'dist/lib/index.d.ts'), 'utf8')).toContain('fetchKubeconfig');
-  });
+    expect(readFileSync(join(dir, 'dist/lib/low-level.d.ts'), 'utf8')).toContain('SshPool');
+    // resolved by package name, through package.json "exports", as a caller's code does
+    const front = ['buildIso', 'openAgent', 'AgentClient', 'startFakeAgent', 'fetchKubeconfig', 'generateArtifacts', 'QksError'];
+    const low = ['SshPool', 'FrameDecoder', 'XdrWriter', 'rankChannelSockets', 'domainXml', 'rewriteKubeconfigServer'];
+    const script = `const f = await import('qemu-kubesolo'); const l = await import('qemu-kubesolo/low-level');
+      console.log(JSON.stringify([${JSON.stringify(front)}.map((n) => typeof f[n]), ${JSON.stringify(low)}.map((n) => typeof l[n])]));`;
+    const cwd = join(prefix, 'lib');
+    const types = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8' })) as string[][];
+    expect(types).toEqual([front.map(() => 'function'), low.map(() => 'function')]);
+    // and typed: a caller's TypeScript (nodenext resolution) type-checks against both entry points
+    writeFileSync(
+      join(cwd, 'caller.mts'),
+      `import { fetchKubeconfig, type KubeconfigResult } from 'qemu-kubesolo';\nimport { SshPool, type ChannelSocket } from 'qemu-kubesolo/low-level';\n` +
+        `export const a: () => Promise<KubeconfigResult> = () => fetchKubeconfig({ vmName: 'x', output: false });\nexport const b: ChannelSocket[] = [];\nexport const c = new SshPool();\n`,
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const args = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--typeRoots', join(root, 'node_modules', '@types'), '--types', 'node', 'caller.mts'];
+    execFileSync(process.execPath, [tsc, ...args], { cwd, encoding: 'utf8', stdio: 'pipe', timeout: 120_000 });
+  }, 180_000);
 });

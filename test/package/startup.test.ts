@@ -163,4 +163,29 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     expect(r.status, r.stderr).toBe(0);
     expect(r.builtins.has('tls')).toBe(false);
   });
+
+  // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
+  it('agent ping and agent cat --socket compile neither zod nor yaml', () => {
+    const file = join(dir, 'zod-free.cjs');
+    const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
+    // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
+    const lines = report.split('\n');
+    const chunkOf = (pkg: string) => {
+      const i = lines.findIndex((l) => new RegExp(`^\\s+${pkg} \\d`).test(l));
+      expect(i, `no chunk holds ${pkg}:\n${report}`).toBeGreaterThan(0);
+      return `./${lines[i - 1]!.split(' ')[0]}`;
+    };
+    const heavy = [chunkOf('zod'), chunkOf('yaml')];
+    const text = join(dir, 'cat-me.txt');
+    writeFileSync(text, 'hello\n');
+    for (const args of [['agent', 'ping', '--socket', agent.socketPath], ['agent', 'cat', '--socket', agent.socketPath, text]]) {
+      const r = run(file, args);
+      expect(r.status, r.stderr).toBe(0);
+      const ids = traced(r.stderr).map((c) => c.id);
+      expect(ids.length, args.join(' ')).toBeGreaterThan(3);
+      for (const h of heavy) expect(ids, args.join(' ')).not.toContain(h);
+    }
+    // and the check itself sees them where they are used
+    expect(traced(run(file, ['artifacts', '--help']).stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[0]]));
+  });
 });

@@ -147,7 +147,7 @@ describeWithPeers(
       }
     });
 
-    // issue 17: parallel callers take turns on the dedicated channel; qemu-ga restarted in the guest mid-wait
+    // parallel callers take turns on the dedicated channel; qemu-ga restarted in the guest mid-wait
     it('eight kubeconfig processes at once all succeed; --wait survives a qemu-ga restart in the guest', async () => {
       const vmDir = join(dir, 'vm3');
       const vm = await bootTestVm({ dir: vmDir, iso, kcDelay: 0 });

@@ -153,7 +153,7 @@ describeWithPeers(
       await t.close();
     });
 
-    // issue 17: libvirt runs one agent job per domain; our sessions wait there, none fails
+    // libvirt runs one agent job per domain; our sessions wait there, none fails
     it('32 parallel libvirt sessions for one domain all succeed (ping + kubeconfig read each)', async () => {
       const started = performance.now();
       const results = await Promise.allSettled(

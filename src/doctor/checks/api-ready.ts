@@ -1,5 +1,5 @@
 /**
- * doctor's API readiness lines (issue 18 item 3): `GET /readyz` and the node's Ready condition, asked
+ * doctor's API readiness lines: `GET /readyz` and the node's Ready condition, asked
  * with the kubeconfig's own CA and client credentials at the --api-server address — the same requests
  * `kubeconfig --ready` waits on (src/kubeconfig/ready.ts), made once, no waiting.
  */
