@@ -62,7 +62,8 @@ export async function expectUserApplied(disk: GuestDisk, seed: Seed, user: { use
   const ga = await disk.readText(GA_SCRIPT);
   expect(ga).toBe(seed.writeFiles.get(GA_SCRIPT)?.content);
   expect(ga).toMatch(/^#!\/sbin\/openrc-run\n/);
-  for (const part of ['/dev/virtio-ports/org.qemu.guest_agent.1', '-f /run/qemu-ga-kubesolo.pid', '-t /run/qemu-ga-kubesolo', '-l /var/log/qemu-ga-kubesolo.log']) {
+  // the port by its name (the /dev/virtio-ports link, else the sysfs name: templates/), its own pidfile
+  for (const part of ['port_name="org.qemu.guest_agent.1"', 'pidfile="/run/qemu-ga-kubesolo.pid"', '-f ${pidfile}', '-t /run/qemu-ga-kubesolo', '-l /var/log/qemu-ga-kubesolo.log']) {
     expect(ga).toContain(part);
   }
   expect(await disk.stat(GA_SCRIPT)).toMatchObject({ type: 'file', mode: 0o755, uid: 0, gid: 0 });
@@ -89,8 +90,10 @@ export async function expectKubesoloScripts(disk: GuestDisk, seed: Seed): Promis
   expect(script).toMatch(/^#!\/sbin\/openrc-run\n/);
   expect(script).toContain('command="/usr/local/bin/kubesolo"');
   expect(script).toMatch(/command_args="--path=\/var\/lib\/kubesolo[ "]/);
-  expect(script).toContain('command_background=true');
-  expect(script).toMatch(/depend\(\) \{\s+need net\s+after firewall\s+\}/);
+  // supervised, as Kubesolo's systemd unit is (Restart=always, LimitNOFILE=65535)
+  expect(script).toContain('supervisor=supervise-daemon');
+  expect(script).toContain('rc_ulimit="-n 65535"');
+  expect(script).toMatch(/depend\(\) \{\s+need net cgroups\s+after firewall\s+\}/);
   expect(await disk.stat(KUBESOLO_SCRIPT)).toMatchObject({ type: 'file', mode: 0o755, uid: 0, gid: 0 });
   const installers = [...seed.writeFiles.keys()].filter((p) => p !== KUBESOLO_SCRIPT && /kubesolo/.test(p) && p !== GA_SCRIPT);
   for (const p of installers) {
