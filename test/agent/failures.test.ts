@@ -3,27 +3,19 @@
  * socket, no permission, a listener that never answers, a peer that hangs up mid-reply, garbage.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectDirect } from '../../src/agent/direct.js';
 import { openAgent } from '../../src/agent/connect.js';
 import { isQksError, type QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
 import { CLI_BUNDLE } from '../helpers/cli.js';
 import { describeWithPeers, IS_ROOT } from '../helpers/peers.js';
+import { perTestCleanup } from './peers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qks-fail-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const { cleanups, tempDir } = perTestCleanup('qks-fail-');
 async function fake(faults: Parameters<typeof startFakeAgent>[0]['faults']): Promise<FakeAgent> {
   const a = await startFakeAgent({ socketPath: join(tempDir(), 'qga.sock'), faults });
   cleanups.push(() => a.close());

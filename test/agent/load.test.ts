@@ -4,11 +4,10 @@
  * Bounds here are generous on purpose (shared, loaded machines); timing is measured in bench/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAgent } from '../../src/agent/connect.js';
 import { connectDirect, MAX_UNRESOLVED, unresolvedCount } from '../../src/agent/direct.js';
 import { acquireSocketLock } from '../../src/agent/lock.js';
@@ -16,17 +15,9 @@ import { startFakeAgent, type FakeAgent, type FakeAgentFaults } from '../../src/
 import { CLI_BUNDLE, runCli } from '../helpers/cli.js';
 import { rejectionOf } from '../helpers/errors.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { startRealAgent, type AgentPeer } from './peers.js';
+import { perTestCleanup, startRealAgent, type AgentPeer } from './peers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qks-load-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const { cleanups, tempDir } = perTestCleanup('qks-load-');
 async function fake(faults: FakeAgentFaults = {}, files: Record<string, string> = {}): Promise<FakeAgent> {
   const a = await startFakeAgent({ socketPath: join(tempDir(), 'qga.sock'), faults, files });
   cleanups.push(() => a.close());

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach } from 'vitest';
 import { startFakeAgent, type FakeAgent, type FakeAgentFaults } from '../../src/fake-agent/index.js';
 
 export interface AgentPeer {
@@ -107,4 +108,21 @@ export function kubeconfigLike(): string {
     '# "quoted" {braces} \\ backslash',
     '',
   ].join('\n');
+}
+
+/**
+ * Per-test clean-up for the agent tests: `cleanups` run after each test (last first); `tempDir()` makes
+ * a directory that is removed then.
+ */
+export function perTestCleanup(prefix: string): { cleanups: (() => Promise<void> | void)[]; tempDir: () => string } {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const tempDir = (): string => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    cleanups.push(() => rmSync(d, { recursive: true, force: true }));
+    return d;
+  };
+  return { cleanups, tempDir };
 }

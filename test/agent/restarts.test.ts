@@ -5,27 +5,18 @@
  * the figure is printed, and measured in bench/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openAgent } from '../../src/agent/connect.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
 import { DEDICATED_CHANNEL } from '../../src/libvirt/channels.js';
 import { readFromVm } from '../../src/kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';
-import { kubeconfigLike } from './peers.js';
+import { kubeconfigLike, perTestCleanup } from './peers.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qks-restart-'));
-  cleanups.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const { cleanups, tempDir } = perTestCleanup('qks-restart-');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KC = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 /** Generous: "about a second" on a quiet machine, bench/ has the figure. */
