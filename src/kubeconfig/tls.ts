@@ -13,11 +13,12 @@
  */
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import { apiCertNamesNeither, apiCertNotFromCa } from './errors.js';
+import { TIMEOUTS } from '../timeouts.js';
 import type { KubeconfigCluster } from './schema.js';
 import { isIpAddress, isLoopbackHost, parseServerUrl, serverPort } from './rewrite.js';
 
 /** Bound on the whole handshake. A reachable API server answers in milliseconds. */
-export const DEFAULT_TLS_TIMEOUT_MS = 3000;
+export const DEFAULT_TLS_TIMEOUT_MS = TIMEOUTS.apiTlsCheckMs;
 
 export type TlsReason =
   /** The certificate covers the address: kubectl works as written. */

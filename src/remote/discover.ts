@@ -13,6 +13,7 @@ import { channelLayout, rankChannelSockets, type ChannelLayout, type ChannelSock
 import type { SshHost } from '../ssh/index.js';
 import { validateVmName } from './destination.js';
 import { remoteSessionUnsupported } from './errors.js';
+import { TIMEOUTS } from '../timeouts.js';
 
 export type RemoteAccess = 'ok' | 'perm' | 'notsock';
 
@@ -41,7 +42,7 @@ export interface RemoteDiscoverOptions {
 }
 
 /** A host scan serves every VM of a batch: one remote command for 20 VMs instead of 20. */
-export const SCAN_TTL_MS = 5_000;
+export const SCAN_TTL_MS = TIMEOUTS.remoteScanTtlMs;
 
 // Items: C:<channel> | X:<state dir: its *.xml> | L:<dir to scan> | T:<path to test>. Prints:
 //   X <xml path> + its <domain> line and <channel> blocks + boundary | E <entry> | S ok|perm|notsock <path> | D <denied>

@@ -17,6 +17,7 @@ import { abortError, toQksError, type QksError } from '../errors.js';
 import { LibvirtSession } from '../agent/libvirt-rpc/session.js';
 import { startLibvirtConnection, type LibvirtConnection, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
+import { TIMEOUTS } from '../timeouts.js';
 import type { AgentCandidate } from '../agent/transport.js';
 import { uriParamsUnsupported } from '../libvirt/errors.js';
 import { LIBVIRT_TLS_PORT, type LibvirtUri } from '../libvirt/uri.js';
@@ -235,6 +236,6 @@ export function tlsAgentCandidate(uri: LibvirtUri, vmName: string, env: NodeJS.P
     label: `libvirtd at ${t.where} (TLS)`,
     kind: 'libvirt',
     // the handshake bound is for a local socket; TLS adds a network round trip per step
-    open: (o) => openLibvirtOverTls(uri, { domain: vmName, env, timeoutMs: o.handshakeTimeoutMs + DEFAULT_TIMEOUTS.connectMs + 2_000, ...(o.signal ? { signal: o.signal } : {}) }),
+    open: (o) => openLibvirtOverTls(uri, { domain: vmName, env, timeoutMs: o.handshakeTimeoutMs + DEFAULT_TIMEOUTS.connectMs + TIMEOUTS.libvirt.tlsExtraMs, ...(o.signal ? { signal: o.signal } : {}) }),
   };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { QksError } from '../../errors.js';
 import { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri } from '../../libvirt/uri.js';
 import { decodeAll } from '../framing.js';
+import { TIMEOUTS } from '../../timeouts.js';
 import { DEFAULT_TIMEOUTS } from '../timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, ExecuteOptions, TransportInfo } from '../transport.js';
 import { domainNotRunning, libvirtdNotRunning, polkitIncomplete, remoteUriNeedsCarrier, saslNotSupported, transportClosed, unexpectedReply } from './errors.js';
@@ -29,10 +30,6 @@ import {
 } from './protocol.js';
 import { LibvirtSession, type TrafficTap } from './session.js';
 
-/** libvirt adds its own guest-sync (up to 5 s when the agent is silent) before our command's timeout. */
-const RPC_MARGIN_MS = 1_000;
-/** CONNECT_CLOSE on the way out: a courtesy, never worth waiting for. */
-const CLOSE_TIMEOUT_MS = 500;
 
 export interface LibvirtTransportOptions {
   /** libvirt URI; default qemu:///system. `?socket=` picks the socket. */
@@ -78,7 +75,7 @@ export class LibvirtTransport implements AgentTransport {
     // libvirt's timeout is whole seconds; -2/-1/0 mean default/block/nowait, so always at least 1
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     const body = await this.session.call(QEMU_PROGRAM, QemuProc.DOMAIN_AGENT_COMMAND, agentCommandArgs(this.dom, json, seconds), {
-      timeoutMs: timeoutMs + RPC_MARGIN_MS,
+      timeoutMs: timeoutMs + TIMEOUTS.libvirt.rpcMarginMs,
       context: { operation: command, command, domain: this.dom.name, uri: this.uri },
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -195,7 +192,7 @@ export class LibvirtConnection {
 async function closeSession(session: LibvirtSession): Promise<void> {
   if (session.isOpen) {
     await session
-      .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
+      .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: TIMEOUTS.libvirt.closeMs, context: { operation: 'CONNECT_CLOSE' } })
       .then((b) => decodeVoidRet(b, 'connect close'))
       .catch(() => undefined);
   }

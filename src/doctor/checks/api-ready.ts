@@ -10,6 +10,7 @@ import { apiGet, endpointFor, readyNode, summarise, type ApiEndpoint, type ApiRe
 import { parseApiAddress, rewriteServerUrl } from '../../kubeconfig/rewrite.js';
 import { parseKubeconfig } from '../../kubeconfig/schema.js';
 import { verifyCluster } from '../../kubeconfig/tls.js';
+import { TIMEOUTS } from '../../timeouts.js';
 import type { DoctorState } from '../state.js';
 import { skipped, type Check, type CheckOutcome } from '../types.js';
 
@@ -28,7 +29,7 @@ async function probe(s: DoctorState): Promise<Probe> {
   if (!addr) return { skip: 'the address is not valid (see "API server reachable")' };
   const kc = await s.kubeconfig();
   if (!kc.ok) return { skip: 'the kubeconfig cannot be read from the guest (see "kubeconfig in the guest"), so its credentials are unknown' };
-  const timeoutMs = s.options.tcpTimeoutMs ?? 2000;
+  const timeoutMs = s.options.tcpTimeoutMs ?? TIMEOUTS.doctorApiMs;
   let ep: ApiEndpoint;
   try {
     const parsed = parseKubeconfig(kc.value).config;
