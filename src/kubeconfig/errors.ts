@@ -147,3 +147,27 @@ export function mergeNotProven(): QksError {
     hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig). Nothing was changed.',
   });
 }
+
+// kubeconfig options that only show up as a problem for this VM (src/kubeconfig/get.ts)
+
+/** A VM named "config" would land on the user's main kubeconfig without an explicit path. */
+export function outputIsMainKubeconfig(path: string): QksError {
+  return new QksError('CONFIG_INVALID', `--output: the default path for VM "config" is ${path}, the main kubeconfig`, {
+    hint: 'Pass --output FILE (or --output-dir DIR) explicitly.',
+  });
+}
+
+/** `why` follows the quoted name (merge.ts contextNameProblem). */
+export function contextNameInvalid(name: string, why: string): QksError {
+  return new QksError('CONFIG_INVALID', `--context: ${JSON.stringify(name)} ${why}`, { hint: 'Pass --context NAME. Nothing was written.' });
+}
+
+/** --output - from a library caller that gave no stdout. */
+export function noStdout(): QksError {
+  return new QksError('USAGE', '--output - needs a stdout to write to');
+}
+
+/** --wait's grace for an API server that does not answer the TLS check yet ran out. */
+export function apiNoAnswer(server: string, waitedMs: number): QksError {
+  return new QksError('WAIT_TIMEOUT', `no answer from ${server} within ${Math.round(waitedMs / 1000)} s`);
+}
