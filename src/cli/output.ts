@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
 import { QksError, toQksError } from '../errors.js';
+import { TIMEOUTS } from '../timeouts.js';
+import { stdoutError } from './errors.js';
 
 /** Failures of stdout streams (EPIPE, ENOSPC...), recorded by watchStdout: every Output over the stream sees them. */
 const stdoutFailures = new WeakMap<Writable, QksError>();
@@ -20,12 +22,7 @@ export function watchStdout(stream: Writable): void {
 
 function recordFailure(stream: Writable, e: NodeJS.ErrnoException | null | undefined): void {
   if (!e || stdoutFailures.has(stream)) return;
-  stdoutFailures.set(
-    stream,
-    e.code === 'EPIPE'
-      ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
-      : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } }),
-  );
+  stdoutFailures.set(stream, stdoutError(e));
 }
 
 /** Waits (bounded) until what was written to `stream` is handed to the OS, so a late failure is seen before exit. */
@@ -45,7 +42,7 @@ export async function flushStdout(stream: Writable, timeoutMs = STDOUT_FLUSH_TIM
 }
 
 /** How long the end of a command waits for stdout to take its last bytes. */
-const STDOUT_FLUSH_TIMEOUT_MS = 2000;
+const STDOUT_FLUSH_TIMEOUT_MS = TIMEOUTS.stdoutFlushMs;
 
 /** The global flags every verb shares. */
 export interface GlobalFlags {

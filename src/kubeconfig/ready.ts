@@ -90,9 +90,6 @@ const CERT_BAD = new Set([
   'CERT_NOT_YET_VALID',
 ]);
 
-// get.ts's name for it (src/kubeconfig/errors.ts apiUnreachable)
-export { apiUnreachable as unreachableError } from './errors.js';
-
 /** What the server said, made safe to print: printable ASCII, one line, short. */
 export function summarise(body: string, max = 160): string {
   const failing = body
