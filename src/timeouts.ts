@@ -35,6 +35,8 @@ export const TIMEOUTS = {
   lockRetry: { firstMs: 2, maxMs: 100, askMs: 200 },
   /** guest-exec-status polling: start fast (cat ends in a few ms), double, stop growing here. */
   execPoll: { firstMs: 1, maxMs: 50 },
+  /** kubeconfig --wait retrying a retryable failure (src/kubeconfig/fetch.ts withWait): the first pause, growing by half each time up to maxMs. */
+  waitRetry: { firstMs: 100, maxMs: 500 },
   /** kubeconfig --ready (src/kubeconfig/ready.ts); the whole wait is bounded by --timeout. */
   ready: {
     /** TCP connect: a SYN answered by nothing for this long is a firewall or NAT dropping it, not a slow boot. */
