@@ -94,7 +94,7 @@ export async function connectLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: Li
     const err = toQksError(e);
     child.kill('SIGTERM');
     // the session only saw the stream close: the helper's exit and stderr say why
-    if (err.code === 'LIBVIRT_ERROR' && /closed the connection/.test(err.message)) {
+    if (err.code === 'LIBVIRT_ERROR' && session.streamEnd?.kind === 'closed') {
       const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), TIMEOUTS.libvirt.helperExitMs))]);
       if (code === 255) throw classifySshFailure(stderr, ssh.dest, 'start the libvirt helper', uriSshHints(ssh.dest));
       throw remoteHelperError(ssh.via, code, stderr, helper.proxy);

@@ -200,7 +200,8 @@ export async function connectLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOp
   } catch (e) {
     const err = toQksError(e);
     // a refusal that comes after libvirtd's confirmation byte: an alert or a closed connection before the first reply
-    if (err.code === 'LIBVIRT_ERROR' && /alert|certificate|closed the connection|ECONNRESET/i.test(err.message)) throw tlsError.clientRefused(t.where, err.message);
+    const end = session.streamEnd;
+    if (err.code === 'LIBVIRT_ERROR' && end && (end.kind === 'closed' || /alert|certificate|ECONNRESET/i.test(`${end.error.code ?? ''} ${end.error.message}`))) throw tlsError.clientRefused(t.where, err.message);
     throw err;
   }
 }

@@ -25,6 +25,9 @@ interface Pending {
   context: ErrorContext;
 }
 
+/** The stream under a session ended by the peer: closed, or failed with an OS or TLS error. */
+export type StreamEnd = { kind: 'closed' } | { kind: 'error'; error: NodeJS.ErrnoException };
+
 /** Observes raw bytes (tests record fixtures with it). */
 export type TrafficTap = (direction: 'out' | 'in', chunk: Buffer) => void;
 
@@ -34,6 +37,7 @@ export class LibvirtSession {
   private readonly decoder = new MessageDecoder();
   private failure: QksError | undefined;
   private closed = false;
+  private ended: StreamEnd | undefined;
 
   private constructor(
     private readonly socket: Duplex,
@@ -42,8 +46,8 @@ export class LibvirtSession {
     private readonly tap?: TrafficTap,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(sessionError(socketPath, e)));
-    socket.on('close', () => this.fail(sessionClosedByPeer(socketPath)));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.endBy({ kind: 'error', error: e }, sessionError(socketPath, e)));
+    socket.on('close', () => this.endBy({ kind: 'closed' }, sessionClosedByPeer(socketPath)));
   }
 
   /** Connects to the socket within `timeoutMs`. ENOENT/ECONNREFUSED: LIBVIRT_NOT_RUNNING; EACCES: LIBVIRT_AUTH. */
@@ -99,6 +103,19 @@ export class LibvirtSession {
 
   get isOpen(): boolean {
     return !this.closed && !this.failure;
+  }
+
+  /**
+   * How the other end stopped the session, when that is what failed it (not our destroy(), a timeout or
+   * a libvirt error): carriers tell a refusal or a dead helper by it (src/remote/tls.ts, libvirtd.ts).
+   */
+  get streamEnd(): StreamEnd | undefined {
+    return this.ended;
+  }
+
+  private endBy(end: StreamEnd, e: QksError): void {
+    if (!this.closed && !this.failure) this.ended = end;
+    this.fail(e);
   }
 
   private onData(chunk: Buffer): void {
