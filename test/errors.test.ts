@@ -81,8 +81,6 @@ const cases: Array<[string, () => QksError, string, number, RegExp]> = [
   ['cli.vmNamesFileMissing', () => cli.vmNamesFileMissing('/n'), 'INPUT_NOT_FOUND', EXIT.USAGE, /--vm-names-file \/n: ENOENT/],
   ['cli.isoInputMissing', () => cli.isoInputMissing('/i'), 'INPUT_NOT_FOUND', EXIT.USAGE, /input file \/i does not exist/],
   ['cli.isoInputIsDirectory', () => cli.isoInputIsDirectory('/d'), 'USAGE', EXIT.USAGE, /\/d is a directory; the iso verb takes files/],
-  ['cli.stdoutError EPIPE', () => cli.stdoutError(errno('EPIPE')), 'STDOUT_CLOSED', EXIT.PIPE, /EPIPE/],
-  ['cli.stdoutError ENOSPC', () => cli.stdoutError(errno('ENOSPC', 'no space')), 'STDOUT_FAILED', EXIT.INTERNAL, /cannot write to stdout: no space/],
   ['interruptedError', () => interruptedError('SIGTERM'), 'INTERRUPTED', EXIT.INTERRUPTED, /^interrupted by SIGTERM$/],
 ];
 

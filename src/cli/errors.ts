@@ -1,7 +1,7 @@
 /**
- * The CLI's own usage errors and stdout failures, one factory per case. The library's errors live in
- * their domains (src/agent/errors.ts, src/kubeconfig/errors.ts, src/files/errors.ts, ...); these are
- * what only the command line can get wrong. Import-light: every verb loads it.
+ * The CLI's own usage errors, one factory per case. The library's errors live in their domains
+ * (src/agent/errors.ts, src/kubeconfig/errors.ts, src/files/errors.ts, ...); these are what only the
+ * command line can get wrong. Stdout's failures stay in ./output.ts, off the `--version` path.
  */
 import { QksError } from '../errors.js';
 
@@ -48,11 +48,4 @@ export function isoInputMissing(path: string): QksError {
 
 export function isoInputIsDirectory(path: string): QksError {
   return new QksError('USAGE', `${path} is a directory; the iso verb takes files`, { hint: 'Name each file, e.g. openstack/latest/meta_data.json=./meta_data.json.', details: { path } });
-}
-
-/** A failed write to stdout: its reader went away (EPIPE, exit 141), or anything else (a full disk). */
-export function stdoutError(e: NodeJS.ErrnoException): QksError {
-  return e.code === 'EPIPE'
-    ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
-    : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } });
 }

@@ -1,7 +1,5 @@
 import type { Writable } from 'node:stream';
 import { QksError, toQksError } from '../errors.js';
-import { TIMEOUTS } from '../timeouts.js';
-import { stdoutError } from './errors.js';
 
 /** Failures of stdout streams (EPIPE, ENOSPC...), recorded by watchStdout: every Output over the stream sees them. */
 const stdoutFailures = new WeakMap<Writable, QksError>();
@@ -25,8 +23,18 @@ function recordFailure(stream: Writable, e: NodeJS.ErrnoException | null | undef
   stdoutFailures.set(stream, stdoutError(e));
 }
 
+/**
+ * A failed write to stdout: its reader went away (EPIPE, exit 141), or anything else (a full disk). Built
+ * here, not in ./errors.ts: `--version` loads this file and must compile under 8 KB (test/package/startup.test.ts).
+ */
+function stdoutError(e: NodeJS.ErrnoException): QksError {
+  return e.code === 'EPIPE'
+    ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
+    : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } });
+}
+
 /** Waits (bounded) until what was written to `stream` is handed to the OS, so a late failure is seen before exit. */
-export async function flushStdout(stream: Writable, timeoutMs = STDOUT_FLUSH_TIMEOUT_MS): Promise<void> {
+export async function flushStdout(stream: Writable, timeoutMs: number): Promise<void> {
   // a failed write marks the stream at once but reports on the next tick, which a chain of awaits outruns
   await new Promise((r) => setImmediate(r));
   recordFailure(stream, stream.errored as NodeJS.ErrnoException | null);
@@ -40,9 +48,6 @@ export async function flushStdout(stream: Writable, timeoutMs = STDOUT_FLUSH_TIM
     });
   });
 }
-
-/** How long the end of a command waits for stdout to take its last bytes. */
-const STDOUT_FLUSH_TIMEOUT_MS = TIMEOUTS.stdoutFlushMs;
 
 /** The global flags every verb shares. */
 export interface GlobalFlags {
