@@ -86,8 +86,6 @@ export const TIMEOUTS = {
   sshExitPollMs: 5,
   /** stat / getfattr reading one file's SELinux label (src/host/selinux.ts). */
   selinuxProbeMs: 5_000,
-  /** The end of a command: how long stdout is given to take its last bytes (src/cli/main.ts, flushStdout). */
-  stdoutFlushMs: 2_000,
   /** doctor's TCP connect and TLS check of the API address (src/doctor/checks/api-*.ts). */
   doctorApiMs: 2_000,
 } as const;

@@ -1,7 +1,7 @@
 /**
  * The CLI's own usage errors, one factory per case. The library's errors live in their domains
  * (src/agent/errors.ts, src/kubeconfig/errors.ts, src/files/errors.ts, ...); these are what only the
- * command line can get wrong. Stdout's failures stay in ./output.ts, off the `--version` path.
+ * command line can get wrong. Stdout's failures are ./output.ts's own (it is on the `--version` path).
  */
 import { QksError } from '../errors.js';
 

@@ -5,7 +5,6 @@
  */
 import { Command, CommanderError } from 'commander';
 import { abortError, EXIT, interruptedError } from '../errors.js';
-import { TIMEOUTS } from '../timeouts.js';
 import { commanderUsage, noCommand } from './errors.js';
 import { flushStdout, Output, stdoutFailure, watchStdout, type GlobalFlags } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
@@ -105,7 +104,7 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
  * pipe (exit 141) is reported only with --verbose, like tools killed by SIGPIPE; other failures always.
  */
 async function reportStdoutFailure(flags: GlobalFlags): Promise<void> {
-  await flushStdout(process.stdout, TIMEOUTS.stdoutFlushMs);
+  await flushStdout(process.stdout);
   const failure = stdoutFailure(process.stdout);
   if (!failure) return;
   if (!process.exitCode) process.exitCode = failure.exitCode;

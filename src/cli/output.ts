@@ -20,21 +20,16 @@ export function watchStdout(stream: Writable): void {
 
 function recordFailure(stream: Writable, e: NodeJS.ErrnoException | null | undefined): void {
   if (!e || stdoutFailures.has(stream)) return;
-  stdoutFailures.set(stream, stdoutError(e));
-}
-
-/**
- * A failed write to stdout: its reader went away (EPIPE, exit 141), or anything else (a full disk). Built
- * here, not in ./errors.ts: `--version` loads this file and must compile under 8 KB (test/package/startup.test.ts).
- */
-function stdoutError(e: NodeJS.ErrnoException): QksError {
-  return e.code === 'EPIPE'
-    ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
-    : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } });
+  stdoutFailures.set(
+    stream,
+    e.code === 'EPIPE'
+      ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
+      : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } }),
+  );
 }
 
 /** Waits (bounded) until what was written to `stream` is handed to the OS, so a late failure is seen before exit. */
-export async function flushStdout(stream: Writable, timeoutMs: number): Promise<void> {
+export async function flushStdout(stream: Writable, timeoutMs = STDOUT_FLUSH_TIMEOUT_MS): Promise<void> {
   // a failed write marks the stream at once but reports on the next tick, which a chain of awaits outruns
   await new Promise((r) => setImmediate(r));
   recordFailure(stream, stream.errored as NodeJS.ErrnoException | null);
@@ -48,6 +43,9 @@ export async function flushStdout(stream: Writable, timeoutMs: number): Promise<
     });
   });
 }
+
+/** How long the end of a command waits for stdout to take its last bytes. */
+const STDOUT_FLUSH_TIMEOUT_MS = 2000;
 
 /** The global flags every verb shares. */
 export interface GlobalFlags {
