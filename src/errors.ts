@@ -154,9 +154,14 @@ export function isQksError(e: unknown, code?: ErrorCode): e is QksError {
   return e instanceof QksError && (code === undefined || e.code === code);
 }
 
+/** Ctrl-C or SIGTERM (`by`: the signal, when known). */
+export function interruptedError(by?: string): QksError {
+  return new QksError('INTERRUPTED', by ? `interrupted by ${by}` : 'interrupted');
+}
+
 /** The error an operation cancelled by `signal` ends with: the aborter's own QksError, else INTERRUPTED. */
 export function abortError(signal: AbortSignal): QksError {
-  return signal.reason instanceof QksError ? signal.reason : new QksError('INTERRUPTED', 'interrupted');
+  return signal.reason instanceof QksError ? signal.reason : interruptedError();
 }
 
 /** Wraps anything thrown into a QksError, keeping QksErrors as they are. */

@@ -1,7 +1,7 @@
 /**
- * Every default bound of the agent path, in one table (milliseconds unless the name says otherwise).
- * Callers override per call; nothing waits without one of these. Other modules add their rows here
- * as they adopt src/deadline.ts.
+ * Every default bound, in one table (milliseconds unless the name says otherwise). Callers override per
+ * call; nothing waits without one of these. Modules keep their old exported names as aliases of rows
+ * here (src/agent/timeouts.ts DEFAULT_TIMEOUTS, src/ssh/connection.ts DEFAULT_SSH_TIMEOUTS).
  */
 export const TIMEOUTS = {
   agent: {
@@ -35,6 +35,8 @@ export const TIMEOUTS = {
   lockRetry: { firstMs: 2, maxMs: 100, askMs: 200 },
   /** guest-exec-status polling: start fast (cat ends in a few ms), double, stop growing here. */
   execPoll: { firstMs: 1, maxMs: 50 },
+  /** kubeconfig --wait retrying a retryable failure (src/kubeconfig/fetch.ts withWait): the first pause, growing by half each time up to maxMs. */
+  waitRetry: { firstMs: 100, maxMs: 500 },
   /** kubeconfig --ready (src/kubeconfig/ready.ts); the whole wait is bounded by --timeout. */
   ready: {
     /** TCP connect: a SYN answered by nothing for this long is a firewall or NAT dropping it, not a slow boot. */
@@ -48,4 +50,42 @@ export const TIMEOUTS = {
   apiGrace: { waitMs: 30_000, pollMs: 500 },
   /** kubeconfig --merge: kubectl's `<file>.lock` (src/kubeconfig/merge-file.ts); a kubectl write holds it for ms. */
   mergeLock: { waitMs: 10_000, pollMs: 50 },
+  /** The kubeconfig's address check (src/kubeconfig/tls.ts): the whole TLS handshake; a reachable API server answers in ms. */
+  apiTlsCheckMs: 3_000,
+  /** libvirtd's RPC (src/agent/libvirt-rpc/transport.ts) and its remote carriers (src/remote/). */
+  libvirt: {
+    /** libvirt adds its own guest-sync (up to 5 s when the agent is silent) before our command's timeout. */
+    rpcMarginMs: 1_000,
+    /** CONNECT_CLOSE on the way out: a courtesy, never worth waiting for. */
+    closeMs: 500,
+    /** qemu+tls: added to the (local) handshake bound, for the network round trip of each step. */
+    tlsExtraMs: 2_000,
+    /** qemu+ssh: added to connect + handshake for the remote helper's start, auth and open there (polkit, a round trip per step). */
+    remoteStartExtraMs: 5_000,
+    /** The remote helper's stream closed: how long its exit status is waited for, to say why (src/remote/libvirtd.ts). */
+    helperExitMs: 1_000,
+  },
+  /** One remote channel scan serves a batch of VMs for this long (src/remote/discover.ts). */
+  remoteScanTtlMs: 5_000,
+  /** The SSH hop (src/ssh/connection.ts). */
+  ssh: {
+    /** ssh's ConnectTimeout (TCP connect + banner), seconds. */
+    connectSec: 10,
+    /** Bound on establishing the master (connect + key exchange + auth), ms. */
+    masterMs: 20_000,
+    /** Bound on one remote command or mux request through the master, ms. */
+    commandMs: 15_000,
+    /** The master exits by itself after this long with no channel open, seconds. */
+    persistSec: 60,
+    /** How long close() waits for the master process to be gone, ms. */
+    exitMs: 2_000,
+  },
+  /** kubeconfig --method ssh (src/kubeconfig/ssh.ts): the whole read is ssh.connectSec plus this, seconds. */
+  sshReadExtraSec: 20,
+  /** close(): how often the master's pid is polled until it is gone (within ssh.exitMs). */
+  sshExitPollMs: 5,
+  /** stat / getfattr reading one file's SELinux label (src/host/selinux.ts). */
+  selinuxProbeMs: 5_000,
+  /** doctor's TCP connect and TLS check of the API address (src/doctor/checks/api-*.ts). */
+  doctorApiMs: 2_000,
 } as const;

@@ -10,7 +10,7 @@
  * The candidate types live beside the transport interface (./transport.ts), so none of those files
  * imports this one. If every candidate fails, one QksError lists each one and why.
  */
-import { QksError, toQksError, type ErrorCode } from '../errors.js';
+import { toQksError, type ErrorCode, type QksError } from '../errors.js';
 import { DEFAULT_LIBVIRT_URI, parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
 import { discoverChannelSockets, DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channels.js';
 import { remoteAgentCandidates } from '../remote/agent.js';
@@ -19,7 +19,7 @@ import { SshPool } from '../ssh/pool.js';
 import { AgentClient, type AgentClientOptions } from './client.js';
 import { connectDirect } from './direct.js';
 import { libvirtAgentCandidates } from './libvirt-rpc/transport.js';
-import { PERMISSION_HINT, unreachableError, type AttemptFailure } from './errors.js';
+import { candidatesNeedSshPool, channelSocketsDenied, directCannotReachTls, noAgentTarget, noChannelSocket, noWayToAgent, unreachableError, type AttemptFailure } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
 
@@ -74,15 +74,7 @@ async function localChannelPlan(vmName: string, uri: LibvirtUri, ctx: CandidateC
   const found = await discoverChannelSockets(vmName, { mode: uri.mode, env: ctx.env, ...(ctx.root ? { root: ctx.root } : {}) });
   const candidates = found.sockets.map((s) => directCandidate(s.path, s.channel, vmName));
   if (found.sockets.length) return { candidates };
-  const error = found.denied.length
-    ? new QksError('SOCKET_PERMISSION', `cannot look for the agent sockets of ${vmName}: permission denied on ${found.denied.join(', ')}`, {
-        hint: PERMISSION_HINT,
-        details: { vmName, denied: found.denied },
-      })
-    : new QksError('SOCKET_NOT_FOUND', `no guest-agent channel socket found for VM ${vmName} (${uri.raw})`, {
-        hint: `The VM is not running, has another name, or has no guest-agent channel (add ${DEDICATED_CHANNEL}); or pass --socket PATH.`,
-        details: { vmName, searched: found.searched },
-      });
+  const error = found.denied.length ? channelSocketsDenied(vmName, found.denied) : noChannelSocket(vmName, uri.raw, found.searched);
   return { candidates, notes: [{ label: `channel sockets of ${vmName}`, error }] };
 }
 
@@ -91,9 +83,7 @@ async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx:
   const transport = target.transport ?? 'auto';
   if (target.socket) return { candidates: [directCandidate(target.socket, undefined, target.vmName)] };
   if (!target.vmName) {
-    throw new QksError('USAGE', 'no guest-agent socket given: pass --socket PATH or --vm-name NAME', {
-      hint: 'e.g. --vm-name kubesolo (with LIBVIRT_URI for the hypervisor), or --socket /path/to/org.qemu.guest_agent.1',
-    });
+    throw noAgentTarget();
   }
   const vmName = target.vmName;
   const uri = parseLibvirtUri(target.libvirtUri ?? ctx.env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI);
@@ -102,9 +92,7 @@ async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx:
     plan = await remoteAgentCandidates({ uri, vmName, pool: ctx.ssh, transport, env: ctx.env, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   } else if (uri.transport === 'tls') {
     if (transport === 'direct') {
-      throw new QksError('USAGE', `--transport direct cannot reach ${uri.raw}: a TLS URI reaches libvirtd, not the channel sockets`, {
-        hint: 'Use --transport auto or libvirt with qemu+tls, or qemu+ssh://HOST/system for the dedicated channel.',
-      });
+      throw directCannotReachTls(uri.raw);
     }
     plan = { candidates: [tlsAgentCandidate(uri, vmName, ctx.env)] };
   } else {
@@ -113,9 +101,7 @@ async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx:
   }
   if (!plan.candidates.length) {
     if (plan.notes?.length) throw plan.notes[0]!.error;
-    throw new QksError('USAGE', `no way to reach the agent of ${vmName} with --transport ${transport} and ${uri.raw}`, {
-      hint: transport === 'libvirt' ? 'The libvirt transport is turned off here; use --transport direct.' : 'Use a local URI (qemu:///system or qemu:///session) or --socket.',
-    });
+    throw noWayToAgent(vmName, transport, uri.raw);
   }
   return plan;
 }
@@ -129,7 +115,7 @@ export async function agentCandidates(target: AgentTarget, options: OpenAgentOpt
   const pool = new SshPool();
   try {
     const { candidates } = await planAttempts(target, options, contextOf(options, pool));
-    if (pool.size) throw new QksError('USAGE', 'agentCandidates() for a qemu+ssh URI needs options.sshPool: its candidates use an SSH connection that outlives the call', { hint: 'Pass an SshPool and close it when done, or use openAgent().' });
+    if (pool.size) throw candidatesNeedSshPool();
     return candidates;
   } finally {
     await pool.close();

@@ -165,3 +165,47 @@ export function unreachableError(vmName: string | undefined, main: QksError, att
     details: { attempts },
   });
 }
+
+// choosing a way to the agent (src/agent/connect.ts)
+
+/** Local discovery found no socket because it may not look (the channel directories are the qemu user's). */
+export function channelSocketsDenied(vmName: string, denied: string[]): QksError {
+  return new QksError('SOCKET_PERMISSION', `cannot look for the agent sockets of ${vmName}: permission denied on ${denied.join(', ')}`, {
+    hint: PERMISSION_HINT,
+    details: { vmName, denied },
+  });
+}
+
+/** Local discovery looked everywhere libvirt puts channel sockets and found none for the VM. */
+export function noChannelSocket(vmName: string, uri: string, searched: string[]): QksError {
+  return new QksError('SOCKET_NOT_FOUND', `no guest-agent channel socket found for VM ${vmName} (${uri})`, {
+    hint: `The VM is not running, has another name, or has no guest-agent channel (add ${DEDICATED_CHANNEL}); or pass --socket PATH.`,
+    details: { vmName, searched },
+  });
+}
+
+export function noAgentTarget(): QksError {
+  return new QksError('USAGE', 'no guest-agent socket given: pass --socket PATH or --vm-name NAME', {
+    hint: 'e.g. --vm-name kubesolo (with LIBVIRT_URI for the hypervisor), or --socket /path/to/org.qemu.guest_agent.1',
+  });
+}
+
+export function directCannotReachTls(uri: string): QksError {
+  return new QksError('USAGE', `--transport direct cannot reach ${uri}: a TLS URI reaches libvirtd, not the channel sockets`, {
+    hint: 'Use --transport auto or libvirt with qemu+tls, or qemu+ssh://HOST/system for the dedicated channel.',
+  });
+}
+
+/** The --transport and the URI leave no candidate (the libvirt transport turned off, a direct-only remote). */
+export function noWayToAgent(vmName: string, transport: string, uri: string): QksError {
+  return new QksError('USAGE', `no way to reach the agent of ${vmName} with --transport ${transport} and ${uri}`, {
+    hint: transport === 'libvirt' ? 'The libvirt transport is turned off here; use --transport direct.' : 'Use a local URI (qemu:///system or qemu:///session) or --socket.',
+  });
+}
+
+/** agentCandidates() without a pool for candidates whose SSH connection must outlive the call. */
+export function candidatesNeedSshPool(): QksError {
+  return new QksError('USAGE', 'agentCandidates() for a qemu+ssh URI needs options.sshPool: its candidates use an SSH connection that outlives the call', {
+    hint: 'Pass an SshPool and close it when done, or use openAgent().',
+  });
+}

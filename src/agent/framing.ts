@@ -7,7 +7,7 @@
  * agent's complaint about our own 0xFF flush byte, or garbage. The decoder reports each of those as an
  * item and leaves the decision (drop, or fail) to the handshake.
  */
-import { QksError } from '../errors.js';
+import { protocolError } from './errors.js';
 
 /** Replies larger than this are refused (PROTOCOL_ERROR), so a broken peer cannot make us buffer without end. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -140,19 +140,13 @@ export class FrameDecoder {
   private checkSize(n: number): void {
     if (n > this.maxMessageBytes) {
       this.resetObject();
-      throw new QksError('PROTOCOL_ERROR', `guest agent reply exceeds ${this.maxMessageBytes} bytes`, {
-        hint: 'The peer is not behaving like qemu-ga; check what listens on the socket.',
-        details: { maxMessageBytes: this.maxMessageBytes },
-      });
+      throw protocolError(`guest agent reply exceeds ${this.maxMessageBytes} bytes`, { maxMessageBytes: this.maxMessageBytes });
     }
   }
 
   private tooDeep(): never {
     this.resetObject();
-    throw new QksError('PROTOCOL_ERROR', `guest agent reply nests deeper than ${this.maxNesting} levels`, {
-      hint: 'The peer is not behaving like qemu-ga; check what listens on the socket.',
-      details: { maxNesting: this.maxNesting },
-    });
+    throw protocolError(`guest agent reply nests deeper than ${this.maxNesting} levels`, { maxNesting: this.maxNesting });
   }
 
   private resetObject(): void {

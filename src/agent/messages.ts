@@ -3,7 +3,7 @@
  * `agent` verb's start-up loads no schema library (zod costs tens of ms). Types are inferred from
  * the validators, so each shape is written once. Unknown fields pass through: newer agents add some.
  */
-import { QksError } from '../errors.js';
+import { protocolError } from './errors.js';
 
 /** A validator: the value when it fits, else a reason (path: message). */
 type Check<T> = (v: unknown, path: string) => { ok: true; value: T } | { ok: false; why: string };
@@ -80,16 +80,11 @@ export const FileHandle = int;
 export const FileRead = object({ count: nonNegInt, 'buf-b64': str, eof: bool });
 export type FileReadReply = Infer<typeof FileRead>;
 
-const PEER_HINT = 'The peer is not behaving like qemu-ga; check what listens on the socket.';
-
 /** Validates a command's `return` value; a mismatch is a PROTOCOL_ERROR naming the command. */
 export function parseReturn<T>(check: Check<T>, command: string, value: unknown): T {
   const r = check(value, '');
   if (r.ok) return r.value;
-  throw new QksError('PROTOCOL_ERROR', `unexpected reply to ${command}: ${r.why}`, {
-    hint: PEER_HINT,
-    details: { command, reply: JSON.stringify(value)?.slice(0, 200) },
-  });
+  throw protocolError(`unexpected reply to ${command}: ${r.why}`, { command, reply: JSON.stringify(value)?.slice(0, 200) });
 }
 
 /** The `error` member of a reply when it has the agent's shape, else undefined. */
@@ -117,10 +112,7 @@ function isStrictBase64(t: string): boolean {
  */
 export function decodeBase64Strict(text: string, command: string, field: string): Buffer {
   if (!isStrictBase64(text)) {
-    throw new QksError('PROTOCOL_ERROR', `unexpected reply to ${command}: ${field} is not complete base64 (${text.length} characters)`, {
-      hint: PEER_HINT,
-      details: { command, field, length: text.length, excerpt: text.slice(0, 40) },
-    });
+    throw protocolError(`unexpected reply to ${command}: ${field} is not complete base64 (${text.length} characters)`, { command, field, length: text.length, excerpt: text.slice(0, 40) });
   }
   return Buffer.from(text, 'base64');
 }

@@ -7,7 +7,8 @@ import { withAgent, type AgentTarget } from '../agent/connect.js';
 import { execSucceeded, type AgentClient } from '../agent/client.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 import type { TransportInfo } from '../agent/transport.js';
-import { EXIT, QksError } from '../errors.js';
+import { EXIT } from '../errors.js';
+import { argumentsNotJson, argumentsNotObject } from './errors.js';
 import { AGENT_CAT_OPTIONS, AGENT_EXEC_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
 import { vmNameBeside } from '../options/shared.js';
 import type { TableOutput } from '../options/table.js';
@@ -172,9 +173,9 @@ export function register(program: Command, run: RunAction): void {
           try {
             parsed = JSON.parse(rawArgs);
           } catch (e) {
-            throw new QksError('USAGE', `arguments: not JSON (${(e as Error).message})`, { hint: `Quote the object, e.g. '{"path":"/etc/hostname"}'.` });
+            throw argumentsNotJson(e as Error);
           }
-          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new QksError('USAGE', 'arguments: must be a JSON object');
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw argumentsNotObject();
           args = parsed as Record<string, unknown>;
         }
         const value = await withClient(ctx, o, (c) => c.execute(command, args, call(o, ctx)));

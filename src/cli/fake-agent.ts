@@ -5,7 +5,7 @@
 import { readInput } from '../files/read.js';
 import type { Command } from 'commander';
 import { startFakeAgent, type FakeAgentFaults } from '../fake-agent/index.js';
-import { QksError } from '../errors.js';
+import { cannotListen, fileSpecInvalid } from './errors.js';
 import { FAKE_AGENT_OPTIONS } from '../options/fake-agent.js';
 import { addOptions, resolveFlags } from './options.js';
 import type { RunAction } from './main.js';
@@ -16,12 +16,12 @@ async function loadFile(flag: string, spec: string): Promise<{ guestPath: string
   let afterMs: number | undefined;
   if (flag === '--file-after') {
     const m = /^(\d+):(.*)$/.exec(spec);
-    if (!m) throw new QksError('USAGE', `${flag} ${spec}: expected MS:GUEST_PATH=LOCAL_FILE`);
+    if (!m) throw fileSpecInvalid(flag, spec, 'MS:GUEST_PATH=LOCAL_FILE');
     afterMs = Number(m[1]);
     rest = m[2]!;
   }
   const eq = rest.indexOf('=');
-  if (eq <= 0 || !rest.startsWith('/')) throw new QksError('USAGE', `${flag} ${spec}: expected GUEST_PATH=LOCAL_FILE with an absolute guest path`);
+  if (eq <= 0 || !rest.startsWith('/')) throw fileSpecInvalid(flag, spec, 'GUEST_PATH=LOCAL_FILE with an absolute guest path');
   const local = rest.slice(eq + 1);
   // bounded (src/files/read.ts): a FIFO or a device as LOCAL_FILE neither hangs nor fills memory
   const data = await readInput(local, 'fakeAgentFile', { what: `${flag} ${spec}` });
@@ -70,9 +70,7 @@ Examples:
         try {
           agent = await startFakeAgent({ socketPath: flags.socket, files, faults });
         } catch (e) {
-          throw new QksError('USAGE', `cannot listen on ${flags.socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-            hint: 'Pick a path in a writable directory that no other process listens on.',
-          });
+          throw cannotListen(flags.socket, e as NodeJS.ErrnoException);
         }
         for (const f of later) agent.setFile(f.guestPath, f.data, { afterMs: f.afterMs! });
         ctx.output.info(`fake guest agent listening on ${flags.socket} (${Object.keys(files).length + later.length} files); Ctrl-C stops it`);

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { isQksError, QksError } from '../errors.js';
+import { isQksError } from '../errors.js';
+import { isoInputIsDirectory, isoInputMissing } from './errors.js';
 import { isOwnStdout, writeFileAtomic } from '../files/atomic.js';
 import { readInput } from '../files/read.js';
 import { buildIso, DEFAULT_ISO_EPOCH, type IsoFile } from '../iso/build.js';
@@ -39,10 +40,10 @@ async function readIsoInput(name: string, localPath: string, signal: AbortSignal
     return { path: name, data: await readInput(localPath, 'isoFile', { what: 'input file', signal }) };
   } catch (e) {
     if (isQksError(e, 'INPUT_NOT_FOUND')) {
-      throw new QksError('INPUT_NOT_FOUND', `input file ${localPath} does not exist`, { hint: 'Check the path; write NAME=PATH to choose the name in the ISO.', details: { path: localPath } });
+      throw isoInputMissing(localPath);
     }
     if (isQksError(e, 'INPUT_INVALID') && e.details.kind === 'a directory') {
-      throw new QksError('USAGE', `${localPath} is a directory; the iso verb takes files`, { hint: 'Name each file, e.g. openstack/latest/meta_data.json=./meta_data.json.', details: { path: localPath } });
+      throw isoInputIsDirectory(localPath);
     }
     throw e;
   }

@@ -7,7 +7,8 @@ import { isOwnStdout } from '../files/atomic.js';
 import { readInputText } from '../files/read.js';
 import type { Command } from 'commander';
 import { openAgent } from '../agent/connect.js';
-import { abortError, EXIT, isQksError, QksError } from '../errors.js';
+import { abortError, EXIT, isQksError } from '../errors.js';
+import { stdoutTwice, vmNamesFileMissing } from './errors.js';
 import { getKubeconfigs, type BatchItem } from '../kubeconfig/batch.js';
 import { getKubeconfig, type KubeconfigResult } from '../kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../kubeconfig/options.js';
@@ -99,16 +100,14 @@ async function action(ctx: VerbContext, parsed: Record<string, unknown>): Promis
       namesFile = await readInputText(flags.vmNamesFile, 'namesFile', { what: '--vm-names-file', signal: ctx.signal });
     } catch (e) {
       if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e; // a device, too large, a pipe that never ends: bounded (src/files/read.ts)
-      throw new QksError('INPUT_NOT_FOUND', `--vm-names-file ${flags.vmNamesFile}: ENOENT`, {
-        hint: 'Give a file with one VM name per line.',
-      });
+      throw vmNamesFileMissing(flags.vmNamesFile);
     }
   }
   // --output /dev/stdout is --output -: the result lines then stay off the kubeconfig's stream
   if (typeof flags.output === 'string' && flags.output !== '-' && (await isOwnStdout(flags.output))) flags = { ...flags, output: '-' };
   const o = resolveKubeconfigOptions(flags, ctx.env, namesFile);
   if (o.output === '-' && ctx.output.json) {
-    throw new QksError('USAGE', '--output - and --json both write to stdout', { hint: 'Write the kubeconfig to a file with --output FILE when using --json.' });
+    throw stdoutTwice('--output - and --json', 'Write the kubeconfig to a file with --output FILE when using --json.');
   }
   const deps = {
     openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, sshPool: ctx.sshPool, ...options }),

@@ -4,7 +4,8 @@
  * registers itself here; nothing below src/cli/ prints or exits.
  */
 import { Command, CommanderError } from 'commander';
-import { abortError, EXIT, QksError } from '../errors.js';
+import { abortError, EXIT, interruptedError } from '../errors.js';
+import { commanderUsage, noCommand } from './errors.js';
 import { flushStdout, Output, stdoutFailure, watchStdout, type GlobalFlags } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
 import { VERSION } from '../version.js';
@@ -120,7 +121,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
-    controller.abort(new QksError('INTERRUPTED', `interrupted by ${sig}`));
+    controller.abort(interruptedError(sig));
     process.exitCode = EXIT.INTERRUPTED;
   };
   // a failed stdout (`| head`, `> /dev/full`) is recorded, reported once and decides the exit status
@@ -139,7 +140,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       if (e.exitCode === 0) process.exitCode = EXIT.OK;
       else if (argv.includes('--json')) {
         // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
-        const err = e.code === 'commander.help' ? new QksError('USAGE', 'no command given', { hint: 'Run qemu-kubesolo --help.' }) : new QksError('USAGE', e.message.replace(/^error: /, ''));
+        const err = e.code === 'commander.help' ? noCommand() : commanderUsage(e.message);
         process.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
       }
       process.exitCode ??= EXIT.USAGE;

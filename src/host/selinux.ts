@@ -5,6 +5,7 @@
  * label check (src/doctor/checks/iso-selinux.ts).
  */
 import { shellQuote } from '../shell.js';
+import { TIMEOUTS } from '../timeouts.js';
 
 /** The SELinux type for read-only content attached to VMs, such as a cidata.iso. */
 export const SELINUX_ISO_TYPE = 'virt_content_t';
@@ -35,14 +36,14 @@ export async function readSelinuxContext(path: string): Promise<string | undefin
   const { promisify } = await import('node:util');
   const execFileP = promisify(execFile);
   try {
-    const { stdout } = await execFileP('stat', ['-c', '%C', path], { timeout: 5000 });
+    const { stdout } = await execFileP('stat', ['-c', '%C', path], { timeout: TIMEOUTS.selinuxProbeMs });
     const c = stdout.trim();
     if (c && c !== '?') return c;
   } catch {
     // fall through
   }
   try {
-    const { stdout } = await execFileP('getfattr', ['--absolute-names', '--only-values', '-n', 'security.selinux', path], { timeout: 5000 });
+    const { stdout } = await execFileP('getfattr', ['--absolute-names', '--only-values', '-n', 'security.selinux', path], { timeout: TIMEOUTS.selinuxProbeMs });
     return stdout.replace(/\0/g, '').trim() || undefined;
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  * Pure and deterministic: the same files, label and epoch give the same bytes (names are sorted, every
  * timestamp is `epoch`, nothing depends on the clock, the host or the order of the input).
  */
-import { QksError } from '../errors.js';
+import { epochInvalid, isoTooLarge, volumeIdInvalid } from './errors.js';
 import { JOLIET_MAX_LABEL } from './joliet.js';
 import { extentOf, layout, type Hierarchy, type Layout } from './layout.js';
 import { FIRST_DESCRIPTOR_SECTOR, FLAG_DIRECTORY, MAX_EPOCH, SECTOR, writeDirRecord, writePathRecord, writeTerminator, writeVolumeDescriptor, type DirRecord } from './records.js';
@@ -37,20 +37,14 @@ const APPLICATION_ID = 'QEMU-KUBESOLO';
 export function checkVolumeId(volumeId: string): void {
   if (!VOLUME_ID_PATTERN.test(volumeId)) {
     const why = volumeId.length === 0 ? 'is empty' : volumeId.length > JOLIET_MAX_LABEL ? `is ${volumeId.length} characters long (at most ${JOLIET_MAX_LABEL})` : 'may hold only letters, digits, "_" and "-"';
-    throw new QksError('USAGE', `invalid ISO volume label "${volumeId}": it ${why}`, {
-      hint: 'cloud-init looks for the label "cidata"; use letters, digits, "_" or "-", at most 16.',
-      details: { volumeId },
-    });
+    throw volumeIdInvalid(volumeId, why);
   }
 }
 
 /** Checks an epoch; throws a USAGE QksError when a directory record cannot hold it. */
 export function checkEpoch(epoch: number): void {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) {
-    throw new QksError('USAGE', `invalid ISO timestamp ${String(epoch)}: expected whole seconds since 1970, up to ${MAX_EPOCH} (year 2155)`, {
-      hint: 'Set SOURCE_DATE_EPOCH or --epoch to a Unix time such as 1700000000.',
-      details: { epoch },
-    });
+    throw epochInvalid(epoch, MAX_EPOCH);
   }
 }
 
@@ -63,7 +57,7 @@ export function buildIso(files: IsoFile[], options: BuildIsoOptions = {}): Uint8
   const plan = layout(buildTree(files), epoch);
   const bytes = plan.totalSectors * SECTOR;
   if (bytes > 2 ** 32) {
-    throw new QksError('USAGE', `the ISO would be ${bytes} bytes; this writer stops at 4 GiB`, { hint: 'Put fewer or smaller files in it.', details: { bytes } });
+    throw isoTooLarge(bytes);
   }
   const out = Buffer.alloc(bytes); // zero-filled: the system area, padding and gaps stay zero
   writeDescriptors(out, plan, volumeId, epoch);

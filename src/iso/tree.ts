@@ -2,7 +2,7 @@
  * From the caller's file list to a checked directory tree with the names each hierarchy uses:
  * the real name (Joliet and Rock Ridge) and a unique 8.3 d-character identifier (the ISO 9660 tree).
  */
-import { QksError } from '../errors.js';
+import { fileAndDirectory, fileModeInvalid, fileNameInvalid, fileNameTooLong, fileTooDeep, fileTooLarge, fileTwice, fileWithoutPath } from './errors.js';
 import { jolietNameProblem } from './joliet.js';
 import { NM_MAX_NAME_BYTES } from './rockridge.js';
 
@@ -38,10 +38,6 @@ export const DEFAULT_FILE_MODE = 0o444;
 export const DEFAULT_DIR_MODE = 0o555;
 const MAX_FILE_SIZE = 0xffffffff; // one extent; multi-extent files are not written
 
-function usage(message: string, hint: string, details: Record<string, unknown>): QksError {
-  return new QksError('USAGE', message, { hint, details });
-}
-
 function newDir(name: string, parent: DirNode | undefined): DirNode {
   return { kind: 'dir', name, stem: '', ext: '', ino: 0, parent, children: [], mode: DEFAULT_DIR_MODE };
 }
@@ -61,31 +57,31 @@ export function buildTree(files: readonly IsoFile[]): DirNode {
   const root = newDir('', undefined);
   const byPath = new Map<string, IsoNode>();
   for (const f of files) {
-    if (typeof f.path !== 'string') throw usage('an ISO file has no path', 'Give every file a path such as "user-data".', {});
+    if (typeof f.path !== 'string') throw fileWithoutPath();
     const parts = f.path.split('/');
     for (const part of parts) {
       const problem = jolietNameProblem(part);
       if (problem) {
-        throw usage(`invalid file name "${f.path}" in the ISO: a path component ${problem}`, 'Use names like "user-data" or "dir/file": no empty components, no leading or trailing "/", at most 64 characters each.', { path: f.path });
+        throw fileNameInvalid(f.path, problem);
       }
       if (Buffer.byteLength(part, 'utf8') > NM_MAX_NAME_BYTES) {
-        throw usage(`invalid file name "${f.path}" in the ISO: a component is longer than ${NM_MAX_NAME_BYTES} bytes in UTF-8`, 'Use shorter names.', { path: f.path });
+        throw fileNameTooLong(f.path, NM_MAX_NAME_BYTES);
       }
     }
     if (parts.length - 1 > MAX_DEPTH - 1) {
-      throw usage(`"${f.path}" is nested ${parts.length - 1} directories deep; ISO 9660 allows ${MAX_DEPTH - 1}`, 'Use a flatter layout.', { path: f.path });
+      throw fileTooDeep(f.path, parts.length - 1, MAX_DEPTH - 1);
     }
     const size = typeof f.data === 'string' ? Buffer.byteLength(f.data, 'utf8') : f.data.byteLength;
-    if (size > MAX_FILE_SIZE) throw usage(`"${f.path}" is ${size} bytes; a file in the ISO may hold at most 4 GiB - 1`, 'Split the file.', { path: f.path, size });
+    if (size > MAX_FILE_SIZE) throw fileTooLarge(f.path, size);
     const mode = f.mode ?? DEFAULT_FILE_MODE;
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
-      throw usage(`"${f.path}" has file mode ${String(f.mode)}; expected permission bits 0..0o7777`, 'Pass a mode such as 0o644.', { path: f.path });
+      throw fileModeInvalid(f.path, f.mode);
     }
     let dir = root;
     for (let i = 0; i < parts.length - 1; i++) {
       const key = parts.slice(0, i + 1).join('/');
       const existing = byPath.get(key);
-      if (existing?.kind === 'file') throw usage(`"${key}" is both a file and a directory in the ISO`, 'Rename one of them.', { path: key });
+      if (existing?.kind === 'file') throw fileAndDirectory(key);
       if (existing) {
         dir = existing;
       } else {
@@ -95,10 +91,7 @@ export function buildTree(files: readonly IsoFile[]): DirNode {
         dir = d;
       }
     }
-    if (byPath.has(f.path)) {
-      const what = byPath.get(f.path)!.kind === 'dir' ? 'is both a file and a directory' : 'appears twice';
-      throw usage(`"${f.path}" ${what} in the ISO`, 'Give each file a unique path.', { path: f.path });
-    }
+    if (byPath.has(f.path)) throw byPath.get(f.path)!.kind === 'dir' ? fileAndDirectory(f.path) : fileTwice(f.path);
     const node: FileNode = { kind: 'file', name: parts[parts.length - 1]!, stem: '', ext: '', ino: 0, parent: dir, data: f.data, size, mode, extent: 0 };
     dir.children.push(node);
     byPath.set(f.path, node);

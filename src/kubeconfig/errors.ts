@@ -34,3 +34,140 @@ export function kubeconfigNotYet(path: string, ctx: Omit<GuestFileContext, 'hint
 export function kubeconfigDenied(path: string, who: string, hint: string, ctx: Omit<GuestFileContext, 'hint'> = {}): QksError {
   return guestFilePermission(path, who, { ...ctx, hint });
 }
+
+/** The retrieved kubeconfig's current context names a cluster or user it does not have (--merge). */
+export function kubeconfigContextDangling(context: string): QksError {
+  return new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig's context "${context}" names a cluster or user it does not have`, { hint: CHECK_REMOTE_PATH });
+}
+
+/** --ready cannot find where to reach the API server in the kubeconfig: `message` follows "the kubeconfig". */
+export function readyEndpointInvalid(message: string): QksError {
+  return new QksError('KUBECONFIG_INVALID', `--ready: the kubeconfig ${message}`, { hint: CHECK_REMOTE_PATH });
+}
+
+// the API server, as the kubeconfig's own credentials and CA see it (src/kubeconfig/ready.ts, get.ts, tls.ts)
+
+/** The fix for an address this host cannot reach, in one sentence. */
+export const UNREACHABLE_HINT =
+  'Clients must reach the VM\'s API port: give the address they use to Kubesolo at artifact time (artifacts --api-address) and here (--api-server), ' +
+  'open the port in the host\'s and the network\'s firewall, or forward it through NAT (e.g. QEMU hostfwd=tcp::6443-:6443).';
+
+export function apiUnreachable(ep: { host: string; port: number }, why: string): QksError {
+  return new QksError('API_UNREACHABLE', `the API server address ${ep.host}:${ep.port} is not reachable from this host (${why})`, {
+    hint: UNREACHABLE_HINT,
+    details: { host: ep.host, port: ep.port, reason: why },
+  });
+}
+
+/** 401/403 (or a TLS alert refusing the client certificate): `user` is the kubeconfig's user entry. */
+export function apiAuthFailed(ep: { host: string; port: number; user: string }, path: string, detail: string): QksError {
+  return new QksError('API_AUTH_FAILED', `the API server at ${ep.host}:${ep.port} refused the credentials of user "${ep.user}" (${detail} on GET ${path})`, {
+    hint: 'The client certificate or token is not this cluster\'s (a kubeconfig of another VM, or the cluster was reinstalled): fetch the kubeconfig again.',
+    details: { host: ep.host, port: ep.port, path, detail },
+  });
+}
+
+/** --ready: the server's certificate fails the kubeconfig's CA or name check (`code`: Node's, e.g. CERT_HAS_EXPIRED). */
+export function apiCertRejected(ep: { host: string; port: number }, code: string, message: string): QksError {
+  return new QksError('TLS_VERIFY_FAILED', `the server at ${ep.host}:${ep.port} presented a certificate the kubeconfig does not accept (${code}: ${message})`, {
+    hint: 'That address reaches another server, or the certificate does not name it (tls-server-name). Check --api-server.',
+    details: { host: ep.host, port: ep.port, code },
+  });
+}
+
+/** The address check before writing: the certificate is not from the kubeconfig's CA. */
+export function apiCertNotFromCa(host: string, port: number, authorizationError: string | undefined): QksError {
+  return new QksError('TLS_VERIFY_FAILED', `the server at ${host}:${port} presented a certificate that the kubeconfig's CA did not issue (${authorizationError ?? 'unverified'})`, {
+    hint: 'That address reaches another server, so this kubeconfig would not work there. Check --api-server (or pass --no-verify-server to write it anyway). Nothing was written.',
+    details: { host, port, authorizationError },
+  });
+}
+
+/** The address check before writing: no name in the certificate can serve as tls-server-name. */
+export function apiCertNamesNeither(host: string, port: number, subjectaltname: string | undefined): QksError {
+  return new QksError('TLS_VERIFY_FAILED', `the API server certificate covers neither ${host} nor any DNS name usable as tls-server-name`, {
+    hint: 'Give the address to Kubesolo at first boot (artifacts --api-address), or pass --no-verify-server. Nothing was written.',
+    details: { host, port, subjectaltname },
+  });
+}
+
+/** The readiness stages, as messages name them. */
+export const READY_STAGE_NAMES = { tls: 'TLS', readyz: '/readyz', node: 'node Ready' } as const;
+
+/**
+ * The API server was not ready within the bound: `where` is the address waited for, `last` what the
+ * last attempt saw. One case whether --ready's stages (ready.ts) or --wait's TLS check (get.ts) ran out.
+ */
+export function apiWaitTimeout(
+  where: string,
+  stage: keyof typeof READY_STAGE_NAMES,
+  last: string,
+  timeoutMs: number,
+  refusedHint?: string,
+): QksError {
+  return new QksError('WAIT_TIMEOUT', `gave up after ${Math.round(timeoutMs / 1000)} s waiting for the API server at ${where}: stage ${READY_STAGE_NAMES[stage]}; last: ${last}`, {
+    hint:
+      stage === 'node'
+        ? 'The API server is up but the node is not Ready: check the kubelet in the guest (/var/log/kubesolo.err).'
+        : stage === 'readyz'
+          ? 'The API server answers but is not ready: check /var/log/kubesolo.err in the guest, or raise --timeout.'
+          : `Nothing answered at that address in time.${refusedHint ? ` ${refusedHint}` : ''} Raise --timeout, or check the VM (/var/log/kubesolo.err).`,
+    details: { stage, last, timeoutMs },
+  });
+}
+
+// --merge (src/kubeconfig/merge.ts, merge-file.ts)
+
+export function mergeTargetInvalid(file: string, why: string): QksError {
+  return new QksError('MERGE_TARGET_INVALID', `--merge: ${file} is not a kubeconfig: ${why}`, {
+    hint: 'Nothing was changed. Merge into another file (--merge FILE), or write a file of its own with --output.',
+    details: { path: file },
+  });
+}
+
+/** `<file>.lock` stayed: `holder` says who, as far as we can tell. */
+export function kubeconfigLocked(file: string, lock: string, waitedMs: number, holder: string): QksError {
+  return new QksError('KUBECONFIG_LOCKED', `--merge: ${lock} still exists after ${Math.round(waitedMs / 1000)} s: ${holder}`, {
+    hint: `kubectl reports the same as "error: open ${lock}: file exists". If no kubectl config command or merge is running, remove ${lock} and run again. ${file} was not changed.`,
+    details: { path: file, lock },
+  });
+}
+
+export function mergeLockDenied(file: string, lock: string, e: Error): QksError {
+  return new QksError('OUTPUT_PERMISSION', `--merge: cannot create ${lock}: ${e.message}`, { hint: `Merge into a file in a directory you can write (--merge FILE).`, details: { path: file } });
+}
+
+export function mergeTargetUnreadable(path: string, e: Error): QksError {
+  return new QksError('OUTPUT_PERMISSION', `--merge: cannot read ${path}: ${e.message}`, { details: { path } });
+}
+
+/** The merged text did not read back as exactly the intended change: a bug, and nothing was written. */
+export function mergeNotProven(): QksError {
+  return new QksError('INTERNAL', 'could not merge the kubeconfig without changing other entries', {
+    hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig). Nothing was changed.',
+  });
+}
+
+// kubeconfig options that only show up as a problem for this VM (src/kubeconfig/get.ts)
+
+/** A VM named "config" would land on the user's main kubeconfig without an explicit path. */
+export function outputIsMainKubeconfig(path: string): QksError {
+  return new QksError('CONFIG_INVALID', `--output: the default path for VM "config" is ${path}, the main kubeconfig`, {
+    hint: 'Pass --output FILE (or --output-dir DIR) explicitly.',
+  });
+}
+
+/** `why` follows the quoted name (merge.ts contextNameProblem). */
+export function contextNameInvalid(name: string, why: string): QksError {
+  return new QksError('CONFIG_INVALID', `--context: ${JSON.stringify(name)} ${why}`, { hint: 'Pass --context NAME. Nothing was written.' });
+}
+
+/** --output - from a library caller that gave no stdout. */
+export function noStdout(): QksError {
+  return new QksError('USAGE', '--output - needs a stdout to write to');
+}
+
+/** --wait's grace for an API server that does not answer the TLS check yet ran out. */
+export function apiNoAnswer(server: string, waitedMs: number): QksError {
+  return new QksError('WAIT_TIMEOUT', `no answer from ${server} within ${Math.round(waitedMs / 1000)} s`);
+}

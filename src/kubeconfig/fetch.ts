@@ -8,6 +8,7 @@ import { abortError, isQksError, QksError } from '../errors.js';
 import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
 import type { TransportInfo } from '../agent/transport.js';
+import { TIMEOUTS } from '../timeouts.js';
 import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge } from './errors.js';
 import { sshReadFile, type SshTarget } from './ssh.js';
 
@@ -120,9 +121,9 @@ export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, 
     if (!opts.wait) return await bounded();
     return await pRetry(bounded, {
       retries: Number.POSITIVE_INFINITY,
-      minTimeout: 100,
+      minTimeout: TIMEOUTS.waitRetry.firstMs,
       factor: 1.5,
-      maxTimeout: opts.maxDelayMs ?? 500,
+      maxTimeout: opts.maxDelayMs ?? TIMEOUTS.waitRetry.maxMs,
       maxRetryTime: opts.timeoutMs,
       signal,
       unref: true,

@@ -4,7 +4,7 @@
  * write. Nothing is written unless every step before the write succeeded.
  */
 import { openAgent } from '../agent/connect.js';
-import { abortError, QksError } from '../errors.js';
+import { abortError } from '../errors.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
@@ -13,7 +13,8 @@ import { sleep, startDeadline } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { contextNameProblem, entriesOf } from './merge.js';
 import { mergeIntoFile, mergeTarget } from './merge-file.js';
-import { NO_ROUTE_CODES, unreachableError, waitForKubeconfigApi, type ReadyResult } from './ready.js';
+import { apiNoAnswer, apiUnreachable, apiWaitTimeout, contextNameInvalid, noStdout, outputIsMainKubeconfig } from './errors.js';
+import { NO_ROUTE_CODES, waitForKubeconfigApi, type ReadyResult } from './ready.js';
 import { describeFinding, vetKubeconfig } from './safety.js';
 import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
@@ -75,9 +76,7 @@ export function outputFor(o: KubeconfigOptions, vm: string, env: NodeJS.ProcessE
   const path = outputPathFor(expandHome(o.outputDir ?? defaultOutputDir(env), env), vm);
   // a VM named "config" would land on the user's main kubeconfig: ask for an explicit path instead
   if (o.outputDir === undefined && vm === 'config') {
-    throw new QksError('CONFIG_INVALID', `--output: the default path for VM "config" is ${path}, the main kubeconfig`, {
-      hint: 'Pass --output FILE (or --output-dir DIR) explicitly.',
-    });
+    throw outputIsMainKubeconfig(path);
   }
   return path;
 }
@@ -135,7 +134,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   const mergeFile = o.merge !== undefined && o.merge !== false ? mergeTarget(o.merge, env) : undefined;
   const contextName = o.context ?? vm;
   const bad = mergeFile !== undefined ? contextNameProblem(contextName) : undefined;
-  if (bad) throw new QksError('CONFIG_INVALID', `--context: ${JSON.stringify(contextName)} ${bad}`, { hint: 'Pass --context NAME. Nothing was written.' });
+  if (bad) throw contextNameInvalid(contextName, bad);
   // with --merge, a file of its own only when asked for
   const path = mergeFile === undefined || o.output !== undefined || o.outputDir !== undefined ? outputFor(o, vm, env) : undefined;
   const ready = !!o.ready;
@@ -197,12 +196,12 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     // waits for the API anyway, so it gets the whole rest of --timeout, but no route means "say so now"
     const u = parseServerUrl(server);
     const noRoute = (r: TlsResult) => ready && r.reason === 'unreachable' && !!r.errno && NO_ROUTE_CODES.has(r.errno);
-    if (noRoute(res)) throw unreachableError({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
+    if (noRoute(res)) throw apiUnreachable({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
     if (res.reason === 'unreachable' && (o.wait || ready)) {
       const left = Math.max(0, o.timeoutSec * 1000 - (performance.now() - started));
       const graceMs = ready ? left : Math.min(deps.apiGraceMs ?? API_GRACE_MS, left);
       deps.events?.info?.(`${vm}: waiting up to ${Math.round(graceMs / 1000)} s for the API server at ${server} to answer, to check its certificate`);
-      const grace = startDeadline(graceMs, { signal: deps.signal, onTimeout: () => new QksError('WAIT_TIMEOUT', `no answer from ${server} within ${Math.round(graceMs / 1000)} s`) });
+      const grace = startDeadline(graceMs, { signal: deps.signal, onTimeout: () => apiNoAnswer(server, graceMs) });
       try {
         while (res.reason === 'unreachable' && !grace.expired && !noRoute(res)) {
           await interruptible(sleep(Math.min(API_POLL_MS, grace.remaining()), deps.signal));
@@ -211,12 +210,9 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
       } finally {
         grace.dispose();
       }
-      if (noRoute(res)) throw unreachableError({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
+      if (noRoute(res)) throw apiUnreachable({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
       if (ready && res.reason === 'unreachable') {
-        throw new QksError('WAIT_TIMEOUT', `gave up after ${o.timeoutSec} s waiting for the API server at ${server}: stage TLS; last: ${res.detail}`, {
-          hint: 'Nothing answered at that address in time: raise --timeout, or check the VM (/var/log/kubesolo.err).',
-          details: { stage: 'tls', timeoutMs: o.timeoutSec * 1000 },
-        });
+        throw apiWaitTimeout(server, 'tls', res.detail, o.timeoutSec * 1000);
       }
     }
     if (res.tlsServerName) edits.push({ index, key: 'tls-server-name', value: res.tlsServerName });
@@ -240,7 +236,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   }
   let bytes = 0;
   if (path === '-') {
-    if (!deps.stdout) throw new QksError('USAGE', '--output - needs a stdout to write to');
+    if (!deps.stdout) throw noStdout();
     deps.stdout(text);
     bytes = Buffer.byteLength(text);
   } else if (path !== undefined) {

@@ -6,11 +6,11 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { QksError } from '../errors.js';
 import { writeFilesAtomic } from '../files/atomic.js';
 import { sleep } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
-import { MAX_MERGE_TARGET_BYTES, mergeKubeconfig, targetInvalid, type MergeEntries, type MergeResult } from './merge.js';
+import { kubeconfigLocked, mergeLockDenied, mergeTargetInvalid, mergeTargetUnreadable } from './errors.js';
+import { MAX_MERGE_TARGET_BYTES, mergeKubeconfig, type MergeEntries, type MergeResult } from './merge.js';
 import { defaultOutputDir, expandHome } from './write.js';
 
 /** Bounds of the lock wait (ms; src/timeouts.ts). */
@@ -23,13 +23,6 @@ export const BACKUP_SUFFIX = '.qemu-kubesolo.bak';
 export function mergeTarget(file: string | true | undefined, env: NodeJS.ProcessEnv, cwd = process.cwd()): string {
   const chosen = typeof file === 'string' && file !== '' ? file : env.KUBECONFIG?.split(':').find(Boolean);
   return resolve(cwd, expandHome(chosen ?? join(defaultOutputDir(env), 'config'), env));
-}
-
-function lockedError(file: string, lock: string, waitedMs: number, holder: string): QksError {
-  return new QksError('KUBECONFIG_LOCKED', `--merge: ${lock} still exists after ${Math.round(waitedMs / 1000)} s: ${holder}`, {
-    hint: `kubectl reports the same as "error: open ${lock}: file exists". If no kubectl config command or merge is running, remove ${lock} and run again. ${file} was not changed.`,
-    details: { path: file, lock },
-  });
 }
 
 /** Who holds the lock, as far as we can tell: our own locks carry the pid; kubectl's are empty. */
@@ -58,10 +51,10 @@ export async function withKubeconfigLock<T>(file: string, fn: () => Promise<T>, 
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new QksError('OUTPUT_PERMISSION', `--merge: cannot create ${lock}: ${(e as Error).message}`, { hint: `Merge into a file in a directory you can write (--merge FILE).`, details: { path: file } });
+        throw mergeLockDenied(file, lock, e as Error);
       }
       const waited = performance.now() - started;
-      if (waited >= waitMs) throw lockedError(file, lock, waited, await describeHolder(lock));
+      if (waited >= waitMs) throw kubeconfigLocked(file, lock, waited, await describeHolder(lock));
       await sleep(Math.min(MERGE_LOCK.pollMs, waitMs - waited), opts.signal);
     }
   }
@@ -79,18 +72,18 @@ async function readTarget(path: string): Promise<string> {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw new QksError('OUTPUT_PERMISSION', `--merge: cannot read ${path}: ${(e as Error).message}`, { details: { path } });
+    throw mergeTargetUnreadable(path, e as Error);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw targetInvalid(path, 'it is not a regular file');
-    if (st.size > MAX_MERGE_TARGET_BYTES) throw targetInvalid(path, `it is larger than ${MAX_MERGE_TARGET_BYTES} bytes`);
+    if (!st.isFile()) throw mergeTargetInvalid(path, 'it is not a regular file');
+    if (st.size > MAX_MERGE_TARGET_BYTES) throw mergeTargetInvalid(path, `it is larger than ${MAX_MERGE_TARGET_BYTES} bytes`);
     const buf = Buffer.alloc(Math.min(st.size + 1, MAX_MERGE_TARGET_BYTES + 1));
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, bytesRead));
     } catch {
-      throw targetInvalid(path, 'it is not UTF-8 text');
+      throw mergeTargetInvalid(path, 'it is not UTF-8 text');
     }
   } finally {
     await fh.close();

@@ -8,7 +8,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
-import { QksError } from '../errors.js';
+import { kubeconfigContextDangling, mergeNotProven, mergeTargetInvalid } from './errors.js';
 import type { Kubeconfig } from './schema.js';
 
 /** A kubeconfig bigger than this is not one a person keeps (kubectl's own are kilobytes). */
@@ -17,13 +17,6 @@ export const MAX_MERGE_TARGET_BYTES = 16 * 1024 * 1024;
 const LISTS = ['clusters', 'users', 'contexts'] as const;
 type ListKey = (typeof LISTS)[number];
 const BODY: Record<ListKey, string> = { clusters: 'cluster', users: 'user', contexts: 'context' };
-
-export function targetInvalid(file: string, why: string): QksError {
-  return new QksError('MERGE_TARGET_INVALID', `--merge: ${file} is not a kubeconfig: ${why}`, {
-    hint: 'Nothing was changed. Merge into another file (--merge FILE), or write a file of its own with --output.',
-    details: { path: file },
-  });
-}
 
 /** What the VM contributes: its current context's cluster, user and context bodies. */
 export interface MergeEntries {
@@ -38,9 +31,7 @@ export function entriesOf(config: Kubeconfig): MergeEntries {
   const cluster = config.clusters.find((c) => c.name === ctx.context.cluster);
   const user = config.users.find((u) => u.name === ctx.context.user);
   if (!cluster || !user) {
-    throw new QksError('KUBECONFIG_INVALID', `the retrieved kubeconfig's context "${ctx.name}" names a cluster or user it does not have`, {
-      hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
-    });
+    throw kubeconfigContextDangling(ctx.name);
   }
   const { cluster: _c, user: _u, ...rest } = ctx.context;
   return { cluster: { ...cluster.cluster }, user: { ...(user.user ?? {}) }, context: rest };
@@ -62,30 +53,30 @@ function checkTarget(doc: Document.Parsed, text: string, file: string): Record<s
     const pos = doc.errors[0]!.pos[0];
     const before = text.slice(0, pos);
     const line = before.split('\n').length;
-    throw targetInvalid(file, `not valid YAML at line ${line}, column ${pos - before.lastIndexOf('\n')}`);
+    throw mergeTargetInvalid(file, `not valid YAML at line ${line}, column ${pos - before.lastIndexOf('\n')}`);
   }
   let js: unknown;
   try {
     js = doc.toJS({ maxAliasCount: 100 });
   } catch {
-    throw targetInvalid(file, 'its YAML cannot be read (aliases)');
+    throw mergeTargetInvalid(file, 'its YAML cannot be read (aliases)');
   }
   if (js === null || js === undefined) return {};
-  if (typeof js !== 'object' || Array.isArray(js)) throw targetInvalid(file, 'not a YAML mapping');
+  if (typeof js !== 'object' || Array.isArray(js)) throw mergeTargetInvalid(file, 'not a YAML mapping');
   const k = js as Record<string, unknown>;
-  if (k.kind !== undefined && k.kind !== null && k.kind !== 'Config') throw targetInvalid(file, `its kind is ${JSON.stringify(k.kind)}, not Config`);
-  if (k.apiVersion !== undefined && k.apiVersion !== null && k.apiVersion !== 'v1') throw targetInvalid(file, `its apiVersion is ${JSON.stringify(k.apiVersion)}, not v1`);
+  if (k.kind !== undefined && k.kind !== null && k.kind !== 'Config') throw mergeTargetInvalid(file, `its kind is ${JSON.stringify(k.kind)}, not Config`);
+  if (k.apiVersion !== undefined && k.apiVersion !== null && k.apiVersion !== 'v1') throw mergeTargetInvalid(file, `its apiVersion is ${JSON.stringify(k.apiVersion)}, not v1`);
   for (const key of LISTS) {
     const v = k[key];
     if (v === undefined || v === null) continue;
-    if (!Array.isArray(v)) throw targetInvalid(file, `${key} is not a list`);
+    if (!Array.isArray(v)) throw mergeTargetInvalid(file, `${key} is not a list`);
     v.forEach((item: unknown, i) => {
-      if (item === null || typeof item !== 'object' || typeof (item as { name?: unknown }).name !== 'string') throw targetInvalid(file, `${key}[${i}] has no name`);
+      if (item === null || typeof item !== 'object' || typeof (item as { name?: unknown }).name !== 'string') throw mergeTargetInvalid(file, `${key}[${i}] has no name`);
     });
   }
-  if (k['current-context'] !== undefined && k['current-context'] !== null && typeof k['current-context'] !== 'string') throw targetInvalid(file, 'current-context is not a string');
+  if (k['current-context'] !== undefined && k['current-context'] !== null && typeof k['current-context'] !== 'string') throw mergeTargetInvalid(file, 'current-context is not a string');
   if (!LISTS.some((key) => key in k) && !('kind' in k) && !('apiVersion' in k) && !('current-context' in k) && Object.keys(k).length) {
-    throw targetInvalid(file, 'it has none of clusters, users, contexts, kind or apiVersion');
+    throw mergeTargetInvalid(file, 'it has none of clusters, users, contexts, kind or apiVersion');
   }
   return k;
 }
@@ -105,8 +96,8 @@ export interface MergeResult {
  */
 export function mergeKubeconfig(target: string, entries: MergeEntries, opts: { name: string; useContext: boolean; file: string }): MergeResult {
   const { name, file } = opts;
-  if (Buffer.byteLength(target) > MAX_MERGE_TARGET_BYTES) throw targetInvalid(file, `it is larger than ${MAX_MERGE_TARGET_BYTES} bytes`);
-  if (target.includes('\0')) throw targetInvalid(file, 'it contains NUL bytes');
+  if (Buffer.byteLength(target) > MAX_MERGE_TARGET_BYTES) throw mergeTargetInvalid(file, `it is larger than ${MAX_MERGE_TARGET_BYTES} bytes`);
+  if (target.includes('\0')) throw mergeTargetInvalid(file, 'it contains NUL bytes');
   const doc = parseDocument(target, { prettyErrors: false, uniqueKeys: true });
   const before = checkTarget(doc, target, file);
   const want = structuredClone(before) as Record<string, unknown>;
@@ -147,9 +138,7 @@ export function mergeKubeconfig(target: string, entries: MergeEntries, opts: { n
   const text = doc.toString({ lineWidth: 0 });
   const check = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (check.errors.length || !isDeepStrictEqual(check.toJS(), JSON.parse(JSON.stringify(want)))) {
-    throw new QksError('INTERNAL', 'could not merge the kubeconfig without changing other entries', {
-      hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig). Nothing was changed.',
-    });
+    throw mergeNotProven();
   }
   const to = opts.useContext ? name : from;
   return { text, replaced, currentContext: { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) } };

@@ -12,6 +12,7 @@ import { Agent, request } from 'node:https';
 import { abortError, isQksError, QksError } from '../errors.js';
 import { sleep, startDeadline } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
+import { apiAuthFailed, apiCertRejected, apiUnreachable, apiWaitTimeout, READY_STAGE_NAMES, readyEndpointInvalid } from './errors.js';
 import { isIpAddress, parseServerUrl, serverPort } from './rewrite.js';
 import type { Kubeconfig } from './schema.js';
 
@@ -19,7 +20,7 @@ import type { Kubeconfig } from './schema.js';
 export const READY_TIMEOUTS = { ...TIMEOUTS.ready, maxBodyBytes: 4 * 1024 * 1024 } as const;
 
 export type ReadyStage = 'tls' | 'readyz' | 'node';
-const STAGE_NAMES: Record<ReadyStage, string> = { tls: 'TLS', readyz: '/readyz', node: 'node Ready' };
+const STAGE_NAMES: Record<ReadyStage, string> = READY_STAGE_NAMES;
 
 /** Where and how to reach the API server: everything from the kubeconfig, nothing from this host. */
 export interface ApiEndpoint {
@@ -36,23 +37,17 @@ export interface ApiEndpoint {
   user: string;
 }
 
-function endpointError(message: string): QksError {
-  return new QksError('KUBECONFIG_INVALID', `--ready: the kubeconfig ${message}`, {
-    hint: 'Check the file in the guest is the Kubesolo admin kubeconfig; nothing was written.',
-  });
-}
-
 const fromB64 = (s: unknown) => (typeof s === 'string' && s ? Buffer.from(s, 'base64').toString('utf8') : undefined);
 
 /** The endpoint of the current context (else the first): its cluster's server and CA, its user's credentials. Pure. */
 export function endpointFor(config: Kubeconfig): ApiEndpoint {
   const ctx = config.contexts.find((c) => c.name === config['current-context']) ?? config.contexts[0]!;
   const cluster = config.clusters.find((c) => c.name === ctx.context.cluster);
-  if (!cluster) throw endpointError(`context "${ctx.name}" names cluster "${ctx.context.cluster}", which is not in clusters`);
+  if (!cluster) throw readyEndpointInvalid(`context "${ctx.name}" names cluster "${ctx.context.cluster}", which is not in clusters`);
   const user = config.users.find((u) => u.name === ctx.context.user);
-  if (!user) throw endpointError(`context "${ctx.name}" names user "${ctx.context.user}", which is not in users`);
+  if (!user) throw readyEndpointInvalid(`context "${ctx.name}" names user "${ctx.context.user}", which is not in users`);
   const u = parseServerUrl(cluster.cluster.server);
-  if (!u) throw endpointError(`cluster "${cluster.name}" has a server that is not a URL`);
+  if (!u) throw readyEndpointInvalid(`cluster "${cluster.name}" has a server that is not a URL`);
   const c = cluster.cluster;
   const cred = (user.user ?? {}) as Record<string, unknown>;
   const tlsName = c['tls-server-name'];
@@ -94,32 +89,6 @@ const CERT_BAD = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
 ]);
-
-/** The fix for an address this host cannot reach, in one sentence. */
-export const UNREACHABLE_HINT =
-  'Clients must reach the VM\'s API port: give the address they use to Kubesolo at artifact time (artifacts --api-address) and here (--api-server), ' +
-  'open the port in the host\'s and the network\'s firewall, or forward it through NAT (e.g. QEMU hostfwd=tcp::6443-:6443).';
-
-export function unreachableError(ep: { host: string; port: number }, why: string): QksError {
-  return new QksError('API_UNREACHABLE', `the API server address ${ep.host}:${ep.port} is not reachable from this host (${why})`, {
-    hint: UNREACHABLE_HINT,
-    details: { host: ep.host, port: ep.port, reason: why },
-  });
-}
-
-export function authError(ep: ApiEndpoint, path: string, detail: string): QksError {
-  return new QksError('API_AUTH_FAILED', `the API server at ${ep.host}:${ep.port} refused the credentials of user "${ep.user}" (${detail} on GET ${path})`, {
-    hint: 'The client certificate or token is not this cluster\'s (a kubeconfig of another VM, or the cluster was reinstalled): fetch the kubeconfig again.',
-    details: { host: ep.host, port: ep.port, path, detail },
-  });
-}
-
-function certError(ep: ApiEndpoint, code: string, message: string): QksError {
-  return new QksError('TLS_VERIFY_FAILED', `the server at ${ep.host}:${ep.port} presented a certificate the kubeconfig does not accept (${code}: ${message})`, {
-    hint: 'That address reaches another server, or the certificate does not name it (tls-server-name). Check --api-server.',
-    details: { host: ep.host, port: ep.port, code },
-  });
-}
 
 /** What the server said, made safe to print: printable ASCII, one line, short. */
 export function summarise(body: string, max = 160): string {
@@ -239,16 +208,7 @@ export async function waitUntilReady(ep: ApiEndpoint, opts: ReadyOptions): Promi
   let lastRefused = false;
   const deadline = startDeadline(opts.timeoutMs, {
     signal: opts.signal,
-    onTimeout: () =>
-      new QksError('WAIT_TIMEOUT', `gave up after ${Math.round(opts.timeoutMs / 1000)} s waiting for the API server at ${ep.host}:${ep.port}: stage ${STAGE_NAMES[stage]}; last: ${last}`, {
-        hint:
-          stage === 'node'
-            ? 'The API server is up but the node is not Ready: check the kubelet in the guest (/var/log/kubesolo.err).'
-            : stage === 'readyz'
-              ? 'The API server answers but is not ready: check /var/log/kubesolo.err in the guest, or raise --timeout.'
-              : `Nothing answered at that address in time.${lastRefused && opts.refusedHint ? ` ${opts.refusedHint}` : ''} Raise --timeout, or check the VM.`,
-        details: { stage, last, timeoutMs: opts.timeoutMs },
-      }),
+    onTimeout: () => apiWaitTimeout(`${ep.host}:${ep.port}`, stage, last, opts.timeoutMs, lastRefused ? opts.refusedHint : undefined),
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const stages: Partial<Record<ReadyStage, number>> = {};
@@ -272,17 +232,17 @@ export async function waitUntilReady(ep: ApiEndpoint, opts: ReadyOptions): Promi
         onSecure: () => done('tls', `verified against the kubeconfig's CA${ep.servername ? ` as ${ep.servername}` : ''}`),
       });
       done('tls', 'verified');
-      if (r.status === 401 || r.status === 403) throw authError(ep, path, `${r.status} ${r.status === 401 ? 'Unauthorized' : 'Forbidden'}`);
+      if (r.status === 401 || r.status === 403) throw apiAuthFailed(ep, path, `${r.status} ${r.status === 401 ? 'Unauthorized' : 'Forbidden'}`);
       return r;
     } catch (e) {
       if (isQksError(e)) throw e;
       if (deadline.signal.aborted) throw deadline.signal.reason instanceof QksError ? deadline.signal.reason : abortError(deadline.signal);
       const err = e as NodeJS.ErrnoException;
       const code = err.code ?? 'ERROR';
-      if (NO_ROUTE.has(code)) throw unreachableError(ep, code === 'CONNECT_TIMEOUT' ? err.message : code);
-      if (CERT_BAD.has(code)) throw certError(ep, code, err.message);
+      if (NO_ROUTE.has(code)) throw apiUnreachable(ep, code === 'CONNECT_TIMEOUT' ? err.message : code);
+      if (CERT_BAD.has(code)) throw apiCertRejected(ep, code, err.message);
       // the server dropped the handshake over our client certificate
-      if (/^ERR_SSL_.*ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN)/.test(code)) throw authError(ep, path, `TLS alert ${code}`);
+      if (/^ERR_SSL_.*ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN)/.test(code)) throw apiAuthFailed(ep, path, `TLS alert ${code}`);
       lastRefused = code === 'ECONNREFUSED';
       last = NOT_YET.has(code) ? `nothing answers yet (${code})` : `${code}: ${err.message}`;
       return undefined;

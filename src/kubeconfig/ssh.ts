@@ -9,6 +9,7 @@
  * `doas -n` (what Alpine uses), then `sudo -n`, never prompting.
  */
 import { QksError } from '../errors.js';
+import { TIMEOUTS } from '../timeouts.js';
 import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge } from './errors.js';
 import { classifySshFailure, describeDestination, runSsh, sshBaseArgs, type SshDestination } from '../ssh/index.js';
 
@@ -28,7 +29,7 @@ export interface SshTarget {
   command?: string;
 }
 
-export const DEFAULT_SSH_CONNECT_TIMEOUT_SEC = 10;
+export const DEFAULT_SSH_CONNECT_TIMEOUT_SEC = TIMEOUTS.ssh.connectSec;
 
 /**
  * One line, no single quotes, nothing csh would expand: runs under `sh -c` whatever the login shell.
@@ -110,7 +111,7 @@ export function sshReadFile(
 ): Promise<Buffer> {
   const bad = checkRemotePath(path);
   if (bad) return Promise.reject(new QksError('CONFIG_INVALID', `--remote-path ${JSON.stringify(path)}: ${bad}`));
-  const timeoutMs = opts.timeoutMs ?? ((t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC) + 20) * 1000;
+  const timeoutMs = opts.timeoutMs ?? ((t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC) + TIMEOUTS.sshReadExtraSec) * 1000;
   return runSsh(t.command ?? 'ssh', sshArgs(t), {
     timeoutMs,
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -12,12 +12,13 @@
  * with a warning.
  */
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
-import { QksError } from '../errors.js';
+import { apiCertNamesNeither, apiCertNotFromCa } from './errors.js';
+import { TIMEOUTS } from '../timeouts.js';
 import type { KubeconfigCluster } from './schema.js';
 import { isIpAddress, isLoopbackHost, parseServerUrl, serverPort } from './rewrite.js';
 
 /** Bound on the whole handshake. A reachable API server answers in milliseconds. */
-export const DEFAULT_TLS_TIMEOUT_MS = 3000;
+export const DEFAULT_TLS_TIMEOUT_MS = TIMEOUTS.apiTlsCheckMs;
 
 export type TlsReason =
   /** The certificate covers the address: kubectl works as written. */
@@ -149,10 +150,7 @@ export async function verifyCluster(
     return { verified: false, reason: 'handshake-failed', detail: `TLS handshake with ${u.host}:${port} failed (${err.message}); written unverified` };
   }
   if (!hs.authorized) {
-    throw new QksError('TLS_VERIFY_FAILED', `the server at ${u.host}:${port} presented a certificate that the kubeconfig's CA did not issue (${hs.authorizationError ?? 'unverified'})`, {
-      hint: 'That address reaches another server, so this kubeconfig would not work there. Check --api-server (or pass --no-verify-server to write it anyway). Nothing was written.',
-      details: { host: u.host, port, authorizationError: hs.authorizationError },
-    });
+    throw apiCertNotFromCa(u.host, port, hs.authorizationError);
   }
   if (existing && certCovers(existing, hs.cert)) {
     return { verified: true, reason: 'server-name-covered', detail: `certificate valid for tls-server-name ${existing}` };
@@ -164,10 +162,7 @@ export async function verifyCluster(
   }
   const name = chooseServerName(hs.cert) ?? (certCovers(u.host, hs.cert) ? u.host : undefined);
   if (!name) {
-    throw new QksError('TLS_VERIFY_FAILED', `the API server certificate covers neither ${u.host} nor any DNS name usable as tls-server-name`, {
-      hint: 'Give the address to Kubesolo at first boot (artifacts --api-address), or pass --no-verify-server. Nothing was written.',
-      details: { host: u.host, port, subjectaltname: hs.cert.subjectaltname },
-    });
+    throw apiCertNamesNeither(u.host, port, hs.cert.subjectaltname);
   }
   return {
     verified: true,

@@ -4,7 +4,7 @@
  * e.g. qemu:///system, qemu:///session, qemu+ssh://root@hv1:2222/system?keyfile=/k&socket=/run/x,
  * qemu+tls://hv1/system?pkipath=/etc/qks/pki (a host without a transport means TLS, as in libvirt).
  */
-import { QksError } from '../errors.js';
+import { uriInvalid } from './errors.js';
 
 export const DEFAULT_LIBVIRT_URI = 'qemu:///system';
 export const SUPPORTED_TRANSPORTS = ['unix', 'ssh', 'tls'] as const;
@@ -30,10 +30,7 @@ export interface LibvirtUri {
 const URI_RE = /^([a-z][a-z0-9]*)(?:\+([a-z0-9]+))?:\/\/(?:([^@/?#]*)@)?(\[[^\]]*\]|[^:/?#]*)(?::(\d*))?(\/[^?#]*)?(?:\?([^#]*))?$/i;
 
 export function parseLibvirtUri(raw: string): LibvirtUri {
-  const bad = (why: string, hint?: string) =>
-    new QksError('CONFIG_INVALID', `LIBVIRT_URI ${JSON.stringify(raw)}: ${why}`, {
-      hint: hint ?? 'Use qemu:///system, qemu:///session, qemu+ssh://[user@]host[:port]/system or qemu+tls://host[:port]/system.',
-    });
+  const bad = (why: string, hint?: string) => uriInvalid(raw, why, hint);
   const m = URI_RE.exec(raw.trim());
   if (!m) throw bad('not a libvirt URI');
   const [, driver, transport, user, hostPart, portPart, path, query] = m;

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseLibvirtUri } from '../libvirt/uri.js';
-import { parseScanOutput, remoteDiscoveryError } from './discover.js';
+import { parseScanOutput } from './discover.js';
+import { remoteDiscoveryError } from './errors.js';
 import { classifySshFailure, describeDestination, remoteCommand, sshBaseArgs } from '../ssh/index.js';
 import { remoteHelper, sshDestination, uriSshHints, validateVmName } from './destination.js';
 

@@ -3,9 +3,10 @@
  * with the libvirt parameters of its remote helper (proxy=, socket=, netcat=, name=). The SSH work
  * itself is src/ssh/; this file knows only what libvirt's URI means for it.
  */
-import { QksError } from '../errors.js';
+import { uriInvalid, uriParamsUnsupported } from '../libvirt/errors.js';
 import type { LibvirtUri } from '../libvirt/uri.js';
 import type { SshDestination, SshHints } from '../ssh/index.js';
+import { vmNameInvalid } from './errors.js';
 
 // Host names, IPv4 and IPv6 literals; never starting with '-' (ssh would take it for an option).
 const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._:%-]*$/;
@@ -13,16 +14,19 @@ const USER_RE = /^[A-Za-z0-9_][A-Za-z0-9._@\\$-]*$/;
 /** libvirt's ssh-transport parameters we honour (libvirt's uri.html); `command=` (another ssh binary) is refused. */
 export const SSH_URI_PARAMS = ['keyfile', 'no_verify', 'no_tty', 'socket', 'mode', 'proxy', 'netcat', 'name'] as const;
 
+const SSH_URI_HINT = 'Use qemu+ssh://[user@]host[:port]/system[?keyfile=PATH].';
+const HELPER_HINT = 'proxy=auto|native|netcat; netcat= only with auto or netcat (libvirt uri.html).';
+
 const truthy = (v: string | undefined) => v !== undefined && v !== '0' && v !== '';
 
 /** The SSH destination of a qemu+ssh URI; rejects what ssh could mistake for an option. */
 export function sshDestination(uri: LibvirtUri): SshDestination {
-  const bad = (why: string) => new QksError('CONFIG_INVALID', `LIBVIRT_URI ${JSON.stringify(uri.raw)}: ${why}`, { hint: 'Use qemu+ssh://[user@]host[:port]/system[?keyfile=PATH].' });
+  const bad = (why: string) => uriInvalid(uri.raw, why, SSH_URI_HINT);
   if (uri.transport !== 'ssh' || !uri.host) throw bad('not a qemu+ssh URI with a host');
   if (!HOST_RE.test(uri.host)) throw bad(`host ${JSON.stringify(uri.host)} is not a host name or address`);
   if (uri.user !== undefined && !USER_RE.test(uri.user)) throw bad(`user ${JSON.stringify(uri.user)} is not a user name`);
   const unsupported = Object.keys(uri.params).filter((k) => !(SSH_URI_PARAMS as readonly string[]).includes(k));
-  if (unsupported.length) throw bad(`parameter ${unsupported.join(', ')} is not supported over ssh (supported: ${SSH_URI_PARAMS.join(', ')})`);
+  if (unsupported.length) throw uriParamsUnsupported(uri.raw, unsupported, 'ssh', SSH_URI_PARAMS, SSH_URI_HINT);
   return {
     host: uri.host,
     ...(uri.user ? { user: uri.user } : {}),
@@ -57,7 +61,7 @@ export interface RemoteHelper {
 
 /** The remote-helper parameters of a qemu+ssh URI, validated as libvirt does. */
 export function remoteHelper(uri: LibvirtUri): RemoteHelper {
-  const bad = (why: string) => new QksError('CONFIG_INVALID', `LIBVIRT_URI ${JSON.stringify(uri.raw)}: ${why}`, { hint: 'proxy=auto|native|netcat; netcat= only with auto or netcat (libvirt uri.html).' });
+  const bad = (why: string) => uriInvalid(uri.raw, why, HELPER_HINT);
   const proxy = (uri.params.proxy ?? 'auto') as RemoteProxy;
   if (!['auto', 'native', 'netcat'].includes(proxy)) throw bad(`proxy=${uri.params.proxy} is not auto, native or netcat`);
   if (proxy === 'native' && uri.params.netcat) throw bad('netcat= is not permitted with proxy=native');
@@ -78,9 +82,7 @@ export function remoteHelper(uri: LibvirtUri): RemoteHelper {
 export function validateVmName(name: string): string {
   // eslint-disable-next-line no-control-regex
   if (!name || name.length > 200 || /[/:\x00-\x1f\x7f]/.test(name) || name === '.' || name === '..' || name.startsWith('-')) {
-    throw new QksError('USAGE', `invalid VM name ${JSON.stringify(name)}`, {
-      hint: 'A libvirt domain name: no "/", ":" or control characters, not starting with "-", at most 200 characters.',
-    });
+    throw vmNameInvalid(name);
   }
   return name;
 }

@@ -9,10 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { QksError } from '../errors.js';
 import { channelLayout, rankChannelSockets, type ChannelLayout, type ChannelSocket } from '../libvirt/channels.js';
 import type { SshHost } from '../ssh/index.js';
 import { validateVmName } from './destination.js';
+import { remoteSessionUnsupported } from './errors.js';
+import { TIMEOUTS } from '../timeouts.js';
 
 export type RemoteAccess = 'ok' | 'perm' | 'notsock';
 
@@ -41,7 +42,7 @@ export interface RemoteDiscoverOptions {
 }
 
 /** A host scan serves every VM of a batch: one remote command for 20 VMs instead of 20. */
-export const SCAN_TTL_MS = 5_000;
+export const SCAN_TTL_MS = TIMEOUTS.remoteScanTtlMs;
 
 // Items: C:<channel> | X:<state dir: its *.xml> | L:<dir to scan> | T:<path to test>. Prints:
 //   X <xml path> + its <domain> line and <channel> blocks + boundary | E <entry> | S ok|perm|notsock <path> | D <denied>
@@ -99,9 +100,7 @@ function layoutFor(options: RemoteDiscoverOptions): Layout {
   const env = options.env ?? process.env;
   const root = options.root ?? env.QKS_CHANNEL_ROOT ?? '/';
   if (options.mode === 'session') {
-    throw new QksError('USAGE', 'qemu+ssh://HOST/session is not supported yet: the remote session tree depends on the remote user\'s environment', {
-      hint: 'Use qemu+ssh://HOST/system, or run qemu-kubesolo on the hypervisor with qemu:///session.',
-    });
+    throw remoteSessionUnsupported();
   }
   return channelLayout({ root, mode: 'system', env: {}, ...(options.channels ? { channels: options.channels } : {}) });
 }
@@ -182,19 +181,4 @@ export async function discoverRemoteChannels(ssh: SshHost, vmName: string, optio
     found = resolve(merged, l, vmName, ssh.via);
   }
   return found;
-}
-
-/** The error for a discovery that found nothing usable, naming the host. */
-export function remoteDiscoveryError(d: RemoteDiscovery, vmName: string): QksError {
-  if (d.forbidden.length || d.denied.length) {
-    const what = d.forbidden.length ? d.forbidden.map((s) => s.path) : d.denied;
-    return new QksError('SOCKET_PERMISSION', `on ${d.via}: the SSH user may not open the agent socket of ${vmName} (${what.join(', ')})`, {
-      hint: 'Log in as root (qemu+ssh://root@host/system) or as a member of the qemu group (libvirt-qemu on Debian): the socket is opened by sshd as the SSH user.',
-      details: { host: d.via, vmName, forbidden: d.forbidden.map((s) => s.path), denied: d.denied },
-    });
-  }
-  return new QksError('SOCKET_NOT_FOUND', `on ${d.via}: no guest-agent channel socket found for VM ${vmName}`, {
-    hint: 'The VM is not running there, has another name, or has no guest-agent channel (add org.qemu.guest_agent.1).',
-    details: { host: d.via, vmName, searched: d.searched },
-  });
 }

@@ -4,6 +4,7 @@
  */
 import { QksError } from '../errors.js';
 import { LIBVIRT_AUTH_HINT } from '../agent/libvirt-rpc/errors.js';
+import type { RemoteDiscovery } from './discover.js';
 
 const NETCAT_HINT = 'Install virt-ssh-helper there (Debian/Ubuntu: libvirt-daemon; RHEL: libvirt-daemon) or netcat with -U (netcat-openbsd, nmap-ncat); or point netcat= at it.';
 
@@ -28,19 +29,6 @@ export function remoteHelperError(via: string, code: number | null, stderr: stri
     return new QksError('LIBVIRT_AUTH', `on ${via}: the SSH user may not open libvirtd's socket (${said})`, { hint: `${LIBVIRT_AUTH_HINT} (on the far side, for the SSH user)`, details });
   }
   return new QksError('LIBVIRT_ERROR', `on ${via}: the remote libvirt helper ended (${said})`, { hint: 'Run the same by hand: ssh HOST virt-ssh-helper qemu:///system (or nc -U /var/run/libvirt/libvirt-sock).', details, retryable: true });
-}
-
-export function tcpNotSupported(raw: string): QksError {
-  return new QksError('CONFIG_INVALID', `LIBVIRT_URI ${JSON.stringify(raw)}: qemu+tcp (plain TCP, SASL) is not supported`, {
-    hint: 'Use qemu+tls://HOST/system (libvirt\'s TLS listener, port 16514) or qemu+ssh://USER@HOST/system instead.',
-  });
-}
-
-export function saslNotSupported(where: string, types: number[]): QksError {
-  return new QksError('LIBVIRT_AUTH', `${where}: libvirtd asks for SASL, which this tool does not speak (auth types ${types.join(', ')})`, {
-    hint: 'Use qemu+ssh:// (libvirtd authenticates the SSH user as a local one), or auth_tls = "none" with client certificates for qemu+tls.',
-    details: { authTypes: types },
-  });
 }
 
 /** The TLS failures: each says which file or setting fixes it. */
@@ -87,7 +75,50 @@ export const tlsError = {
       details: { why },
     });
   },
+  unresolved(where: string, host: string): QksError {
+    return new QksError('CONFIG_INVALID', `TLS ${where}: cannot resolve ${host}`, { hint: 'Check the host name in LIBVIRT_URI.', details: { host } });
+  },
+  /** Any other failure of the TLS connection: worth another try. */
+  failed(where: string, e: NodeJS.ErrnoException): QksError {
+    return new QksError('LIBVIRT_ERROR', `TLS ${where}: ${e.message}`, { details: { errno: e.code ?? '' }, retryable: true });
+  },
   timeout(where: string, ms: number): QksError {
     return new QksError('LIBVIRT_TIMEOUT', `TLS ${where}: no TLS handshake within ${ms} ms`, { hint: 'Check the address and port, and that nothing drops the connection on the way.', details: { timeoutMs: ms } });
   },
 };
+
+/**
+ * libvirt domain names are free text; a name we refuse is one that can never be one or would make a
+ * remote path ambiguous (src/remote/destination.ts validateVmName).
+ */
+export function vmNameInvalid(name: string): QksError {
+  return new QksError('USAGE', `invalid VM name ${JSON.stringify(name)}`, {
+    hint: 'A libvirt domain name: no "/", ":" or control characters, not starting with "-", at most 200 characters.',
+  });
+}
+
+export function remoteSessionUnsupported(): QksError {
+  return new QksError('USAGE', 'qemu+ssh://HOST/session is not supported yet: the remote session tree depends on the remote user\'s environment', {
+    hint: 'Use qemu+ssh://HOST/system, or run qemu-kubesolo on the hypervisor with qemu:///session.',
+  });
+}
+
+/** ssh's -L syntax has no escape for ':', and a relative path means nothing on the far side. */
+export function forwardPathInvalid(remotePath: string): QksError {
+  return new QksError('USAGE', `cannot forward ${JSON.stringify(remotePath)}: it must be an absolute path without ":"`);
+}
+
+/** The error for a remote discovery that found nothing usable, naming the host. */
+export function remoteDiscoveryError(d: RemoteDiscovery, vmName: string): QksError {
+  if (d.forbidden.length || d.denied.length) {
+    const what = d.forbidden.length ? d.forbidden.map((s) => s.path) : d.denied;
+    return new QksError('SOCKET_PERMISSION', `on ${d.via}: the SSH user may not open the agent socket of ${vmName} (${what.join(', ')})`, {
+      hint: 'Log in as root (qemu+ssh://root@host/system) or as a member of the qemu group (libvirt-qemu on Debian): the socket is opened by sshd as the SSH user.',
+      details: { host: d.via, vmName, forbidden: d.forbidden.map((s) => s.path), denied: d.denied },
+    });
+  }
+  return new QksError('SOCKET_NOT_FOUND', `on ${d.via}: no guest-agent channel socket found for VM ${vmName}`, {
+    hint: 'The VM is not running there, has another name, or has no guest-agent channel (add org.qemu.guest_agent.1).',
+    details: { host: d.via, vmName, searched: d.searched },
+  });
+}

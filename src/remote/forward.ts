@@ -11,7 +11,7 @@
  * no other local user can reach the guest through it. close() cancels the forward and removes the file.
  */
 import { rmSync } from 'node:fs';
-import { QksError } from '../errors.js';
+import { forwardPathInvalid } from './errors.js';
 import type { SshHost } from '../ssh/index.js';
 
 export interface RemoteSocketForward {
@@ -27,8 +27,7 @@ export interface RemoteSocketForward {
 /** Forwards `remotePath` on the host behind `ssh` to a fresh local socket. */
 export async function forwardRemoteSocket(ssh: SshHost, remotePath: string, options: { signal?: AbortSignal } = {}): Promise<RemoteSocketForward> {
   if (remotePath.includes(':') || !remotePath.startsWith('/')) {
-    // ssh's -L syntax has no escape for ':'
-    throw new QksError('USAGE', `cannot forward ${JSON.stringify(remotePath)}: it must be an absolute path without ":"`);
+    throw forwardPathInvalid(remotePath);
   }
   const socketPath = ssh.localSocketPath();
   const spec = ['-L', `${socketPath}:${remotePath}`];

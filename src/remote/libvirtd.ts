@@ -14,6 +14,7 @@ import { toQksError } from '../errors.js';
 import { LibvirtSession } from '../agent/libvirt-rpc/session.js';
 import { startLibvirtConnection, type LibvirtConnection, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
+import { TIMEOUTS } from '../timeouts.js';
 import type { LibvirtUri } from '../libvirt/uri.js';
 import { classifySshFailure, type SshHost } from '../ssh/index.js';
 import { remoteHelperError } from './errors.js';
@@ -40,7 +41,7 @@ export const REMOTE_HELPER_SCRIPT = [
  * SSH connection is up: a local libvirtd answers in ms, a far one pays a round trip per step and
  * polkit there.
  */
-export const REMOTE_START_MS = DEFAULT_TIMEOUTS.connectMs + DEFAULT_TIMEOUTS.handshakeMs + 5_000;
+export const REMOTE_START_MS = DEFAULT_TIMEOUTS.connectMs + DEFAULT_TIMEOUTS.handshakeMs + TIMEOUTS.libvirt.remoteStartExtraMs;
 
 export function remoteHelperArgs(h: RemoteHelper): string[] {
   return [h.proxy, h.name, h.socket ?? '', h.netcat];
@@ -93,8 +94,8 @@ export async function connectLibvirtOverSsh(ssh: SshHost, uri: LibvirtUri, o: Li
     const err = toQksError(e);
     child.kill('SIGTERM');
     // the session only saw the stream close: the helper's exit and stderr say why
-    if (err.code === 'LIBVIRT_ERROR' && /closed the connection/.test(err.message)) {
-      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 1_000))]);
+    if (err.code === 'LIBVIRT_ERROR' && session.streamEnd?.kind === 'closed') {
+      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), TIMEOUTS.libvirt.helperExitMs))]);
       if (code === 255) throw classifySshFailure(stderr, ssh.dest, 'start the libvirt helper', uriSshHints(ssh.dest));
       throw remoteHelperError(ssh.via, code, stderr, helper.proxy);
     }

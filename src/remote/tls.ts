@@ -13,11 +13,13 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { abortError, QksError, toQksError } from '../errors.js';
+import { abortError, toQksError, type QksError } from '../errors.js';
 import { LibvirtSession } from '../agent/libvirt-rpc/session.js';
 import { startLibvirtConnection, type LibvirtConnection, type LibvirtTransport } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
+import { TIMEOUTS } from '../timeouts.js';
 import type { AgentCandidate } from '../agent/transport.js';
+import { uriParamsUnsupported } from '../libvirt/errors.js';
 import { LIBVIRT_TLS_PORT, type LibvirtUri } from '../libvirt/uri.js';
 import { tlsError } from './errors.js';
 
@@ -54,9 +56,7 @@ export interface TlsTarget {
 export function tlsTarget(uri: LibvirtUri): TlsTarget {
   const unsupported = Object.keys(uri.params).filter((k) => !(TLS_URI_PARAMS as readonly string[]).includes(k));
   if (unsupported.length) {
-    throw new QksError('CONFIG_INVALID', `LIBVIRT_URI ${JSON.stringify(uri.raw)}: parameter ${unsupported.join(', ')} is not supported over TLS (supported: ${TLS_URI_PARAMS.join(', ')})`, {
-      hint: 'Use qemu+tls://HOST[:PORT]/system[?pkipath=DIR][&no_verify=1].',
-    });
+    throw uriParamsUnsupported(uri.raw, unsupported, 'TLS', TLS_URI_PARAMS, 'Use qemu+tls://HOST[:PORT]/system[?pkipath=DIR][&no_verify=1].');
   }
   const host = uri.host!;
   const port = uri.port ?? LIBVIRT_TLS_PORT;
@@ -121,11 +121,9 @@ export function tlsConnectError(t: TlsTarget, ca: string, e: NodeJS.ErrnoExcepti
   if (UNTRUSTED.has(code)) return tlsError.serverUntrusted(t.where, `${code}: ${e.message}`, ca);
   if (/alert|handshake failure|bad certificate|unknown ca/i.test(e.message)) return tlsError.clientRefused(t.where, e.message);
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return tlsError.notListening(t.where, `${code}`);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new QksError('CONFIG_INVALID', `TLS ${t.where}: cannot resolve ${t.host}`, { hint: 'Check the host name in LIBVIRT_URI.', details: { host: t.host } });
-  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return tlsError.unresolved(t.where, t.host);
   if (code === 'ECONNRESET' || code === 'EPIPE') return tlsError.clientRefused(t.where, `${code} during the handshake`);
-  return new QksError('LIBVIRT_ERROR', `TLS ${t.where}: ${e.message}`, { details: { errno: code }, retryable: true });
+  return tlsError.failed(t.where, e);
 }
 
 function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: number, signal?: AbortSignal): Promise<TLSSocket> {
@@ -202,7 +200,8 @@ export async function connectLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOp
   } catch (e) {
     const err = toQksError(e);
     // a refusal that comes after libvirtd's confirmation byte: an alert or a closed connection before the first reply
-    if (err.code === 'LIBVIRT_ERROR' && /alert|certificate|closed the connection|ECONNRESET/i.test(err.message)) throw tlsError.clientRefused(t.where, err.message);
+    const end = session.streamEnd;
+    if (err.code === 'LIBVIRT_ERROR' && end && (end.kind === 'closed' || /alert|certificate|ECONNRESET/i.test(`${end.error.code ?? ''} ${end.error.message}`))) throw tlsError.clientRefused(t.where, err.message);
     throw err;
   }
 }
@@ -238,6 +237,6 @@ export function tlsAgentCandidate(uri: LibvirtUri, vmName: string, env: NodeJS.P
     label: `libvirtd at ${t.where} (TLS)`,
     kind: 'libvirt',
     // the handshake bound is for a local socket; TLS adds a network round trip per step
-    open: (o) => openLibvirtOverTls(uri, { domain: vmName, env, timeoutMs: o.handshakeTimeoutMs + DEFAULT_TIMEOUTS.connectMs + 2_000, ...(o.signal ? { signal: o.signal } : {}) }),
+    open: (o) => openLibvirtOverTls(uri, { domain: vmName, env, timeoutMs: o.handshakeTimeoutMs + DEFAULT_TIMEOUTS.connectMs + TIMEOUTS.libvirt.tlsExtraMs, ...(o.signal ? { signal: o.signal } : {}) }),
   };
 }

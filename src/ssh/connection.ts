@@ -13,23 +13,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QksError } from '../errors.js';
+import { TIMEOUTS } from '../timeouts.js';
 import { describeDestination, remoteCommand, sshBaseArgs, type SshDestination } from './args.js';
 import { classifySshFailure, type SshHints } from './failure.js';
 import { runSsh, type RunResult } from './run.js';
 
-/** Every default bound of the SSH hop, in one place. */
-export const DEFAULT_SSH_TIMEOUTS = {
-  /** ssh's ConnectTimeout (TCP connect + banner), seconds. */
-  connectSec: 10,
-  /** Bound on establishing the master (connect + key exchange + auth), ms. */
-  masterMs: 20_000,
-  /** Bound on one remote command or mux request through the master, ms. */
-  commandMs: 15_000,
-  /** The master exits by itself after this long with no channel open (see above), seconds. */
-  persistSec: 60,
-  /** How long close() waits for the master process to be gone, ms. */
-  exitMs: 2_000,
-} as const;
+/** Every default bound of the SSH hop: the ssh row of the one timeouts table. */
+export const DEFAULT_SSH_TIMEOUTS = TIMEOUTS.ssh;
 
 export interface SshOptions {
   /** An ssh_config file used instead of ~/.ssh/config (`-F`). Default: env QKS_SSH_CONFIG, else ssh's own. */
@@ -219,7 +209,7 @@ export function processAlive(pid: number): boolean {
 async function waitGone(pid: number | undefined, boundMs: number): Promise<void> {
   if (!pid) return;
   const until = Date.now() + boundMs;
-  while (processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  while (processAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, TIMEOUTS.sshExitPollMs));
   if (processAlive(pid)) {
     try {
       process.kill(pid, 'SIGTERM');

@@ -102,3 +102,109 @@ function agentFailure(command: string, desc: string, details: Record<string, unk
   const e = agentReplyError(command, { class: cls, desc });
   return new QksError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), retryable: e.retryable, details: { ...details, ...e.details } });
 }
+
+// The session and transport's own cases (no libvirt error in hand): one factory each.
+
+/** A frame or an XDR field that cannot be libvirt's (src/agent/libvirt-rpc/framing.ts and xdr.ts). */
+export function malformedMessage(what: string): QksError {
+  return new QksError('PROTOCOL_ERROR', `libvirtd sent a malformed message: ${what}`, {
+    hint: "Check that the socket is libvirtd's RPC socket (libvirt-sock or virtqemud-sock).",
+  });
+}
+
+/** A failed connect() on libvirtd's socket. ENOENT/ECONNREFUSED: LIBVIRT_NOT_RUNNING; EACCES: LIBVIRT_AUTH. */
+export function socketConnectError(socketPath: string, e: NodeJS.ErrnoException): QksError {
+  const details = { socketPath, errno: e.code };
+  switch (e.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return new QksError('LIBVIRT_NOT_RUNNING', `libvirtd is not running: ${socketPath}: ${e.code === 'ENOENT' ? 'no such socket' : 'connection refused'}`, {
+        hint: 'Start libvirtd (systemctl start libvirtd, or virtqemud on modular hosts), or give the socket with ?socket= in --libvirt-uri.',
+        details,
+        cause: e,
+      });
+    case 'EACCES':
+    case 'EPERM':
+      return new QksError('LIBVIRT_AUTH', `permission denied opening libvirtd's socket ${socketPath}`, { hint: LIBVIRT_AUTH_HINT, details, cause: e });
+    default:
+      return new QksError('LIBVIRT_ERROR', `cannot connect to libvirtd's socket ${socketPath}: ${e.message}`, { details, cause: e, retryable: true });
+  }
+}
+
+/** None of libvirtd's sockets answered: `tried` says why each did not (absent, refused). */
+export function libvirtdNotRunning(tried: string[], paths: string[], hint: string | undefined): QksError {
+  return new QksError('LIBVIRT_NOT_RUNNING', `libvirtd is not running: tried ${tried.join(', ')}`, { hint, details: { tried: paths } });
+}
+
+export function connectTimeout(socketPath: string, timeoutMs: number): QksError {
+  return new QksError('LIBVIRT_TIMEOUT', `libvirtd socket ${socketPath} did not accept the connection within ${timeoutMs} ms`, {
+    hint: 'libvirtd is overloaded or hung; check it (systemctl status libvirtd).',
+  });
+}
+
+/** An open session's stream failed (a reset, an SSH hop that died). */
+export function sessionError(socketPath: string, e: NodeJS.ErrnoException): QksError {
+  return new QksError('LIBVIRT_ERROR', `libvirtd socket ${socketPath}: ${e.message}`, { retryable: true, cause: e });
+}
+
+/** libvirtd (or the hop carrying its RPC) ended the stream. */
+export function sessionClosedByPeer(socketPath: string): QksError {
+  return new QksError('LIBVIRT_ERROR', `libvirtd closed the connection on ${socketPath}`, { retryable: true, hint: 'libvirtd may have restarted; try again.' });
+}
+
+/** Our side closed the session while calls were pending. */
+export function sessionClosed(): QksError {
+  return new QksError('LIBVIRT_ERROR', 'the libvirt session was closed', { retryable: true });
+}
+
+/** A call unanswered within its bound: an agent command (`command` set) is the agent's timeout, anything else libvirtd's. */
+export function callTimeout(context: ErrorContext, timeoutMs: number): QksError {
+  const { operation, domain, command } = context;
+  if (command) {
+    return new QksError('AGENT_TIMEOUT', `no answer from the guest agent${domain ? ` of "${domain}"` : ''} through libvirtd within ${timeoutMs} ms (${command})`, {
+      hint: 'The guest may be busy or its agent hung; try again with a longer --timeout.',
+      details: { operation, command, timeoutMs },
+    });
+  }
+  return new QksError('LIBVIRT_TIMEOUT', `libvirtd did not answer ${operation} within ${timeoutMs} ms`, {
+    hint: 'libvirtd is overloaded or hung, or polkit is slow to answer; check them.',
+    details: { operation, timeoutMs },
+  });
+}
+
+export function polkitIncomplete(): QksError {
+  return new QksError('LIBVIRT_AUTH', 'libvirtd did not complete polkit authentication', { hint: LIBVIRT_AUTH_HINT });
+}
+
+/** The daemon offers only authentication we do not speak (SASL), over any carrier (local, SSH, TLS). */
+export function saslNotSupported(types: number[]): QksError {
+  return new QksError('LIBVIRT_AUTH', `libvirtd asks for authentication this tool does not speak (types ${types.join(', ')}: SASL)`, {
+    hint: `${LIBVIRT_AUTH_HINT} SASL (auth_unix_rw = "sasl") is not supported.`,
+    details: { authTypes: types },
+  });
+}
+
+/** DOMAIN_LOOKUP_BY_NAME found the domain with no id: defined, not running. */
+export function domainNotRunning(domain: string, uri: string): QksError {
+  return new QksError('VM_NOT_FOUND', `domain "${domain}" is defined in ${uri} but not running`, {
+    hint: 'Start the VM (virsh start NAME) and try again, or use --wait.',
+    details: { uri, domain },
+  });
+}
+
+/** A command on a transport whose close() has begun. */
+export function transportClosed(): QksError {
+  return new QksError('AGENT_DISCONNECTED', 'the libvirt transport is closed', { retryable: false });
+}
+
+/** The agent's reply as libvirt forwarded it is not `{"return": ...}`. */
+export function unexpectedReply(command: string, why: string, result: string | null): QksError {
+  return new QksError('PROTOCOL_ERROR', `unexpected reply to ${command} through libvirtd: ${why}`, { details: { command, reply: result?.slice(0, 200) } });
+}
+
+/** openLibvirtTransport() speaks to a local socket; remote URIs are carried by openAgent. */
+export function remoteUriNeedsCarrier(uri: string): QksError {
+  return new QksError('USAGE', `${uri} is a remote URI: open it through openAgent (src/agent/connect.ts), which carries the RPC over SSH or TLS`, {
+    hint: 'Or give the local end of a forwarded libvirtd socket (socketPath).',
+  });
+}

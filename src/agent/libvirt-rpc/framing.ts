@@ -3,7 +3,7 @@
  * length that counts itself, a 24-byte header of six XDR words, then the XDR body.
  * Pure: `encodeMessage` makes bytes, `MessageDecoder` turns chunks split anywhere into messages.
  */
-import { QksError } from '../../errors.js';
+import { malformedMessage } from './errors.js';
 import { XdrReader, XdrWriter } from './xdr.js';
 
 /** Size of the length word (VIR_NET_MESSAGE_LEN_MAX). */
@@ -47,7 +47,7 @@ export function encodeMessage(header: MessageHeader, body: Uint8Array = Buffer.a
 export function decodeMessage(frame: Buffer): RpcMessage {
   const r = new XdrReader(frame);
   const len = r.uint();
-  if (len !== frame.length) throw framingError(`length word says ${len}, frame has ${frame.length} bytes`);
+  if (len !== frame.length) throw malformedMessage(`length word says ${len}, frame has ${frame.length} bytes`);
   const header: MessageHeader = {
     program: r.uint(),
     version: r.uint(),
@@ -59,11 +59,6 @@ export function decodeMessage(frame: Buffer): RpcMessage {
   return { header, body: frame.subarray(LEN_SIZE + HEADER_SIZE) };
 }
 
-function framingError(what: string): QksError {
-  return new QksError('PROTOCOL_ERROR', `libvirtd sent a malformed message: ${what}`, {
-    hint: "Check that the socket is libvirtd's RPC socket (libvirt-sock or virtqemud-sock).",
-  });
-}
 
 /**
  * Accumulates bytes from a stream and yields whole messages, however the stream was split.
@@ -83,7 +78,7 @@ export class MessageDecoder {
       if (this.pendingSize < LEN_SIZE) break;
       const head = this.peek(LEN_SIZE);
       const len = head.readUInt32BE(0);
-      if (len < LEN_SIZE + HEADER_SIZE || len > LEN_SIZE + MESSAGE_MAX) throw framingError(`length ${len} out of range`);
+      if (len < LEN_SIZE + HEADER_SIZE || len > LEN_SIZE + MESSAGE_MAX) throw malformedMessage(`length ${len} out of range`);
       if (this.pendingSize < len) break;
       out.push(decodeMessage(this.take(len)));
     }

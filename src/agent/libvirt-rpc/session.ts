@@ -5,8 +5,8 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { bounded } from '../../deadline.js';
-import { QksError } from '../../errors.js';
-import { LIBVIRT_AUTH_HINT, libvirtErrorToQks, type ErrorContext } from './errors.js';
+import type { QksError } from '../../errors.js';
+import { callTimeout, connectTimeout, libvirtErrorToQks, sessionClosed, sessionClosedByPeer, sessionError, socketConnectError, type ErrorContext } from './errors.js';
 import { MessageDecoder, MessageStatus, MessageType, type RpcMessage } from './framing.js';
 import { decodeRemoteError, encodeCall } from './protocol.js';
 import type { XdrWriter } from './xdr.js';
@@ -25,6 +25,9 @@ interface Pending {
   context: ErrorContext;
 }
 
+/** The stream under a session ended by the peer: closed, or failed with an OS or TLS error. */
+export type StreamEnd = { kind: 'closed' } | { kind: 'error'; error: NodeJS.ErrnoException };
+
 /** Observes raw bytes (tests record fixtures with it). */
 export type TrafficTap = (direction: 'out' | 'in', chunk: Buffer) => void;
 
@@ -34,6 +37,7 @@ export class LibvirtSession {
   private readonly decoder = new MessageDecoder();
   private failure: QksError | undefined;
   private closed = false;
+  private ended: StreamEnd | undefined;
 
   private constructor(
     private readonly socket: Duplex,
@@ -42,14 +46,13 @@ export class LibvirtSession {
     private readonly tap?: TrafficTap,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(new QksError('LIBVIRT_ERROR', `libvirtd socket ${socketPath}: ${e.message}`, { retryable: true, cause: e })));
-    socket.on('close', () => this.fail(new QksError('LIBVIRT_ERROR', `libvirtd closed the connection on ${socketPath}`, { retryable: true, hint: 'libvirtd may have restarted; try again.' })));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.endBy({ kind: 'error', error: e }, sessionError(socketPath, e)));
+    socket.on('close', () => this.endBy({ kind: 'closed' }, sessionClosedByPeer(socketPath)));
   }
 
   /** Connects to the socket within `timeoutMs`. ENOENT/ECONNREFUSED: LIBVIRT_NOT_RUNNING; EACCES: LIBVIRT_AUTH. */
   static connect(socketPath: string, options: { timeoutMs: number; signal?: AbortSignal; tap?: TrafficTap }): Promise<LibvirtSession> {
-    const onTimeout = () =>
-      new QksError('LIBVIRT_TIMEOUT', `libvirtd socket ${socketPath} did not accept the connection within ${options.timeoutMs} ms`, { hint: 'libvirtd is overloaded or hung; check it (systemctl status libvirtd).' });
+    const onTimeout = () => connectTimeout(socketPath, options.timeoutMs);
     return bounded<LibvirtSession>({ timeoutMs: options.timeoutMs, signal: options.signal, onTimeout }, ({ resolve, reject }) => {
       const socket = connect(socketPath);
       let connected = false;
@@ -57,7 +60,7 @@ export class LibvirtSession {
         connected = true;
         resolve(new LibvirtSession(socket, socketPath, options.tap));
       };
-      const onError = (e: NodeJS.ErrnoException) => reject(connectError(socketPath, e));
+      const onError = (e: NodeJS.ErrnoException) => reject(socketConnectError(socketPath, e));
       socket.once('connect', onConnect);
       socket.once('error', onError);
       return () => {
@@ -82,7 +85,7 @@ export class LibvirtSession {
     const serial = ++this.serial;
     const frame = encodeCall(program, procedure, serial, args);
     // a reply after the timeout or abort finds no pending entry and is dropped
-    return bounded<Buffer>({ timeoutMs: options.timeoutMs, signal: options.signal, onTimeout: () => timeoutError(options) }, ({ resolve, reject }) => {
+    return bounded<Buffer>({ timeoutMs: options.timeoutMs, signal: options.signal, onTimeout: () => callTimeout(options.context, options.timeoutMs) }, ({ resolve, reject }) => {
       this.pending.set(serial, { resolve, reject, context: options.context });
       this.tap?.('out', frame);
       this.socket.write(frame);
@@ -94,12 +97,25 @@ export class LibvirtSession {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    this.fail(new QksError('LIBVIRT_ERROR', 'the libvirt session was closed', { retryable: true }));
+    this.fail(sessionClosed());
     this.socket.destroy();
   }
 
   get isOpen(): boolean {
     return !this.closed && !this.failure;
+  }
+
+  /**
+   * How the other end stopped the session, when that is what failed it (not our destroy(), a timeout or
+   * a libvirt error): carriers tell a refusal or a dead helper by it (src/remote/tls.ts, libvirtd.ts).
+   */
+  get streamEnd(): StreamEnd | undefined {
+    return this.ended;
+  }
+
+  private endBy(end: StreamEnd, e: QksError): void {
+    if (!this.closed && !this.failure) this.ended = end;
+    this.fail(e);
   }
 
   private onData(chunk: Buffer): void {
@@ -139,36 +155,4 @@ export class LibvirtSession {
       p.reject(e);
     }
   }
-}
-
-function connectError(socketPath: string, e: NodeJS.ErrnoException): QksError {
-  const details = { socketPath, errno: e.code };
-  switch (e.code) {
-    case 'ENOENT':
-    case 'ECONNREFUSED':
-      return new QksError('LIBVIRT_NOT_RUNNING', `libvirtd is not running: ${socketPath}: ${e.code === 'ENOENT' ? 'no such socket' : 'connection refused'}`, {
-        hint: 'Start libvirtd (systemctl start libvirtd, or virtqemud on modular hosts), or give the socket with ?socket= in --libvirt-uri.',
-        details,
-        cause: e,
-      });
-    case 'EACCES':
-    case 'EPERM':
-      return new QksError('LIBVIRT_AUTH', `permission denied opening libvirtd's socket ${socketPath}`, { hint: LIBVIRT_AUTH_HINT, details, cause: e });
-    default:
-      return new QksError('LIBVIRT_ERROR', `cannot connect to libvirtd's socket ${socketPath}: ${e.message}`, { details, cause: e, retryable: true });
-  }
-}
-
-function timeoutError(o: CallOptions): QksError {
-  const { operation, domain, command } = o.context;
-  if (command) {
-    return new QksError('AGENT_TIMEOUT', `no answer from the guest agent${domain ? ` of "${domain}"` : ''} through libvirtd within ${o.timeoutMs} ms (${command})`, {
-      hint: 'The guest may be busy or its agent hung; try again with a longer --timeout.',
-      details: { operation, command, timeoutMs: o.timeoutMs },
-    });
-  }
-  return new QksError('LIBVIRT_TIMEOUT', `libvirtd did not answer ${operation} within ${o.timeoutMs} ms`, {
-    hint: 'libvirtd is overloaded or hung, or polkit is slow to answer; check them.',
-    details: { operation, timeoutMs: o.timeoutMs },
-  });
 }

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { QksError } from '../../errors.js';
 import { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri } from '../../libvirt/uri.js';
 import { decodeAll } from '../framing.js';
+import { TIMEOUTS } from '../../timeouts.js';
 import { DEFAULT_TIMEOUTS } from '../timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, ExecuteOptions, TransportInfo } from '../transport.js';
-import { LIBVIRT_AUTH_HINT } from './errors.js';
+import { domainNotRunning, libvirtdNotRunning, polkitIncomplete, remoteUriNeedsCarrier, saslNotSupported, transportClosed, unexpectedReply } from './errors.js';
 import {
   AuthType,
   QEMU_PROGRAM,
@@ -29,10 +30,6 @@ import {
 } from './protocol.js';
 import { LibvirtSession, type TrafficTap } from './session.js';
 
-/** libvirt adds its own guest-sync (up to 5 s when the agent is silent) before our command's timeout. */
-const RPC_MARGIN_MS = 1_000;
-/** CONNECT_CLOSE on the way out: a courtesy, never worth waiting for. */
-const CLOSE_TIMEOUT_MS = 500;
 
 export interface LibvirtTransportOptions {
   /** libvirt URI; default qemu:///system. `?socket=` picks the socket. */
@@ -72,13 +69,13 @@ export class LibvirtTransport implements AgentTransport {
   }
 
   async execute(command: string, args?: Record<string, unknown>, options: ExecuteOptions = {}): Promise<unknown> {
-    if (this.closing) throw new QksError('AGENT_DISCONNECTED', 'the libvirt transport is closed', { retryable: false });
+    if (this.closing) throw transportClosed();
     const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
     const json = JSON.stringify(args === undefined ? { execute: command } : { execute: command, arguments: args });
     // libvirt's timeout is whole seconds; -2/-1/0 mean default/block/nowait, so always at least 1
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
     const body = await this.session.call(QEMU_PROGRAM, QemuProc.DOMAIN_AGENT_COMMAND, agentCommandArgs(this.dom, json, seconds), {
-      timeoutMs: timeoutMs + RPC_MARGIN_MS,
+      timeoutMs: timeoutMs + TIMEOUTS.libvirt.rpcMarginMs,
       context: { operation: command, command, domain: this.dom.name, uri: this.uri },
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -95,8 +92,7 @@ export class LibvirtTransport implements AgentTransport {
 
 /** The agent's JSON reply as libvirt forwards it: `{"return": ...}`. */
 export function parseAgentReply(command: string, result: string | null): unknown {
-  const bad = (why: string) =>
-    new QksError('PROTOCOL_ERROR', `unexpected reply to ${command} through libvirtd: ${why}`, { details: { command, reply: result?.slice(0, 200) } });
+  const bad = (why: string) => unexpectedReply(command, why, result);
   if (result === null) throw bad('no result');
   // the same bounded decoder as the direct path: nesting and size are refused before JSON.parse
   const [frame, ...rest] = decodeAll(Buffer.from(result, 'utf8'));
@@ -122,9 +118,7 @@ export async function openLibvirtTransport(options: LibvirtTransportOptions): Pr
   if (options.socketPath) paths = [options.socketPath];
   else if (uri.transport === 'unix') paths = libvirtdSocketCandidates(uri, options.env ?? process.env);
   else {
-    throw new QksError('USAGE', `${uriText} is a remote URI: open it through openAgent (src/agent/connect.ts), which carries the RPC over SSH or TLS`, {
-      hint: 'Or give the local end of a forwarded libvirtd socket (socketPath).',
-    });
+    throw remoteUriNeedsCarrier(uriText);
   }
 
   const session = await connectFirst(paths, () => ({ timeoutMs: left(), signal: options.signal, tap: options.tap }));
@@ -184,10 +178,7 @@ export class LibvirtConnection {
       }),
     );
     if (dom.id < 0) {
-      throw new QksError('VM_NOT_FOUND', `domain "${domain}" is defined in ${uriText} but not running`, {
-        hint: 'Start the VM (virsh start NAME) and try again, or use --wait.',
-        details: { uri: uriText, domain },
-      });
+      throw domainNotRunning(domain, uriText);
     }
     return new LibvirtTransport(this.session, dom, uriText, this.auth, this.o.commandTimeoutMs ?? DEFAULT_TIMEOUTS.commandMs, this.o.via, opts.owns ?? false);
   }
@@ -201,7 +192,7 @@ export class LibvirtConnection {
 async function closeSession(session: LibvirtSession): Promise<void> {
   if (session.isOpen) {
     await session
-      .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: CLOSE_TIMEOUT_MS, context: { operation: 'CONNECT_CLOSE' } })
+      .call(REMOTE_PROGRAM, RemoteProc.CONNECT_CLOSE, undefined, { timeoutMs: TIMEOUTS.libvirt.closeMs, context: { operation: 'CONNECT_CLOSE' } })
       .then((b) => decodeVoidRet(b, 'connect close'))
       .catch(() => undefined);
   }
@@ -236,10 +227,7 @@ async function connectFirst(paths: string[], opts: () => Parameters<typeof Libvi
       tried.push(`${p} (${e.details.errno === 'ENOENT' ? 'absent' : 'refused'})`);
     }
   }
-  throw new QksError('LIBVIRT_NOT_RUNNING', `libvirtd is not running: tried ${tried.join(', ')}`, {
-    hint: last?.hint,
-    details: { tried: paths },
-  });
+  throw libvirtdNotRunning(tried, paths, last?.hint);
 }
 
 async function authenticate(session: LibvirtSession, left: () => number, uri: string): Promise<'none' | 'polkit'> {
@@ -247,13 +235,10 @@ async function authenticate(session: LibvirtSession, left: () => number, uri: st
   if (types.length === 0 || types.includes(AuthType.NONE)) return 'none';
   if (types.includes(AuthType.POLKIT)) {
     const complete = decodeAuthPolkitRet(await session.call(REMOTE_PROGRAM, RemoteProc.AUTH_POLKIT, undefined, { timeoutMs: left(), context: { operation: 'AUTH_POLKIT', uri } }));
-    if (!complete) throw new QksError('LIBVIRT_AUTH', 'libvirtd did not complete polkit authentication', { hint: LIBVIRT_AUTH_HINT });
+    if (!complete) throw polkitIncomplete();
     return 'polkit';
   }
-  throw new QksError('LIBVIRT_AUTH', `libvirtd asks for authentication this tool does not speak (types ${types.join(', ')}: SASL)`, {
-    hint: `${LIBVIRT_AUTH_HINT} SASL (auth_unix_rw = "sasl") is not supported.`,
-    details: { authTypes: types },
-  });
+  throw saslNotSupported(types);
 }
 
 /**

@@ -4,17 +4,13 @@
  * Pure: bytes in, values out. The only code in libvirt-rpc/ that touches offsets.
  */
 import { QksError } from '../../errors.js';
+import { malformedMessage } from './errors.js';
 
 /** libvirt's bound on strings (VIR_NET_MESSAGE_STRING_MAX), so a bad length cannot make us allocate. */
 export const XDR_STRING_MAX = 4_194_304;
 
 const pad = (n: number): number => (4 - (n % 4)) % 4;
 
-function malformed(what: string): QksError {
-  return new QksError('PROTOCOL_ERROR', `libvirtd sent a malformed message: ${what}`, {
-    hint: 'Check that the socket is libvirtd\'s RPC socket (libvirt-sock or virtqemud-sock).',
-  });
-}
 
 export class XdrWriter {
   private chunks: Buffer[] = [];
@@ -96,7 +92,7 @@ export class XdrReader {
   }
 
   private need(n: number, what: string): void {
-    if (this.remaining < n) throw malformed(`${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`);
+    if (this.remaining < n) throw malformedMessage(`${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`);
   }
 
   int(): number {
@@ -115,13 +111,13 @@ export class XdrReader {
 
   bool(): boolean {
     const v = this.int();
-    if (v !== 0 && v !== 1) throw malformed(`bool is ${v}`);
+    if (v !== 0 && v !== 1) throw malformedMessage(`bool is ${v}`);
     return v === 1;
   }
 
   opaque(max = XDR_STRING_MAX): Buffer {
     const n = this.uint();
-    if (n > max) throw malformed(`length ${n} exceeds ${max}`);
+    if (n > max) throw malformedMessage(`length ${n} exceeds ${max}`);
     this.need(n + pad(n), 'opaque');
     const v = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n + pad(n);
@@ -146,7 +142,7 @@ export class XdrReader {
   /** Variable-length array: count, then each element. */
   array<T>(read: (r: this) => T, max: number): T[] {
     const n = this.uint();
-    if (n > max) throw malformed(`array of ${n} exceeds ${max}`);
+    if (n > max) throw malformedMessage(`array of ${n} exceeds ${max}`);
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(read(this));
     return out;
@@ -154,6 +150,6 @@ export class XdrReader {
 
   /** Throws when bytes are left over: a body longer than its type means we misread it. */
   end(what: string): void {
-    if (this.remaining !== 0) throw malformed(`${this.remaining} bytes left after ${what}`);
+    if (this.remaining !== 0) throw malformedMessage(`${this.remaining} bytes left after ${what}`);
   }
 }

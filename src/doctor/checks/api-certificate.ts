@@ -3,6 +3,7 @@ import { isQksError } from '../../errors.js';
 import { parseApiAddress, rewriteServerUrl } from '../../kubeconfig/rewrite.js';
 import { parseKubeconfig } from '../../kubeconfig/schema.js';
 import { verifyCluster } from '../../kubeconfig/tls.js';
+import { TIMEOUTS } from '../../timeouts.js';
 import { skipped, type Check } from '../types.js';
 
 export const apiCertificateCheck: Check = {
@@ -18,7 +19,7 @@ export const apiCertificateCheck: Check = {
     try {
       const cluster = parseKubeconfig(kc.value).config.clusters[0]!.cluster;
       const server = rewriteServerUrl(cluster.server, addr);
-      const r = await verifyCluster({ ...cluster, server }, { rewritten: true, timeoutMs: s.options.tcpTimeoutMs ?? 2000 });
+      const r = await verifyCluster({ ...cluster, server }, { rewritten: true, timeoutMs: s.options.tcpTimeoutMs ?? TIMEOUTS.doctorApiMs });
       const data = { server, reason: r.reason, ...(r.tlsServerName ? { tlsServerName: r.tlsServerName } : {}) };
       if (r.reason === 'address-covered' || r.reason === 'server-name-covered') return { status: 'ok', detail: `${server}: ${r.detail}`, data };
       if (r.reason === 'tls-server-name-set') {

@@ -1,6 +1,7 @@
 /** doctor: a TCP connect to the API address clients will use. */
 import { connect } from 'node:net';
 import { parseApiAddress } from '../../kubeconfig/rewrite.js';
+import { TIMEOUTS } from '../../timeouts.js';
 import { skipped, type Check } from '../types.js';
 
 export const apiReachableCheck: Check = {
@@ -12,7 +13,7 @@ export const apiReachableCheck: Check = {
     const addr = parseApiAddress(raw);
     if (!addr) return { status: 'fail', detail: `--api-server (KUBECONFIG_API_ADDRESS) ${JSON.stringify(raw)} is not a host, host:port or https://host:port`, fix: 'e.g. --api-server 10.0.0.50 or --api-server k8s.example.com:6443' };
     const port = addr.port ?? 6443;
-    const timeoutMs = s.options.tcpTimeoutMs ?? 2000;
+    const timeoutMs = s.options.tcpTimeoutMs ?? TIMEOUTS.doctorApiMs;
     const target = `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${port}`;
     const started = performance.now();
     const r = await new Promise<{ ok: true } | { ok: false; why: string; code?: string }>((resolve) => {

@@ -5,10 +5,12 @@
  */
 import { isQksError, type QksError } from '../../errors.js';
 import { Agent } from 'node:https';
-import { apiGet, authError, endpointFor, readyNode, summarise, type ApiEndpoint, type ApiReply } from '../../kubeconfig/ready.js';
+import { apiAuthFailed } from '../../kubeconfig/errors.js';
+import { apiGet, endpointFor, readyNode, summarise, type ApiEndpoint, type ApiReply } from '../../kubeconfig/ready.js';
 import { parseApiAddress, rewriteServerUrl } from '../../kubeconfig/rewrite.js';
 import { parseKubeconfig } from '../../kubeconfig/schema.js';
 import { verifyCluster } from '../../kubeconfig/tls.js';
+import { TIMEOUTS } from '../../timeouts.js';
 import type { DoctorState } from '../state.js';
 import { skipped, type Check, type CheckOutcome } from '../types.js';
 
@@ -27,7 +29,7 @@ async function probe(s: DoctorState): Promise<Probe> {
   if (!addr) return { skip: 'the address is not valid (see "API server reachable")' };
   const kc = await s.kubeconfig();
   if (!kc.ok) return { skip: 'the kubeconfig cannot be read from the guest (see "kubeconfig in the guest"), so its credentials are unknown' };
-  const timeoutMs = s.options.tcpTimeoutMs ?? 2000;
+  const timeoutMs = s.options.tcpTimeoutMs ?? TIMEOUTS.doctorApiMs;
   let ep: ApiEndpoint;
   try {
     const parsed = parseKubeconfig(kc.value).config;
@@ -52,7 +54,7 @@ async function probe(s: DoctorState): Promise<Probe> {
   };
   try {
     const readyz = await get('/readyz');
-    if ('status' in readyz.r && (readyz.r.status === 401 || readyz.r.status === 403)) return { error: authError(ep, '/readyz', String(readyz.r.status)), ep };
+    if ('status' in readyz.r && (readyz.r.status === 401 || readyz.r.status === 403)) return { error: apiAuthFailed(ep, '/readyz', String(readyz.r.status)), ep };
     const nodes = 'status' in readyz.r ? await get('/api/v1/nodes') : undefined;
     return { ep, readyz: readyz.r, ms: { readyz: readyz.ms, ...(nodes ? { nodes: nodes.ms } : {}) }, ...(nodes ? { nodes: nodes.r } : {}) };
   } finally {

@@ -6,7 +6,8 @@ import { toQksError } from '../../errors.js';
 import { DEDICATED_CHANNEL } from '../../libvirt/channels.js';
 import { parseLibvirtUri, type LibvirtUri } from '../../libvirt/uri.js';
 import { sshHostFor } from '../../remote/agent.js';
-import { discoverRemoteChannels, remoteDiscoveryError } from '../../remote/discover.js';
+import { discoverRemoteChannels } from '../../remote/discover.js';
+import { remoteDiscoveryError } from '../../remote/errors.js';
 import type { SshOptions, SshPool } from '../../ssh/index.js';
 import { skipped, type Check, type CheckOutcome } from '../types.js';
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isQksError, type QksError } from '../../../src/errors.js';
 import { encodeMessage, MessageStatus, MessageType } from '../../../src/agent/libvirt-rpc/framing.js';
-import { QEMU_PROGRAM, QemuProc, RemoteProc } from '../../../src/agent/libvirt-rpc/protocol.js';
+import { QEMU_PROGRAM, QemuProc, REMOTE_PROGRAM, RemoteProc } from '../../../src/agent/libvirt-rpc/protocol.js';
+import { LibvirtSession } from '../../../src/agent/libvirt-rpc/session.js';
 import { XdrWriter } from '../../../src/agent/libvirt-rpc/xdr.js';
 import { openLibvirtTransport } from '../../../src/agent/libvirt-rpc/transport.js';
 import { probeLibvirt as probe } from '../../../src/doctor/checks/libvirtd.js';
@@ -188,6 +189,18 @@ describe('LibvirtTransport failures', () => {
     const e = await rejectionOf(openLibvirtTransport({ domain: 'x', socketPath: fake.socketPath, timeoutMs: 1000 }));
     expect(e.code).toBe('LIBVIRT_ERROR');
     expect(e.retryable).toBe(true);
+  });
+
+  it('the session says the peer closed it (what the SSH and TLS carriers branch on), and not after our own close', async () => {
+    fake = await startFakeLibvirtd(() => 'close');
+    const s = await LibvirtSession.connect(fake.socketPath, { timeoutMs: 1000 });
+    await rejectionOf(s.call(REMOTE_PROGRAM, RemoteProc.AUTH_LIST, undefined, { timeoutMs: 1000, context: { operation: 'AUTH_LIST' } }));
+    expect(s.streamEnd).toEqual({ kind: 'closed' });
+    s.destroy();
+    const ours = await LibvirtSession.connect(fake.socketPath, { timeoutMs: 1000 });
+    ours.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ours.streamEnd).toBeUndefined();
   });
 
   it('PROTOCOL_ERROR when the peer is not libvirtd', async () => {
