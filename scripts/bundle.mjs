@@ -61,7 +61,8 @@ export async function buildChunks({ report = false } = {}) {
     // ESM chunk -> CommonJS body: static imports become require(), dynamic ones Promise-wrapped require()
     const cjs = await transform(f.text, { format: 'cjs', minify: true, target: 'node20', charset: 'ascii', supported: { 'dynamic-import': false } });
     if (/\bimport\.meta\b|\bimport\(/.test(cjs.code)) throw new Error(`${basename(f.path)}: import() or import.meta left after conversion`);
-    chunks[`./${basename(f.path)}`] = cjs.code;
+    // the entry's `#!` line (from src/cli/bin.ts) is for files, not for a function body
+    chunks[`./${basename(f.path)}`] = cjs.code.replace(/^#!.*/, '');
   }
   if (report) printReport(out.metafile);
   return chunks;
@@ -124,15 +125,19 @@ function load(id){
 
 /**
  * The bundle's compile cache (a file on disk; the single executable has its caches inside): V8 code
- * caches of the big chunks under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/ (or $XDG_CACHE_HOME,
+ * caches of the chunks under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/<verb>/ (or $XDG_CACHE_HOME,
  * or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and without HOME there is
- * none), as Node >= 22 does for modules with module.enableCompileCache(). Compiling zod's chunk takes
- * ~30 ms, loading its cache ~2 ms. A chunk's id is the hash of its content, so a cache never outlives
- * what it was made from; V8 checks each cache (version, flags, source) and compiles as usual when one
- * does not fit, and the loader writes a fresh one (atomically, mode 0600, in a 0700 directory that must
- * be the user's own). Only the top level of a chunk is cached: where scope-hoisted libraries spend it.
+ * none), as Node >= 22 does for modules with module.enableCompileCache(). A cache is taken at the end of
+ * a successful run (Script#createCachedData), so it holds the functions that run compiled, not only the
+ * chunk's top level: V8 compiles a function when it is first called, and a start calls most of its code
+ * once (measured: the agent verbs ~7 ms less than with top-level caches, bench/startup.md). Hence one
+ * set per verb (its first word, and the agent's subcommand): each holds what that verb runs. Compiling
+ * zod's chunk takes ~30 ms, loading its cache ~2 ms. A chunk's id is the hash of its content, so a cache
+ * never outlives what it was made from; V8 checks each cache (version, flags, source) and compiles as
+ * usual when one does not fit, and the loader then writes a fresh one (atomically, mode 0600, in 0700
+ * directories that must be the user's own).
  */
-const COMPILE_CACHE = (ids) => `const cached=new Set(${JSON.stringify(ids)});let cacheDir;
+const COMPILE_CACHE = `let cacheDir;
 function cacheDirectory(){
   if(cacheDir!==undefined)return cacheDir;
   cacheDir=null;
@@ -140,22 +145,30 @@ function cacheDirectory(){
   if(e.QKS_COMPILE_CACHE==="0")return null;
   const base=e.QKS_COMPILE_CACHE||(e.XDG_CACHE_HOME?e.XDG_CACHE_HOME+"/qemu-kubesolo":e.HOME?e.HOME+"/.cache/qemu-kubesolo":"");
   if(!base)return null;
-  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
+  const words=process.argv.slice(2).filter((a)=>!a.startsWith("-")),ok=(w)=>/^[a-z][a-z0-9-]{0,39}$/.test(w??"");
+  const verb=ok(words[0])?words[0]+(words[0]==="agent"&&ok(words[1])?"-"+words[1]:""):"-";
+  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
   return cacheDir;
 }
 function compile(id,src){
-  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cached.has(id)&&cacheDirectory();
-  if(!d)return compileFunction(src,PARAMS,o);
-  const fs=nodeRequire("node:fs"),file=d+"/"+id.slice(2,-3)+".v8";
-  let data;try{data=fs.readFileSync(file)}catch{}
-  if(data){const fn=compileFunction(src,PARAMS,{...o,cachedData:data});if(!fn.cachedDataRejected)return fn}
-  const fn=compileFunction(src,PARAMS,{...o,produceCachedData:true});
-  if(data)fn.cachedDataRejected=true;
-  try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,fn.cachedData,{mode:0o600});fs.renameSync(tmp,file)}catch{}
+  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cacheDirectory(),code="(function("+PARAMS+"){"+src+"\\n})";
+  if(!d)return new Script(code,o).runInThisContext();
+  const file=d+"/"+id.slice(2,-3)+".v8";
+  let data;try{data=nodeRequire("node:fs").readFileSync(file)}catch{}
+  const script=new Script(code,data?{...o,cachedData:data}:o),fn=script.runInThisContext();
+  fn.cachedDataRejected=data?script.cachedDataRejected:undefined;
+  if(data&&!script.cachedDataRejected)return fn;
+  if(!toCache.length)process.once("exit",(status)=>{if(status===0)writeCaches()});
+  toCache.push([script,file]);
   return fn;
+}
+const toCache=[];
+function writeCaches(){
+  const fs=nodeRequire("node:fs");
+  for(const [script,file] of toCache){try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,script.createCachedData(),{mode:0o600});fs.renameSync(tmp,file)}catch{}}
 }`;
 
-/** Chunks at least this big get a compile cache (smaller ones compile in well under a millisecond). */
+/** The single executable's chunks at least this big carry a code cache (scripts/sea.mjs; smaller ones compile in well under a millisecond). */
 export const CACHE_FROM = 16 * 1024;
 
 /** The parameters each chunk is compiled with (a CommonJS module body). */
@@ -208,11 +221,17 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     tail = `/*\n${parts.join('')}${stamp}*/\n`;
     // offsets count back from the end of the file, so they do not depend on the loader's length
     for (const v of Object.values(index)) v[0] = tail.length - 3 - v[0];
-    table = `const index=${JSON.stringify(index)};let text;`;
+    // Each chunk is read on its own (pread at its offset): Node has read and scanned the whole file
+    // once already; reading it all again as one string cost ~2 ms and a megabyte of heap a start.
+    // The stamp is checked with every read: the file may have been rewritten in place since.
+    const end = JSON.stringify(stamp + '*/\n');
+    table = `const index=${JSON.stringify(index)};let fd,size;`;
     table +=
-      'function chunk(id){const at=index[id];if(!at)return;' +
-      `if(text===undefined){text=nodeRequire("node:fs").readFileSync(self,"latin1");if(!text.endsWith(${JSON.stringify(stamp + '*/\n')})){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}}` +
-      'const s=text.substr(text.length-at[0],at[1]);' +
+      'function chunk(id){const at=index[id];if(!at)return;const fs=nodeRequire("node:fs"),end=' + end + ';' +
+      'const read=(pos,len)=>{const b=Buffer.allocUnsafe(len);return pos>=0&&fs.readSync(fd,b,0,len,pos)===len?b.toString("latin1"):""};' +
+      'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
+      'if(read(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
+      'const s=read(size-at[0],at[1]);' +
       'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
     source = 'chunk(id)';
   }
@@ -220,10 +239,10 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     ? `function compile(id,src){const c=caches[id];return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2),...(c?{cachedData:Buffer.from(c,"base64")}:{})})}`
     : layout === 'strings'
       ? 'function compile(id,src){return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2)})}'
-      : COMPILE_CACHE(Object.keys(chunks).filter((id) => chunks[id].length >= CACHE_FROM));
+      : COMPILE_CACHE;
   return `#!/usr/bin/env node
 ${prelude}
-const {compileFunction}=nodeRequire("node:vm");
+const {compileFunction,Script}=nodeRequire("node:vm");
 ${table}
 const PARAMS=${JSON.stringify(CHUNK_PARAMS)};
 ${compile}

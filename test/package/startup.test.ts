@@ -101,26 +101,36 @@ describe('bundle compile cache', () => {
   const cacheFiles = (home: string) => {
     const base = join(home, '.cache', 'qemu-kubesolo');
     if (!existsSync(base)) return [];
-    return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).map((f) => join(base, v, f)));
+    return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).flatMap((verb) => readdirSync(join(base, v, verb)).map((f) => join(base, v, verb, f))));
   };
 
-  it('keeps V8 code caches of the big chunks under ~/.cache/qemu-kubesolo (0600 in a 0700 directory) and uses them', () => {
+  it('keeps V8 code caches of the chunks under ~/.cache/qemu-kubesolo, one set per verb (0600 in 0700 directories), and uses them', () => {
     const home = mkdtempSync(join(dir, 'home-'));
     const first = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(first.status, first.stderr).toBe(0);
     const files = cacheFiles(home);
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
-      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/[A-Z0-9]+\\.v8$`));
+      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/iso/[A-Za-z0-9]+\\.v8$`));
       expect(statSync(f).mode & 0o777).toBe(0o600);
     }
     expect(statSync(join(files[0]!, '..')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(files[0]!, '..', '..')).mode & 0o777).toBe(0o700);
     expect(traced(first.stderr).some((c) => c.cacheRejected !== undefined)).toBe(false); // nothing to use yet
     const second = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(second.stdout).toBe(first.stdout);
     const used = traced(second.stderr).filter((c) => c.cacheRejected === false);
     expect(used.length).toBe(files.length);
-    expect(used.every((c) => c.bytes >= 16 * 1024)).toBe(true);
+    expect(used.length).toBe(traced(second.stderr).length);
+    // another verb has its own set (a cache holds the functions its verb ran, not only the top level)
+    expect(run(tracedBundle, ['--version'], { HOME: home }).status).toBe(0);
+    expect(readdirSync(join(files[0]!, '..', '..')).sort()).toEqual(['-', 'iso']);
+  });
+
+  it('writes no cache after a failed run (it would hold only the failure path)', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    expect(run(tracedBundle, ['iso', '--no-such-flag'], { HOME: home }).status).toBe(2);
+    expect(cacheFiles(home)).toEqual([]);
   });
 
   it('recovers from a corrupt cache: compiles as usual and writes a good one', () => {
@@ -148,6 +158,7 @@ describe('bundle compile cache', () => {
     const cache = mkdtempSync(join(dir, 'cache-'));
     expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
     expect(readdirSync(cache)).toEqual([`v8-${process.version}-${process.arch}`]);
+    expect(readdirSync(join(cache, `v8-${process.version}-${process.arch}`))).toEqual(['iso']);
   });
 });
 
@@ -156,12 +167,12 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   beforeAll(async () => (agent = await startRealAgent()));
   afterAll(async () => agent?.close());
 
-  // (child_process is loaded here by Node itself: net.Server#listen, which the per-socket lock uses,
-  // requires cluster, which requires child_process)
-  it('agent ping loads no tls', () => {
+  // the per-socket lock binds without net.Server#listen's cluster check (src/agent/lock.ts), and hashes
+  // without node:crypto
+  it('agent ping loads no tls, cluster, child_process or crypto', () => {
     const r = run(bundle, ['agent', 'ping', '--socket', agent.socketPath]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.builtins.has('tls')).toBe(false);
+    for (const m of ['tls', 'cluster', 'child_process', 'crypto', 'dgram']) expect(r.builtins.has(m), m).toBe(false);
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
