@@ -153,7 +153,7 @@ function cacheDirectory(){
 function compile(id,src){
   const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cacheDirectory(),code="(function("+PARAMS+"){"+src+"\\n})";
   if(!d)return new Script(code,o).runInThisContext();
-  const file=d+"/"+id.slice(2,-3)+".v8";
+  const file=d+"/"+index[id][3]+".v8";
   let data;try{data=nodeRequire("node:fs").readFileSync(file)}catch{}
   const script=new Script(code,data?{...o,cachedData:data}:o),fn=script.runInThisContext();
   fn.cachedDataRejected=data?script.cachedDataRejected:undefined;
@@ -212,7 +212,9 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       const deflate = code.length > DEFLATE_OVER;
       const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
-      index[id] = deflate ? [at, text.length, 1] : [at, text.length];
+      // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
+      // entry chunk (main.js, whose name does not change with its content) needs its content's hash
+      index[id] = [at, text.length, deflate ? 1 : 0, createHash('sha256').update(code).digest('hex').slice(0, 16)];
       at += text.length;
     }
     // the build's fingerprint closes the comment: a file replaced under a running process (an upgrade)

@@ -7,6 +7,7 @@ import { withAgent, type AgentTarget } from '../agent/connect.js';
 import { execSucceeded, type AgentClient } from '../agent/client.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
 import type { TransportInfo } from '../agent/transport.js';
+import { monotonicMs } from '../deadline.js';
 import { EXIT, QksError } from '../errors.js';
 import { AGENT_CAT_OPTIONS, AGENT_EXEC_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
 import { vmNameBeside } from '../options/shared.js';
@@ -75,12 +76,12 @@ export function register(program: Command, run: RunAction): void {
     .action(
       run(async (ctx, flags: Record<string, unknown>) => {
         const o = resolveTarget(flags, ctx.env);
-        const started = performance.now();
+        const started = monotonicMs();
         const transport = await withClient(ctx, o, async (c) => {
           await c.ping(call(o, ctx));
           return c.transportInfo;
         });
-        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const ms = Math.round((monotonicMs() - started) * 10) / 10;
         ctx.output.result({ ok: true, transport, ms }, `the guest agent answered over ${describeTransport(transport)} (${ms} ms)`);
       }),
     );
