@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { abortError, EXIT, QksError } from '../errors.js';
-import { flushStdout, Output, stdoutFailure, watchStdout, type GlobalFlags } from './output.js';
+import { flushStdout, noteStdoutFailure, Output, stderr, stdout, stdoutFailure, watchStdout, writeStdout, type GlobalFlags } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
 import { VERSION } from '../version.js';
 
@@ -68,6 +68,8 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
     .option('-v, --verbose', 'print details of each step on stderr')
     .option('--no-color', 'never colour output (also: NO_COLOR=1)')
     .showHelpAfterError('(run with --help for usage)')
+    // help and commander's complaints go where every verb writes (./output.ts), subcommands inherit it
+    .configureOutput({ writeOut: (text) => writeStdout(stdout, text), writeErr: (text) => void stderr.write(text) })
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
 
@@ -103,16 +105,22 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
  * pipe (exit 141) is reported only with --verbose, like tools killed by SIGPIPE; other failures always.
  */
 async function reportStdoutFailure(flags: GlobalFlags): Promise<void> {
-  await flushStdout(process.stdout);
-  const failure = stdoutFailure(process.stdout);
+  await flushStdout(stdout);
+  const failure = stdoutFailure(stdout);
   if (!failure) return;
   if (!process.exitCode) process.exitCode = failure.exitCode;
   const out = new Output(flags);
   if (failure.code !== 'STDOUT_CLOSED' || out.verboseOn) out.error(failure);
 }
 
-/** src/cli/bin.ts answers `--version` before this module loads: a failed write of it is reported here, as a verb's. */
-export async function reportVersionStdoutFailure(): Promise<void> {
+/**
+ * src/cli/bin.ts answers `--version` before this module loads: a failed write of it is reported here, as a
+ * verb's; a non-blocking stdout (EAGAIN) gets it written through Node's stream (./output.ts).
+ */
+export async function versionNotWritten(e: NodeJS.ErrnoException): Promise<void> {
+  watchStdout(stdout);
+  if (e.code === 'EAGAIN') writeStdout(stdout, `${VERSION}\n`);
+  else noteStdoutFailure(stdout, e);
   await reportStdoutFailure({});
 }
 
@@ -124,9 +132,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     process.exitCode = EXIT.INTERRUPTED;
   };
   // a failed stdout (`| head`, `> /dev/full`) is recorded, reported once and decides the exit status
-  // below, never a stack trace; a failed stderr has nowhere to be reported
-  watchStdout(process.stdout);
-  process.stderr.on('error', () => {});
+  // below, never a stack trace; a failed stderr has nowhere to be reported (./output.ts: neither builds
+  // Node's stdio streams unless it has to)
+  watchStdout(stdout);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const program = await buildProgram(controller.signal, argv);
@@ -140,7 +148,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       else if (argv.includes('--json')) {
         // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
         const err = e.code === 'commander.help' ? new QksError('USAGE', 'no command given', { hint: 'Run qemu-kubesolo --help.' }) : new QksError('USAGE', e.message.replace(/^error: /, ''));
-        process.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
+        writeStdout(stdout, JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
       }
       process.exitCode ??= EXIT.USAGE;
       return;

@@ -35,7 +35,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bundle start-up', () => {
-  it('compiles only the entry (under 8 KB of code: bin, errors, output) for --version', () => {
+  it('compiles only the entry (under 8 KB of code: src/cli/bin.ts) for --version', () => {
     const traced = join(dir, 'traced.cjs');
     execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), traced, '--trace']);
     const r = run(traced, ['--version']);
@@ -91,6 +91,36 @@ function traced(stderr: string): { id: string; bytes: number; cacheRejected?: bo
     .filter((l) => l.startsWith('{') && !l.includes('"builtin"'))
     .map((l) => JSON.parse(l) as { id: string; bytes: number; cacheRejected?: boolean });
 }
+
+// stdout is written with write(2) (src/cli/output.ts); a descriptor its giver left non-blocking and full
+// (EAGAIN) goes through Node's stream, which waits: the output still arrives whole, after what was there
+const NONBLOCKING_FULL_STDOUT = String.raw`
+import os, fcntl, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+n = 0
+try:
+    while True: n += os.write(w, b'x' * 4096)
+except BlockingIOError: pass
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.3)
+data = b''
+while True:
+    d = os.read(r, 65536)
+    if not d: break
+    data += d
+sys.stdout.write(str(p.wait()) + ' ' + data[n:].decode())
+`;
+
+describeWithPeers('bundle stdout', ['python3'], () => {
+  it('a non-blocking stdout that is full (EAGAIN) still gets the whole output: --version and a verb', () => {
+    for (const args of [['--version'], ['iso', '--help']]) {
+      const r = spawnSync('python3', ['-c', NONBLOCKING_FULL_STDOUT, process.execPath, bundle, ...args], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stdout, r.stderr).toMatch(args[0] === '--version' ? /^0 \d+\.\d+\.\d+\n$/ : /^0 Usage: qemu-kubesolo iso/);
+    }
+  });
+});
 
 describe('bundle compile cache', () => {
   let tracedBundle: string;
