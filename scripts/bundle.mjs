@@ -36,10 +36,19 @@ const zodEnglishOnly = {
   },
 };
 
-/** The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by. */
+/**
+ * The verbs whose start-up is measured against goals (bench/startup.bench.ts): their chunks stay plain
+ * text in the file; the other verbs' chunks are stored deflated (see singleFile).
+ */
+const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts'];
+
+/**
+ * The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by, and
+ * `hot`: the ids that HOT_ENTRIES load (their chunks and what those import statically).
+ */
 export async function buildChunks({ report = false } = {}) {
   const out = await build({
-    metafile: report,
+    metafile: true,
     entryPoints: { main: `${root}src/cli/bin.ts` },
     outdir: '/qks', // not written: write is false
     write: false,
@@ -65,7 +74,17 @@ export async function buildChunks({ report = false } = {}) {
     chunks[`./${basename(f.path)}`] = cjs.code.replace(/^#!.*/, '');
   }
   if (report) printReport(out.metafile);
-  return chunks;
+  const outputs = out.metafile.outputs;
+  const hot = new Set();
+  const visit = (path) => {
+    const id = `./${basename(path)}`;
+    if (hot.has(id)) return;
+    hot.add(id);
+    for (const i of outputs[path].imports) if (!i.external && i.kind === 'import-statement') visit(i.path);
+  };
+  for (const [path, o] of Object.entries(outputs)) if (path.endsWith('.js') && HOT_ENTRIES.includes(o.entryPoint)) visit(path);
+  if (hot.size < HOT_ENTRIES.length) throw new Error(`bundle: the hot entries ${HOT_ENTRIES.join(', ')} were not all found`);
+  return { chunks, hot };
 }
 
 /** `--report`: each chunk's size, what it requires, and its biggest inputs (for start-up work). */
@@ -188,7 +207,7 @@ const DEFLATE_OVER = 64 * 1024;
  * - `layout: 'strings'` (the single executable, whose main script cannot read itself back): string
  *   literals; the executable's code cache holds them already parsed.
  */
-export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches } = {}) {
+export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches, hot } = {}) {
   const prelude =
     format === 'cjs'
       ? `"use strict";const nodeRequire=require,self=__filename;`
@@ -203,14 +222,15 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
-    // The few big chunks (zod, yaml, memfs) are deflated: the whole file's size is what `--version`
-    // pays for (read, decode, hash, skip), and a verb that needs one pays ~2 ms more to inflate it.
+    // The big chunks (zod, yaml, memfs) and those of verbs outside `hot` are deflated: the whole file's
+    // size is what every start pays for (Node reads and scans it: ~4 us a KB, bench/startup.md), and a
+    // verb that needs one pays ~1-2 ms more to inflate it (node:zlib, the first time).
     const parts = [];
     const index = {};
     let at = 0;
     for (const [id, code] of Object.entries(chunks)) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
-      const deflate = code.length > DEFLATE_OVER;
+      const deflate = code.length > DEFLATE_OVER || (hot !== undefined && !hot.has(id));
       const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
       // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
@@ -274,12 +294,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // the command is the .cjs (a .mjs main costs node ~8 ms more to start: its ESM loader); the .mjs is
   // the same program for those who run `node qemu-kubesolo.mjs`
   const outfiles = named.length ? named : [`${root}dist/qemu-kubesolo.cjs`, `${root}dist/qemu-kubesolo.mjs`];
-  const chunks = await buildChunks({ report });
+  const { chunks, hot } = await buildChunks({ report });
   for (const outfile of outfiles) {
     const format = args.includes('--cjs') || outfile.endsWith('.cjs') ? 'cjs' : 'esm';
     const tmp = `${outfile}.${process.pid}.tmp`;
     mkdirSync(dirname(outfile), { recursive: true });
-    writeFileSync(tmp, singleFile(chunks, { format, layout, trace }), { mode: 0o755 });
+    writeFileSync(tmp, singleFile(chunks, { format, layout, trace, hot }), { mode: 0o755 });
     chmodSync(tmp, 0o755);
     renameSync(tmp, outfile); // a concurrent reader (tests, bench) never sees half a bundle
   }
