@@ -206,7 +206,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod nor yaml', () => {
+  it('agent ping and agent cat --socket compile neither zod nor yaml; kubeconfig --socket no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -226,6 +226,11 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       expect(ids.length, args.join(' ')).toBeGreaterThan(3);
       for (const h of heavy) expect(ids, args.join(' ')).not.toContain(h);
     }
+    // kubeconfig --socket reads YAML, but validates its options and the file without zod
+    const kc = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc.out'), '--no-verify-server', '--quiet']);
+    expect(kc.status, kc.stderr).toBe(0);
+    expect(traced(kc.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
+    expect(traced(kc.stderr).map((c) => c.id)).not.toContain(heavy[0]);
     // and the check itself sees them where they are used
     expect(traced(run(file, ['artifacts', '--help']).stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[0]]));
   });
