@@ -4,7 +4,7 @@
  * measured in bench/startup.bench.ts, never asserted here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,6 +155,16 @@ describe('bundle compile cache', () => {
     // another verb has its own set (a cache holds the functions its verb ran, not only the top level)
     expect(run(tracedBundle, ['--version'], { HOME: home }).status).toBe(0);
     expect(readdirSync(join(files[0]!, '..', '..')).sort()).toEqual(['-', 'iso']);
+  });
+
+  it("drops other builds' caches of a verb when it writes that verb's set", () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    const verbDir = join(cache, `v8-${process.version}-${process.arch}`, 'iso');
+    mkdirSync(verbDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(verbDir, '0123456789abcdef.v8'), 'an older build');
+    expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
+    expect(readdirSync(verbDir).length).toBeGreaterThan(0);
+    expect(readdirSync(verbDir)).not.toContain('0123456789abcdef.v8');
   });
 
   it('writes no cache after a failed run (it would hold only the failure path)', () => {
