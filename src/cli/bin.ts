@@ -16,4 +16,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   } catch (e) {
     void import('./main.js').then((m) => m.versionNotWritten(e as NodeJS.ErrnoException));
   }
-} else void import('./main.js').then((m) => m.main());
+} else {
+  // agent ping|cat lines it fully understands run without commander (./fast.ts); the rest through main.ts
+  void import('./fast.js').then((f) => {
+    const call = f.matchFast(process.argv);
+    return call ? f.runFast(call) : import('./main.js').then((m) => m.main());
+  });
+}

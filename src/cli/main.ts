@@ -4,9 +4,10 @@
  * registers itself here; nothing below src/cli/ prints or exits.
  */
 import { Command, CommanderError } from 'commander';
-import { abortError, EXIT, QksError } from '../errors.js';
-import { flushStdout, noteStdoutFailure, Output, stderr, stdout, stdoutFailure, watchStdout, writeStdout, type GlobalFlags } from './output.js';
+import { EXIT, QksError } from '../errors.js';
+import { noteStdoutFailure, Output, stderr, stdout, watchStdout, writeStdout } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
+import { inSession, reportStdoutFailure, runAction } from './session.js';
 import { VERSION } from '../version.js';
 
 /** A verb module: adds its command(s) to the program. `run` wraps an action with error handling. */
@@ -78,16 +79,7 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
     async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const ctx = contextFor(cmd, signal);
-      try {
-        const code = await action(ctx, ...args);
-        process.exitCode = code ?? EXIT.OK;
-      } catch (e) {
-        // an interrupted command reports the interruption (exit 130), whatever error the abort surfaced as
-        process.exitCode = ctx.output.error(signal.aborted ? abortError(signal) : e).exitCode;
-      } finally {
-        // the command's SSH connections (qemu+ssh) end with it (a no-op when none was opened)
-        await ctx.sshPool.close().catch(() => {});
-      }
+      await runAction(ctx, signal, () => action(ctx, ...args));
     };
 
   const named = verbIn(argv);
@@ -98,19 +90,6 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
     verb.register(program, run);
   }
   return program;
-}
-
-/**
- * After the verb: a failed stdout makes a successful command fail (its output is incomplete). A closed
- * pipe (exit 141) is reported only with --verbose, like tools killed by SIGPIPE; other failures always.
- */
-async function reportStdoutFailure(flags: GlobalFlags): Promise<void> {
-  await flushStdout(stdout);
-  const failure = stdoutFailure(stdout);
-  if (!failure) return;
-  if (!process.exitCode) process.exitCode = failure.exitCode;
-  const out = new Output(flags);
-  if (failure.code !== 'STDOUT_CLOSED' || out.verboseOn) out.error(failure);
 }
 
 /**
@@ -125,38 +104,23 @@ export async function versionNotWritten(e: NodeJS.ErrnoException): Promise<void>
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
-    controller.abort(new QksError('INTERRUPTED', `interrupted by ${sig}`));
-    process.exitCode = EXIT.INTERRUPTED;
-  };
-  // a failed stdout (`| head`, `> /dev/full`) is recorded, reported once and decides the exit status
-  // below, never a stack trace; a failed stderr has nowhere to be reported (./output.ts: neither builds
-  // Node's stdio streams unless it has to)
-  watchStdout(stdout);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const program = await buildProgram(controller.signal, argv);
-  try {
-    await program.parseAsync(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // help and --version exit 0; every other commander complaint is a usage error (already printed on
-      // stderr by commander; wrappers reading --json get it on stdout too)
-      if (e.exitCode === 0) process.exitCode = EXIT.OK;
-      else if (argv.includes('--json')) {
-        // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
-        const err = e.code === 'commander.help' ? new QksError('USAGE', 'no command given', { hint: 'Run qemu-kubesolo --help.' }) : new QksError('USAGE', e.message.replace(/^error: /, ''));
-        writeStdout(stdout, JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
-      }
-      process.exitCode ??= EXIT.USAGE;
-      return;
+  await inSession(async (signal) => {
+    const program = await buildProgram(signal, argv);
+    try {
+      await program.parseAsync(argv);
+    } catch (e) {
+      if (e instanceof CommanderError) {
+        // help and --version exit 0; every other commander complaint is a usage error (already printed on
+        // stderr by commander; wrappers reading --json get it on stdout too)
+        if (e.exitCode === 0) process.exitCode = EXIT.OK;
+        else if (argv.includes('--json')) {
+          // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
+          const err = e.code === 'commander.help' ? new QksError('USAGE', 'no command given', { hint: 'Run qemu-kubesolo --help.' }) : new QksError('USAGE', e.message.replace(/^error: /, ''));
+          writeStdout(stdout, JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
+        }
+        process.exitCode ??= EXIT.USAGE;
+      } else process.exitCode = new Output(program.opts()).error(e).exitCode;
     }
-    process.exitCode = new Output(program.opts()).error(e).exitCode;
-  } finally {
-    await reportStdoutFailure(program.opts());
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    return program.opts();
+  });
 }

@@ -216,7 +216,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod nor yaml; kubeconfig --socket no zod', () => {
+  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -227,6 +227,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       return `./${lines[i - 1]!.split(' ')[0]}`;
     };
     const heavy = [chunkOf('zod'), chunkOf('yaml')];
+    const commander = chunkOf('commander');
     const text = join(dir, 'cat-me.txt');
     writeFileSync(text, 'hello\n');
     for (const args of [['agent', 'ping', '--socket', agent.socketPath], ['agent', 'cat', '--socket', agent.socketPath, text]]) {
@@ -235,6 +236,8 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       const ids = traced(r.stderr).map((c) => c.id);
       expect(ids.length, args.join(' ')).toBeGreaterThan(3);
       for (const h of heavy) expect(ids, args.join(' ')).not.toContain(h);
+      // src/cli/fast.ts runs these lines without commander
+      expect(ids, args.join(' ')).not.toContain(commander);
     }
     // kubeconfig --socket reads YAML, but validates its options and the file without zod
     const kc = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc.out'), '--no-verify-server', '--quiet']);
