@@ -49,6 +49,7 @@ const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 's
 export async function buildChunks({ report = false } = {}) {
   const out = await build({
     metafile: true,
+    absWorkingDir: root, // the metafile's paths (HOT_ENTRIES) are relative to it, whatever the caller's directory
     entryPoints: { main: `${root}src/cli/bin.ts` },
     outdir: '/qks', // not written: write is false
     write: false,
