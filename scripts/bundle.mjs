@@ -187,9 +187,10 @@ const toCache=[];
 function writeCaches(){
   const fs=nodeRequire("node:fs");
   for(const [script,file] of toCache){try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,script.createCachedData(),{mode:0o600});fs.renameSync(tmp,file)}catch{}}
-  // other builds' caches (a chunk's name changes with its content) go when this verb's set is written
-  const keep=new Set(Object.values(index).map((v)=>v[3]+".v8"));
-  try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&!keep.has(f))fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
+  // other builds' caches (a chunk's name changes with its content) go when this verb's set is written,
+  // once a day old: two installed versions run in turn keep theirs
+  const keep=new Set(Object.values(index).map((v)=>v[3]+".v8")),old=Date.now()-864e5;
+  try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&!keep.has(f)&&fs.statSync(cacheDir+"/"+f).mtimeMs<old)fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
 }`;
 
 /** The single executable's chunks at least this big carry a code cache (scripts/sea.mjs; smaller ones compile in well under a millisecond). */

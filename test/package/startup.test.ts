@@ -4,7 +4,7 @@
  * measured in bench/startup.bench.ts, never asserted here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,14 +157,18 @@ describe('bundle compile cache', () => {
     expect(readdirSync(join(files[0]!, '..', '..')).sort()).toEqual(['-', 'iso']);
   });
 
-  it("drops other builds' caches of a verb when it writes that verb's set", () => {
+  it("drops other builds' caches of a verb (a day old) when it writes that verb's set", () => {
     const cache = mkdtempSync(join(dir, 'cache-'));
     const verbDir = join(cache, `v8-${process.version}-${process.arch}`, 'iso');
     mkdirSync(verbDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(verbDir, '0123456789abcdef.v8'), 'an older build');
+    writeFileSync(join(verbDir, 'fedcba9876543210.v8'), 'another version, run today');
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(join(verbDir, '0123456789abcdef.v8'), twoDaysAgo, twoDaysAgo);
     expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
-    expect(readdirSync(verbDir).length).toBeGreaterThan(0);
+    expect(readdirSync(verbDir).length).toBeGreaterThan(1);
     expect(readdirSync(verbDir)).not.toContain('0123456789abcdef.v8');
+    expect(readdirSync(verbDir)).toContain('fedcba9876543210.v8');
   });
 
   it('writes no cache after a failed run (it would hold only the failure path)', () => {
