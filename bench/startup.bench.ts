@@ -1,6 +1,7 @@
 /**
- * Start-up of whole CLI processes, against issue 20's goals, each beside `node -e 0` and a minimal
- * stdlib client of the same job (Python, as in the reference baselines), measured in the same run with
+ * Start-up of whole CLI processes, against issue 20's goals, each beside `node -e 0`, a minimal
+ * stdlib client of the same job (Python, as in the reference baselines) and, for the agent rows, a bare
+ * Node client of it (the floor for node + the job), measured in the same run with
  * the rows interleaved (round after round), so drift on a shared machine hits all rows alike:
  *
  *   --version                          <= 1.10x node -e 0
@@ -140,6 +141,35 @@ for name, text in (('user-data', ud), ('meta-data', md)):
 subprocess.run(['genisoimage', '-quiet', '-output', os.path.join(out, 'cidata.iso'), '-volid', 'cidata', '-joliet', '-rock',
                 os.path.join(out, 'user-data'), os.path.join(out, 'meta-data')], check=True)
 `;
+// A bare Node client of the same jobs (net, the same handshake and commands, no validation, no
+// timeouts, no lock): the floor for "node + this work" in one process, against which the CLI's own
+// cost (its code, options, lock, checks) is what is left.
+const NODE_AGENT = String.raw`
+const net = require('net'), fs = require('fs');
+const [mode, path, file, host, out] = process.argv.slice(1);
+const s = net.createConnection({ path });
+const id = 2 ** 32 + Math.floor(Math.random() * 1e9);
+let buf = Buffer.alloc(0), synced = false, step = 0, handle;
+const send = (c, a) => s.write(JSON.stringify({ execute: c, ...(a ? { arguments: a } : {}) }) + '\n');
+const steps = mode === 'ping' ? [() => send('guest-ping'), () => (process.stdout.write('ok\n'), s.destroy())]
+  : [() => send('guest-file-open', { path: file }), (r) => ((handle = r), send('guest-file-read', { handle, count: 65536 })),
+     (r) => { const data = Buffer.from(r['buf-b64'], 'base64'); send('guest-file-close', { handle });
+       if (mode === 'cat') process.stdout.write(data);
+       else { const tmp = out + '.tmp'; fs.writeFileSync(tmp, data.toString().replaceAll('https://127.0.0.1:', 'https://' + host + ':'), { mode: 0o600 }); fs.renameSync(tmp, out); } },
+     () => s.destroy()];
+s.on('connect', () => s.write(Buffer.concat([Buffer.of(0xff), Buffer.from(JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id } }) + '\n')])));
+s.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  if (!synced) { const i = buf.indexOf(0xff); if (i < 0) return; buf = buf.subarray(i + 1); }
+  for (let nl; (nl = buf.indexOf(10)) >= 0; ) {
+    const v = JSON.parse(buf.subarray(0, nl).toString()); buf = buf.subarray(nl + 1);
+    if (!synced) { if (v.return === id) { synced = true; steps[step++](); } continue; }
+    steps[step++](v.return);
+  }
+});
+`;
+const bare = (name: string, args: string[]): Row[] => [{ name, argv: ['/usr/bin/env', process.execPath, '-e', NODE_AGENT, ...args] }];
+
 // the system's python3 (a version manager's shim on PATH would add its own start-up)
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasPython = spawnSync(python, ['-c', '']).status === 0;
@@ -155,12 +185,17 @@ try {
   table(
     'agent ping --socket (real qemu-ga)',
     '<= node -e 0 + 15 ms; RSS <= 45 MiB',
-    measureRows([nodeRow, ...py('python3 minimal client: ping', PY_AGENT, ['ping', sock]), ...cliRows(['agent', 'ping', '--socket', sock])]),
+    measureRows([nodeRow, ...py('python3 minimal client: ping', PY_AGENT, ['ping', sock]), ...bare('bare node client: ping', ['ping', sock]), ...cliRows(['agent', 'ping', '--socket', sock])]),
   );
   table(
     'agent cat --socket FILE (real qemu-ga, a 5.5 KiB kubeconfig)',
     '<= node -e 0 + 15 ms; RSS <= 45 MiB',
-    measureRows([nodeRow, ...py('python3 minimal client: file read', PY_AGENT, ['cat', sock, guestFile]), ...cliRows(['agent', 'cat', '--socket', sock, guestFile])]),
+    measureRows([
+      nodeRow,
+      ...py('python3 minimal client: file read', PY_AGENT, ['cat', sock, guestFile]),
+      ...bare('bare node client: file read', ['cat', sock, guestFile]),
+      ...cliRows(['agent', 'cat', '--socket', sock, guestFile]),
+    ]),
   );
   const kcOut = join(dir, 'kubeconfig');
   table(
@@ -169,6 +204,7 @@ try {
     measureRows([
       nodeRow,
       ...py('python3 minimal client: read + replace + write', PY_AGENT, ['kubeconfig', sock, guestFile, '10.0.0.50', kcOut]),
+      ...bare('bare node client: read + replace + write', ['kubeconfig', sock, guestFile, '10.0.0.50', kcOut]),
       ...cliRows(['kubeconfig', '--socket', sock, '--remote-path', guestFile, '--api-server', '10.0.0.50', '--output', kcOut, '--no-verify-server', '--quiet']),
     ]),
   );

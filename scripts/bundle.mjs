@@ -36,10 +36,20 @@ const zodEnglishOnly = {
   },
 };
 
-/** The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by. */
+/**
+ * The verbs whose start-up is measured against goals (bench/startup.bench.ts): their chunks stay plain
+ * text in the file; the other verbs' chunks are stored deflated (see singleFile).
+ */
+const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts'];
+
+/**
+ * The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by, and
+ * `hot`: the ids that HOT_ENTRIES load (their chunks and what those import statically).
+ */
 export async function buildChunks({ report = false } = {}) {
   const out = await build({
-    metafile: report,
+    metafile: true,
+    absWorkingDir: root, // the metafile's paths (HOT_ENTRIES) are relative to it, whatever the caller's directory
     entryPoints: { main: `${root}src/cli/bin.ts` },
     outdir: '/qks', // not written: write is false
     write: false,
@@ -61,10 +71,21 @@ export async function buildChunks({ report = false } = {}) {
     // ESM chunk -> CommonJS body: static imports become require(), dynamic ones Promise-wrapped require()
     const cjs = await transform(f.text, { format: 'cjs', minify: true, target: 'node20', charset: 'ascii', supported: { 'dynamic-import': false } });
     if (/\bimport\.meta\b|\bimport\(/.test(cjs.code)) throw new Error(`${basename(f.path)}: import() or import.meta left after conversion`);
-    chunks[`./${basename(f.path)}`] = cjs.code;
+    // the entry's `#!` line (from src/cli/bin.ts) is for files, not for a function body
+    chunks[`./${basename(f.path)}`] = cjs.code.replace(/^#!.*/, '');
   }
   if (report) printReport(out.metafile);
-  return chunks;
+  const outputs = out.metafile.outputs;
+  const hot = new Set();
+  const visit = (path) => {
+    const id = `./${basename(path)}`;
+    if (hot.has(id)) return;
+    hot.add(id);
+    for (const i of outputs[path].imports) if (!i.external && i.kind === 'import-statement') visit(i.path);
+  };
+  for (const [path, o] of Object.entries(outputs)) if (path.endsWith('.js') && HOT_ENTRIES.includes(o.entryPoint)) visit(path);
+  if (hot.size < HOT_ENTRIES.length) throw new Error(`bundle: the hot entries ${HOT_ENTRIES.join(', ')} were not all found`);
+  return { chunks, hot };
 }
 
 /** `--report`: each chunk's size, what it requires, and its biggest inputs (for start-up work). */
@@ -86,11 +107,12 @@ function printReport(metafile) {
 /**
  * A few built-in modules cost milliseconds to load and are required at the top of files that use them
  * only in some calls (commander's child_process, for subcommands run as programs, which we never use;
- * the SSH module's spawn; fs/promises in modules that read files only without --socket). They are
- * handed out as proxies that load the module on first use of any property (measured with --trace
- * below: node:child_process ~5 ms of each verb's start, fs/promises ~3 ms, crypto ~2 ms).
+ * the SSH module's spawn; fs/promises in modules that read files only without --socket; tty, asked
+ * only for colour; os, for paths of verbs that may not need them). They are handed out as proxies
+ * that load the module on first use of any property (measured with --trace below: node:child_process
+ * ~5 ms of each verb's start, fs/promises ~3 ms, crypto ~2 ms, tty ~1-3 ms).
  */
-const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http'])});
+const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os'])});
 function builtin(id){
   if(!lazy.has(id.replace(/^node:/,"")))return nodeRequire(id);
   let real;const m=()=>real??=nodeRequire(id);
@@ -124,15 +146,19 @@ function load(id){
 
 /**
  * The bundle's compile cache (a file on disk; the single executable has its caches inside): V8 code
- * caches of the big chunks under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/ (or $XDG_CACHE_HOME,
+ * caches of the chunks under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/<verb>/ (or $XDG_CACHE_HOME,
  * or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and without HOME there is
- * none), as Node >= 22 does for modules with module.enableCompileCache(). Compiling zod's chunk takes
- * ~30 ms, loading its cache ~2 ms. A chunk's id is the hash of its content, so a cache never outlives
- * what it was made from; V8 checks each cache (version, flags, source) and compiles as usual when one
- * does not fit, and the loader writes a fresh one (atomically, mode 0600, in a 0700 directory that must
- * be the user's own). Only the top level of a chunk is cached: where scope-hoisted libraries spend it.
+ * none), as Node >= 22 does for modules with module.enableCompileCache(). A cache is taken at the end of
+ * a successful run (Script#createCachedData), so it holds the functions that run compiled, not only the
+ * chunk's top level: V8 compiles a function when it is first called, and a start calls most of its code
+ * once (measured: the agent verbs ~7 ms less than with top-level caches, bench/startup.md). Hence one
+ * set per verb (its first word, and the agent's subcommand): each holds what that verb runs. Compiling
+ * zod's chunk takes ~30 ms, loading its cache ~2 ms. A chunk's id is the hash of its content, so a cache
+ * never outlives what it was made from; V8 checks each cache (version, flags, source) and compiles as
+ * usual when one does not fit, and the loader then writes a fresh one (atomically, mode 0600, in 0700
+ * directories that must be the user's own).
  */
-const COMPILE_CACHE = (ids) => `const cached=new Set(${JSON.stringify(ids)});let cacheDir;
+const COMPILE_CACHE = `let cacheDir;
 function cacheDirectory(){
   if(cacheDir!==undefined)return cacheDir;
   cacheDir=null;
@@ -140,22 +166,34 @@ function cacheDirectory(){
   if(e.QKS_COMPILE_CACHE==="0")return null;
   const base=e.QKS_COMPILE_CACHE||(e.XDG_CACHE_HOME?e.XDG_CACHE_HOME+"/qemu-kubesolo":e.HOME?e.HOME+"/.cache/qemu-kubesolo":"");
   if(!base)return null;
-  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
+  const words=process.argv.slice(2).filter((a)=>!a.startsWith("-")),ok=(w)=>/^[a-z][a-z0-9-]{0,39}$/.test(w??"");
+  const verb=ok(words[0])?words[0]+(words[0]==="agent"&&ok(words[1])?"-"+words[1]:""):"-";
+  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
   return cacheDir;
 }
 function compile(id,src){
-  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cached.has(id)&&cacheDirectory();
-  if(!d)return compileFunction(src,PARAMS,o);
-  const fs=nodeRequire("node:fs"),file=d+"/"+id.slice(2,-3)+".v8";
-  let data;try{data=fs.readFileSync(file)}catch{}
-  if(data){const fn=compileFunction(src,PARAMS,{...o,cachedData:data});if(!fn.cachedDataRejected)return fn}
-  const fn=compileFunction(src,PARAMS,{...o,produceCachedData:true});
-  if(data)fn.cachedDataRejected=true;
-  try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,fn.cachedData,{mode:0o600});fs.renameSync(tmp,file)}catch{}
+  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cacheDirectory(),code="(function("+PARAMS+"){"+src+"\\n})";
+  if(!d)return new Script(code,o).runInThisContext();
+  const file=d+"/"+index[id][3]+".v8";
+  let data;try{data=nodeRequire("node:fs").readFileSync(file)}catch{}
+  const script=new Script(code,data?{...o,cachedData:data}:o),fn=script.runInThisContext();
+  fn.cachedDataRejected=data?script.cachedDataRejected:undefined;
+  if(data&&!script.cachedDataRejected)return fn;
+  if(!toCache.length)process.once("exit",(status)=>{if(status===0)writeCaches()});
+  toCache.push([script,file]);
   return fn;
+}
+const toCache=[];
+function writeCaches(){
+  const fs=nodeRequire("node:fs");
+  for(const [script,file] of toCache){try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,script.createCachedData(),{mode:0o600});fs.renameSync(tmp,file)}catch{}}
+  // other builds' caches (a chunk's name changes with its content) go when this verb's set is written,
+  // once a day old: two installed versions run in turn keep theirs
+  const keep=new Set(Object.values(index).map((v)=>v[3]+".v8")),old=Date.now()-864e5;
+  try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&!keep.has(f)&&fs.statSync(cacheDir+"/"+f).mtimeMs<old)fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
 }`;
 
-/** Chunks at least this big get a compile cache (smaller ones compile in well under a millisecond). */
+/** The single executable's chunks at least this big carry a code cache (scripts/sea.mjs; smaller ones compile in well under a millisecond). */
 export const CACHE_FROM = 16 * 1024;
 
 /** The parameters each chunk is compiled with (a CommonJS module body). */
@@ -174,7 +212,7 @@ const DEFLATE_OVER = 64 * 1024;
  * - `layout: 'strings'` (the single executable, whose main script cannot read itself back): string
  *   literals; the executable's code cache holds them already parsed.
  */
-export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches } = {}) {
+export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches, hot } = {}) {
   const prelude =
     format === 'cjs'
       ? `"use strict";const nodeRequire=require,self=__filename;`
@@ -189,17 +227,20 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
-    // The few big chunks (zod, yaml, memfs) are deflated: the whole file's size is what `--version`
-    // pays for (read, decode, hash, skip), and a verb that needs one pays ~2 ms more to inflate it.
+    // The big chunks (zod, yaml, memfs) and those of verbs outside `hot` are deflated: the whole file's
+    // size is what every start pays for (Node reads and scans it: ~4 us a KB, bench/startup.md), and a
+    // verb that needs one pays ~1-2 ms more to inflate it (node:zlib, the first time).
     const parts = [];
     const index = {};
     let at = 0;
     for (const [id, code] of Object.entries(chunks)) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
-      const deflate = code.length > DEFLATE_OVER;
+      const deflate = code.length > DEFLATE_OVER || (hot !== undefined && !hot.has(id));
       const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
-      index[id] = deflate ? [at, text.length, 1] : [at, text.length];
+      // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
+      // entry chunk (main.js, whose name does not change with its content) needs its content's hash
+      index[id] = [at, text.length, deflate ? 1 : 0, createHash('sha256').update(code).digest('hex').slice(0, 16)];
       at += text.length;
     }
     // the build's fingerprint closes the comment: a file replaced under a running process (an upgrade)
@@ -208,11 +249,17 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     tail = `/*\n${parts.join('')}${stamp}*/\n`;
     // offsets count back from the end of the file, so they do not depend on the loader's length
     for (const v of Object.values(index)) v[0] = tail.length - 3 - v[0];
-    table = `const index=${JSON.stringify(index)};let text;`;
+    // Each chunk is read on its own (pread at its offset): Node has read and scanned the whole file
+    // once already; reading it all again as one string cost ~2 ms and a megabyte of heap a start.
+    // The stamp is checked with every read: the file may have been rewritten in place since.
+    const end = JSON.stringify(stamp + '*/\n');
+    table = `const index=${JSON.stringify(index)};let fd,size;`;
     table +=
-      'function chunk(id){const at=index[id];if(!at)return;' +
-      `if(text===undefined){text=nodeRequire("node:fs").readFileSync(self,"latin1");if(!text.endsWith(${JSON.stringify(stamp + '*/\n')})){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}}` +
-      'const s=text.substr(text.length-at[0],at[1]);' +
+      'function chunk(id){const at=index[id];if(!at)return;const fs=nodeRequire("node:fs"),end=' + end + ';' +
+      'const read=(pos,len)=>{const b=Buffer.allocUnsafe(len);return pos>=0&&fs.readSync(fd,b,0,len,pos)===len?b.toString("latin1"):""};' +
+      'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
+      'if(read(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
+      'const s=read(size-at[0],at[1]);' +
       'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
     source = 'chunk(id)';
   }
@@ -220,10 +267,10 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     ? `function compile(id,src){const c=caches[id];return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2),...(c?{cachedData:Buffer.from(c,"base64")}:{})})}`
     : layout === 'strings'
       ? 'function compile(id,src){return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2)})}'
-      : COMPILE_CACHE(Object.keys(chunks).filter((id) => chunks[id].length >= CACHE_FROM));
+      : COMPILE_CACHE;
   return `#!/usr/bin/env node
 ${prelude}
-const {compileFunction}=nodeRequire("node:vm");
+const {compileFunction,Script}=nodeRequire("node:vm");
 ${table}
 const PARAMS=${JSON.stringify(CHUNK_PARAMS)};
 ${compile}
@@ -252,12 +299,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // the command is the .cjs (a .mjs main costs node ~8 ms more to start: its ESM loader); the .mjs is
   // the same program for those who run `node qemu-kubesolo.mjs`
   const outfiles = named.length ? named : [`${root}dist/qemu-kubesolo.cjs`, `${root}dist/qemu-kubesolo.mjs`];
-  const chunks = await buildChunks({ report });
+  const { chunks, hot } = await buildChunks({ report });
   for (const outfile of outfiles) {
     const format = args.includes('--cjs') || outfile.endsWith('.cjs') ? 'cjs' : 'esm';
     const tmp = `${outfile}.${process.pid}.tmp`;
     mkdirSync(dirname(outfile), { recursive: true });
-    writeFileSync(tmp, singleFile(chunks, { format, layout, trace }), { mode: 0o755 });
+    writeFileSync(tmp, singleFile(chunks, { format, layout, trace, hot }), { mode: 0o755 });
     chmodSync(tmp, 0o755);
     renameSync(tmp, outfile); // a concurrent reader (tests, bench) never sees half a bundle
   }

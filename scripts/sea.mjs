@@ -39,7 +39,7 @@ export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, 
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the single executable is built for linux-x64 only (this is ${process.platform}-${process.arch})`);
   // The main script as string literals (a single executable's script cannot read itself back, and
   // the code cache holds the literals already parsed): see singleFile in scripts/bundle.mjs.
-  const chunks = await buildChunks();
+  const { chunks } = await buildChunks();
   const main = singleFile(chunks, { format: 'cjs', layout: 'strings', caches: codeCaches(chunks), trace });
   const postjectCli = createRequire(import.meta.url).resolve('postject/dist/cli.js');
   const node = process.execPath;

@@ -5,6 +5,14 @@
  */
 import { abortError } from './errors.js';
 
+/**
+ * A monotonic clock in ms, as performance.now() but without it: the `performance` global loads
+ * node:perf_hooks on first use (~1 ms of a start, bench/startup.md).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** Settles a `bounded` wait from inside: resolve/reject as a Promise executor would. */
 export type Settle<T> = { resolve(v: T): void; reject(e: unknown): void };
 
@@ -88,14 +96,14 @@ export interface Deadline {
 }
 
 export function startDeadline(totalMs: number, options: { onTimeout: () => Error; signal?: AbortSignal | undefined }): Deadline {
-  const end = performance.now() + totalMs;
+  const end = monotonicMs() + totalMs;
   const controller = new AbortController();
   const parent = options.signal;
   const onParent = () => controller.abort(parent!.reason);
   if (parent?.aborted) controller.abort(parent.reason);
   else parent?.addEventListener('abort', onParent, { once: true });
   const timer = setTimeout(() => controller.abort(options.onTimeout()), clampMs(totalMs));
-  const remaining = () => Math.max(0, Math.ceil(end - performance.now()));
+  const remaining = () => Math.max(0, Math.ceil(end - monotonicMs()));
   return {
     totalMs,
     remaining,

@@ -64,8 +64,10 @@ export { SSH_KEY_TYPES, parseSshPublicKey, type ParsedSshKey } from './cloudinit
 
 // kubeconfig: the steps fetchKubeconfig runs
 export { getKubeconfig } from './kubeconfig/get.js';
-export { DEFAULT_REMOTE_PATH, kubeconfigOptionsSchema } from './kubeconfig/options.js';
-export { KubeconfigSchema, parseKubeconfig, type Kubeconfig, type ParsedKubeconfig } from './kubeconfig/schema.js';
+export { DEFAULT_REMOTE_PATH } from './kubeconfig/options.js';
+export { kubeconfigOptionsSchema } from './kubeconfig/options-schema.js';
+export { parseKubeconfig, type Kubeconfig, type ParsedKubeconfig } from './kubeconfig/schema.js';
+export { KubeconfigSchema } from './kubeconfig/schema-zod.js';
 export { parseApiAddress, rewriteKubeconfigServer, type ApiAddress } from './kubeconfig/rewrite.js';
 export { verifyCluster, type TlsResult } from './kubeconfig/tls.js';
 

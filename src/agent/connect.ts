@@ -9,16 +9,15 @@
  *   qemu+tls://                    libvirtd's TLS listener (src/remote/tls.ts)
  * The candidate types live beside the transport interface (./transport.ts), so none of those files
  * imports this one. If every candidate fails, one QksError lists each one and why.
+ * The libvirt RPC, SSH and TLS ways are imported when a target needs them: a `--socket` run does not
+ * compile them (bench/startup.md).
  */
 import { toQksError, type ErrorCode, type QksError } from '../errors.js';
 import { DEFAULT_LIBVIRT_URI, parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
 import { discoverChannelSockets, DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channels.js';
-import { remoteAgentCandidates } from '../remote/agent.js';
-import { tlsAgentCandidate } from '../remote/tls.js';
 import { SshPool } from '../ssh/pool.js';
 import { AgentClient, type AgentClientOptions } from './client.js';
 import { connectDirect } from './direct.js';
-import { libvirtAgentCandidates } from './libvirt-rpc/transport.js';
 import { candidatesNeedSshPool, channelSocketsDenied, directCannotReachTls, noAgentTarget, noChannelSocket, noWayToAgent, unreachableError, type AttemptFailure } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
@@ -78,6 +77,12 @@ async function localChannelPlan(vmName: string, uri: LibvirtUri, ctx: CandidateC
   return { candidates, notes: [{ label: `channel sockets of ${vmName}`, error }] };
 }
 
+/** libvirtd's RPC socket for the local URI (./libvirt-rpc/transport.ts), loaded on first need. */
+async function libvirtRpcCandidates(root: string | undefined): Promise<(target: AgentTarget, env: NodeJS.ProcessEnv) => AgentCandidate[]> {
+  const { libvirtAgentCandidates } = await import('./libvirt-rpc/transport.js');
+  return (t, e) => libvirtAgentCandidates(t, e, root);
+}
+
 /** Every way to try for a target, best first (the data openAgent walks). */
 async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx: CandidateContext): Promise<CandidatePlan> {
   const transport = target.transport ?? 'auto';
@@ -89,15 +94,20 @@ async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx:
   const uri = parseLibvirtUri(target.libvirtUri ?? ctx.env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI);
   let plan: CandidatePlan;
   if (uri.transport === 'ssh') {
+    const { remoteAgentCandidates } = await import('../remote/agent.js');
     plan = await remoteAgentCandidates({ uri, vmName, pool: ctx.ssh, transport, env: ctx.env, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   } else if (uri.transport === 'tls') {
     if (transport === 'direct') {
       throw directCannotReachTls(uri.raw);
     }
+    const { tlsAgentCandidate } = await import('../remote/tls.js');
     plan = { candidates: [tlsAgentCandidate(uri, vmName, ctx.env)] };
   } else {
     plan = transport !== 'libvirt' ? await localChannelPlan(vmName, uri, ctx) : { candidates: [] };
-    if (transport !== 'direct') plan.candidates.push(...(options.libvirtCandidates ?? ((t, e) => libvirtAgentCandidates(t, e, ctx.root)))(target, ctx.env));
+    if (transport !== 'direct') {
+      const libvirt = options.libvirtCandidates ?? (await libvirtRpcCandidates(ctx.root));
+      plan.candidates.push(...libvirt(target, ctx.env));
+    }
   }
   if (!plan.candidates.length) {
     if (plan.notes?.length) throw plan.notes[0]!.error;

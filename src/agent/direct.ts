@@ -8,7 +8,7 @@
  * is never taken for the answer to a new one; the late reply still frees what it opened in the guest.
  */
 import { createConnection, type Socket } from 'node:net';
-import { backoffMs, bounded, sleep, startDeadline } from '../deadline.js';
+import { backoffMs, bounded, monotonicMs, sleep, startDeadline } from '../deadline.js';
 import { QksError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { agentReplyError, connectError, disconnectedError, protocolError, timeoutError } from './errors.js';
@@ -101,13 +101,13 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
  * client) with jittered backoff until `retryMs` has passed.
  */
 async function openSocket(socketPath: string, timeoutMs: number, retryMs: number, signal?: AbortSignal): Promise<Socket> {
-  const end = performance.now() + retryMs;
+  const end = monotonicMs() + retryMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await connectOnce(socketPath, timeoutMs, signal);
     } catch (e) {
       if (!(e instanceof QksError) || e.details.errno !== 'EAGAIN') throw e;
-      const left = end - performance.now();
+      const left = end - monotonicMs();
       if (left <= 0) throw e;
       await sleep(Math.min(left, backoffMs(attempt, TIMEOUTS.connectRetry)), signal);
     }

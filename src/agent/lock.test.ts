@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireSocketLock, lockName } from './lock.js';
+import { acquireSocketLock, hash128, lockName } from './lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qks-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +15,33 @@ describe('acquireSocketLock', () => {
     symlinkSync(a, join(dir, 'link.sock'));
     expect(lockName(join(dir, 'link.sock'))).toBe(lockName(a));
     expect(lockName(join(dir, 'b.sock'))).not.toBe(lockName(a));
-    expect(lockName(a).startsWith('\0qemu-kubesolo-lock-')).toBe(true);
+    expect(lockName(a)).toMatch(/^\0qemu-kubesolo-lock-[0-9a-f]{32}$/);
+  });
+
+  it('hashes the path the same way in every release (another version must see the same lock)', () => {
+    expect(hash128('/run/libvirt/qemu/channel/1-kubesolo/org.qemu.guest_agent.1')).toBe('b687e80e4a6a2f95c0e7d40d61f514a7');
+    expect(hash128('')).toBe('027ae52ecfc796215593990d4b41437c');
+    expect(hash128('a')).not.toBe(hash128('b'));
+  });
+
+  it.runIf(process.platform === 'linux')('holds the abstract name: a second bind of it, as another process would try, is refused', async () => {
+    const path = join(dir, 'held.sock');
+    const lock = await acquireSocketLock(path);
+    const other = createServer();
+    const code = await new Promise<string | undefined>((resolve) => {
+      other.once('error', (e: NodeJS.ErrnoException) => resolve(e.code));
+      other.listen(lockName(path), () => resolve(undefined));
+    });
+    other.close();
+    expect(code).toBe('EADDRINUSE');
+    lock.release();
+    // released: the name is free again
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(lockName(path), resolve);
+    });
+    again.close();
   });
 
   it('callers in one process take turns in order; a waiter that gives up is SOCKET_BUSY and does not jump the queue', async () => {

@@ -12,7 +12,6 @@
  * Within one process a queue per socket path orders callers before they reach the kernel.
  * Elsewhere than Linux only the in-process queue applies.
  */
-import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
@@ -52,7 +51,35 @@ export function lockName(socketPath: string): string {
   } catch {
     real = resolve(socketPath);
   }
-  return `\0qemu-kubesolo-lock-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+  return `\0qemu-kubesolo-lock-${hash128(real)}`;
+}
+
+/**
+ * 128 bits of the path as 32 hex digits (cyrb128: four multiply-xorshift lanes), not node:crypto: loading
+ * it for this one hash cost each agent start ~1-4 ms (bench/startup.md). The name needs no secrecy, and a
+ * collision would only make two sockets take turns.
+ */
+export function hash128(text: string): string {
+  let h1 = 1779033703;
+  let h2 = 3144134277;
+  let h3 = 1013904242;
+  let h4 = 2773480762;
+  for (let i = 0; i < text.length; i++) {
+    const k = text.charCodeAt(i);
+    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  h1 ^= h2 ^ h3 ^ h4;
+  h2 ^= h1;
+  h3 ^= h1;
+  h4 ^= h1;
+  return [h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
 }
 
 /** A short label of what this process does, for other waiters' messages: the first two words of its arguments. */
@@ -127,7 +154,7 @@ async function bindAbstract(name: string, me: LockHolder, signal: AbortSignal, s
     });
     const bound = await new Promise<boolean>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(false) : reject(e)));
-      server.listen(name, () => resolve(true));
+      listenHere(server, name, () => resolve(true));
     }).catch((e: NodeJS.ErrnoException) => {
       throw busyError(socketPath, 0, undefined, `cannot take the lock (${e.code ?? e.message})`);
     });
@@ -139,6 +166,27 @@ async function bindAbstract(name: string, me: LockHolder, signal: AbortSignal, s
     if (attempt % 8 === 0) seen(await askHolder(name));
     await sleep(backoffMs(attempt, TIMEOUTS.lockRetry), signal);
   }
+}
+
+type LegacyServer = Server & { _listen2?: (address: string, port: number, addressType: number, backlog: number) => void; _pipeName?: string };
+
+/**
+ * Binds `name` in this process: what `server.listen({ path: name, exclusive: true })` does (exclusive: a
+ * cluster worker's lock must die with the worker, not live in the primary), without Node first loading
+ * cluster, child_process and dgram for listen()'s cluster check (~2-10 ms of each agent start,
+ * bench/startup.md). `_listen2` is the name Node keeps for this step "to avoid breaking code that wraps
+ * this method" (lib/net.js); where it is missing, listen() as documented.
+ */
+function listenHere(server: Server, name: string, onListening: () => void): void {
+  const s = server as LegacyServer;
+  if (typeof s._listen2 !== 'function') {
+    server.listen({ path: name, exclusive: true }, onListening);
+    return;
+  }
+  s._pipeName = name;
+  server.once('listening', onListening);
+  // errors (EADDRINUSE) arrive as 'error' on the next tick, as from listen()
+  s._listen2(name, -1, -1, 511);
 }
 
 /** The holder's self-description, or undefined when it does not answer quickly (it may be exiting). */

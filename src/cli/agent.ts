@@ -1,58 +1,18 @@
 /**
  * `qemu-kubesolo agent ping|info|exec|cat|execute`: talk to a VM's guest agent directly, for operators
- * checking a VM and for scripts. A thin layer over src/agent/.
+ * checking a VM and for scripts. A thin layer over src/agent/; ping and cat do their work in
+ * ./agent-verbs.ts (also run without commander: ./fast.ts).
  */
 import type { Command } from 'commander';
-import { withAgent, type AgentTarget } from '../agent/connect.js';
-import { execSucceeded, type AgentClient } from '../agent/client.js';
-import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
-import type { TransportInfo } from '../agent/transport.js';
+import { execSucceeded } from '../agent/client.js';
 import { EXIT } from '../errors.js';
 import { argumentsNotJson, argumentsNotObject } from './errors.js';
 import { AGENT_CAT_OPTIONS, AGENT_EXEC_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
-import { vmNameBeside } from '../options/shared.js';
-import type { TableOutput } from '../options/table.js';
-import type { VerbContext } from './context.js';
-import { addOptions, givenFlags, resolveFlags } from './options.js';
+import { call, cat, describeTransport, ping, resolveTarget, resolveWith, withClient } from './agent-verbs.js';
+import { addOptions } from './options.js';
 import type { RunAction } from './main.js';
 
-type TargetOptions = Omit<TableOutput<typeof AGENT_TARGET_OPTIONS>, 'vmName'> & { vmName?: string };
-const HINT = 'Fix the option named above; see qemu-kubesolo agent --help.';
-
-const resolveWith = <T extends Parameters<typeof resolveFlags>[0]>(table: T, parsed: Record<string, unknown>, env: NodeJS.ProcessEnv) => resolveFlags(table, parsed, env, HINT);
-
-/** Which agent: flags > environment > defaults, validated once (the VM name only without --socket, or when given). */
-export function resolveTarget(parsed: Record<string, unknown>, env: NodeJS.ProcessEnv): TargetOptions {
-  const o = resolveWith(AGENT_TARGET_OPTIONS, parsed, env);
-  const given = givenFlags(AGENT_TARGET_OPTIONS, parsed);
-  const vmName = vmNameBeside(o.socket, given.vmName, o.vmName);
-  const { vmName: _drop, ...rest } = o;
-  return { ...rest, ...(vmName !== undefined ? { vmName } : {}) };
-}
-
-function describeTransport(t: TransportInfo): string {
-  return [t.kind, t.channel, t.socketPath ?? t.uri, t.via && `via ${t.via}`].filter(Boolean).join(' ');
-}
-
-async function withClient<T>(ctx: VerbContext, o: TargetOptions, fn: (c: AgentClient) => Promise<T>): Promise<T> {
-  const target: AgentTarget = {
-    ...(o.socket ? { socket: o.socket } : {}),
-    ...(o.vmName ? { vmName: o.vmName } : {}),
-    ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
-    transport: o.transport,
-  };
-  return withAgent(
-    target,
-    (client) => {
-      ctx.output.verbose(`agent: connected over ${describeTransport(client.transportInfo)}`);
-      return fn(client);
-    },
-    // a slow agent is not a held socket: a longer --timeout also bounds the handshake
-    { env: ctx.env, signal: ctx.signal, sshPool: ctx.sshPool, ...(o.timeoutMs ? { handshakeTimeoutMs: Math.max(DEFAULT_TIMEOUTS.handshakeMs, o.timeoutMs) } : {}) },
-  );
-}
-
-const call = (o: TargetOptions, ctx: VerbContext) => ({ ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), signal: ctx.signal });
+export { resolveTarget } from './agent-verbs.js';
 
 function addTargetOptions(cmd: Command): Command {
   return addOptions(cmd, AGENT_TARGET_OPTIONS);
@@ -74,16 +34,7 @@ export function register(program: Command, run: RunAction): void {
   addTargetOptions(agent.command('ping').description('check that the guest agent answers'))
     .addHelpText('after', `${COMMON_HELP}\n\nExamples:\n  $ qemu-kubesolo agent ping --vm-name kubesolo\n  $ qemu-kubesolo --json agent ping --socket /run/libvirt/qemu/channel/1-kubesolo/org.qemu.guest_agent.1`)
     .action(
-      run(async (ctx, flags: Record<string, unknown>) => {
-        const o = resolveTarget(flags, ctx.env);
-        const started = performance.now();
-        const transport = await withClient(ctx, o, async (c) => {
-          await c.ping(call(o, ctx));
-          return c.transportInfo;
-        });
-        const ms = Math.round((performance.now() - started) * 10) / 10;
-        ctx.output.result({ ok: true, transport, ms }, `the guest agent answered over ${describeTransport(transport)} (${ms} ms)`);
-      }),
+      run(ping),
     );
 
   addTargetOptions(agent.command('info').description('show the agent version and its commands (enabled or not)'))
@@ -144,16 +95,7 @@ export function register(program: Command, run: RunAction): void {
   ), AGENT_CAT_OPTIONS)
     .addHelpText('after', `${COMMON_HELP}\nA missing file exits 3 (not found).\n\nExamples:\n  $ qemu-kubesolo agent cat --vm-name kubesolo /var/lib/kubesolo/pki/admin/admin.kubeconfig\n  $ qemu-kubesolo agent cat --socket ./qga.sock --method exec /etc/hostname`)
     .action(
-      run(async (ctx, guestPath: string, flags: Record<string, unknown>) => {
-        const o = resolveTarget(flags, ctx.env);
-        const { method, maxBytes } = resolveWith(AGENT_CAT_OPTIONS, flags, ctx.env);
-        const data = await withClient(ctx, o, (c) => c.readFile(guestPath, { ...call(o, ctx), method, ...(maxBytes ? { maxBytes } : {}) }));
-        if (ctx.output.json) {
-          const text = data.toString('utf8');
-          const isText = Buffer.from(text, 'utf8').equals(data);
-          ctx.output.result({ ok: true, path: guestPath, bytes: data.length, encoding: isText ? 'utf8' : 'base64', data: isText ? text : data.toString('base64') });
-        } else ctx.output.raw(data);
-      }),
+      run(cat),
     );
 
   addTargetOptions(

@@ -4,14 +4,22 @@
  * it is what wrappers call to check the tool is there, so it should cost about a bare `node` start.
  * No top-level await: the single executable's main script is CommonJS (scripts/sea.mjs).
  */
+import { writeSync } from 'node:fs';
 import { VERSION } from '../version.js';
-import { watchStdout } from './output.js';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  // a stdout that cannot take it (`> /dev/full`, a closed pipe) is reported as for every verb
-  watchStdout(process.stdout);
-  process.stdout.write(`${VERSION}\n`, (e) => {
-    if (e) void import('./main.js').then((m) => m.reportVersionStdoutFailure());
+  // one write(2), as ./output.ts writes (no stream, not even that module: this is all `--version` compiles);
+  // a stdout that cannot take it (`> /dev/full`, a closed pipe, EAGAIN) is handled as for every verb
+  try {
+    writeSync(1, `${VERSION}\n`);
+  } catch (e) {
+    void import('./main.js').then((m) => m.versionNotWritten(e as NodeJS.ErrnoException));
+  }
+} else {
+  // agent ping|cat lines it fully understands run without commander (./fast.ts); the rest through main.ts
+  void import('./fast.js').then((f) => {
+    const call = f.matchFast(process.argv);
+    return call ? f.runFast(call) : import('./main.js').then((m) => m.main());
   });
-} else void import('./main.js').then((m) => m.main());
+}

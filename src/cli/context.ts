@@ -14,6 +14,10 @@ export interface VerbContext {
 
 /** Builds the verb context from a commander action's command (global flags included). */
 export function contextFor(cmd: Command, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): VerbContext {
-  const flags = cmd.optsWithGlobals() as GlobalFlags;
+  return contextOf(cmd.optsWithGlobals() as GlobalFlags, signal, env);
+}
+
+/** The verb context for global flags parsed without commander (./fast.ts). */
+export function contextOf(flags: GlobalFlags, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): VerbContext {
   return { output: new Output(flags), env, signal, sshPool: new SshPool() };
 }

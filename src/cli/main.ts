@@ -4,10 +4,11 @@
  * registers itself here; nothing below src/cli/ prints or exits.
  */
 import { Command, CommanderError } from 'commander';
-import { abortError, EXIT, interruptedError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { commanderUsage, noCommand } from './errors.js';
-import { flushStdout, Output, stdoutFailure, watchStdout, type GlobalFlags } from './output.js';
+import { noteStdoutFailure, Output, stderr, stdout, watchStdout, writeStdout } from './output.js';
 import { contextFor, type VerbContext } from './context.js';
+import { inSession, reportStdoutFailure, runAction } from './session.js';
 import { VERSION } from '../version.js';
 
 /** A verb module: adds its command(s) to the program. `run` wraps an action with error handling. */
@@ -69,6 +70,8 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
     .option('-v, --verbose', 'print details of each step on stderr')
     .option('--no-color', 'never colour output (also: NO_COLOR=1)')
     .showHelpAfterError('(run with --help for usage)')
+    // help and commander's complaints go where every verb writes (./output.ts), subcommands inherit it
+    .configureOutput({ writeOut: (text) => writeStdout(stdout, text), writeErr: (text) => void stderr.write(text) })
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
 
@@ -77,16 +80,7 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
     async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const ctx = contextFor(cmd, signal);
-      try {
-        const code = await action(ctx, ...args);
-        process.exitCode = code ?? EXIT.OK;
-      } catch (e) {
-        // an interrupted command reports the interruption (exit 130), whatever error the abort surfaced as
-        process.exitCode = ctx.output.error(signal.aborted ? abortError(signal) : e).exitCode;
-      } finally {
-        // the command's SSH connections (qemu+ssh) end with it (a no-op when none was opened)
-        await ctx.sshPool.close().catch(() => {});
-      }
+      await runAction(ctx, signal, () => action(ctx, ...args));
     };
 
   const named = verbIn(argv);
@@ -100,56 +94,34 @@ export async function buildProgram(signal: AbortSignal, argv: string[] = process
 }
 
 /**
- * After the verb: a failed stdout makes a successful command fail (its output is incomplete). A closed
- * pipe (exit 141) is reported only with --verbose, like tools killed by SIGPIPE; other failures always.
+ * src/cli/bin.ts answers `--version` before this module loads: a failed write of it is reported here, as a
+ * verb's; a non-blocking stdout (EAGAIN) gets it written through Node's stream (./output.ts).
  */
-async function reportStdoutFailure(flags: GlobalFlags): Promise<void> {
-  await flushStdout(process.stdout);
-  const failure = stdoutFailure(process.stdout);
-  if (!failure) return;
-  if (!process.exitCode) process.exitCode = failure.exitCode;
-  const out = new Output(flags);
-  if (failure.code !== 'STDOUT_CLOSED' || out.verboseOn) out.error(failure);
-}
-
-/** src/cli/bin.ts answers `--version` before this module loads: a failed write of it is reported here, as a verb's. */
-export async function reportVersionStdoutFailure(): Promise<void> {
+export async function versionNotWritten(e: NodeJS.ErrnoException): Promise<void> {
+  watchStdout(stdout);
+  if (e.code === 'EAGAIN') writeStdout(stdout, `${VERSION}\n`);
+  else noteStdoutFailure(stdout, e);
   await reportStdoutFailure({});
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
-    controller.abort(interruptedError(sig));
-    process.exitCode = EXIT.INTERRUPTED;
-  };
-  // a failed stdout (`| head`, `> /dev/full`) is recorded, reported once and decides the exit status
-  // below, never a stack trace; a failed stderr has nowhere to be reported
-  watchStdout(process.stdout);
-  process.stderr.on('error', () => {});
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const program = await buildProgram(controller.signal, argv);
-  try {
-    await program.parseAsync(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // help and --version exit 0; every other commander complaint is a usage error (already printed on
-      // stderr by commander; wrappers reading --json get it on stdout too)
-      if (e.exitCode === 0) process.exitCode = EXIT.OK;
-      else if (argv.includes('--json')) {
-        // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
-        const err = e.code === 'commander.help' ? noCommand() : commanderUsage(e.message);
-        process.stdout.write(JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
-      }
-      process.exitCode ??= EXIT.USAGE;
-      return;
+  await inSession(async (signal) => {
+    const program = await buildProgram(signal, argv);
+    try {
+      await program.parseAsync(argv);
+    } catch (e) {
+      if (e instanceof CommanderError) {
+        // help and --version exit 0; every other commander complaint is a usage error (already printed on
+        // stderr by commander; wrappers reading --json get it on stdout too)
+        if (e.exitCode === 0) process.exitCode = EXIT.OK;
+        else if (argv.includes('--json')) {
+          // no verb: commander shows the help and its message is a placeholder ("(outputHelp)")
+          const err = e.code === 'commander.help' ? noCommand() : commanderUsage(e.message);
+          writeStdout(stdout, JSON.stringify({ ok: false, error: err.toJSON() }) + '\n');
+        }
+        process.exitCode ??= EXIT.USAGE;
+      } else process.exitCode = new Output(program.opts()).error(e).exitCode;
     }
-    process.exitCode = new Output(program.opts()).error(e).exitCode;
-  } finally {
-    await reportStdoutFailure(program.opts());
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    return program.opts();
+  });
 }

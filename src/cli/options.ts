@@ -1,9 +1,9 @@
 /**
  * Commander glue for the option tables (src/options/table.ts): registers each row with its help
- * "(env X, default Y)", and maps what commander parsed back to the table's field names.
+ * "(env X, default Y)"; ./flags.ts maps what commander parsed back to the table's field names.
  */
 import { Option, type Command } from 'commander';
-import { gather, helpOf, longFlags, parseRows, type Given, type OptionTable, type TableOutput } from '../options/table.js';
+import { helpOf, longFlags, type OptionTable } from '../options/table.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -19,27 +19,4 @@ export function addOptions(cmd: Command, table: OptionTable): Command {
   return cmd;
 }
 
-/** The attribute commander stores a row under (the last long flag, camelCased, as commander does). */
-function attributeOf(flag: string): string {
-  const o = new Option(flag);
-  return o.attributeName();
-}
-
-/** Commander's parsed options, keyed by the table's field names (undefined where not given). */
-export function givenFlags<T extends OptionTable>(table: T, parsed: Record<string, unknown>): Given<T> {
-  const out: Given<T> = {};
-  for (const [key, d] of Object.entries(table) as [keyof T & string, T[keyof T]][]) {
-    out[key] = parsed[attributeOf(d.flag)];
-  }
-  return out;
-}
-
-/** A verb's options from commander's parse: flag > environment > default, validated (CONFIG_INVALID naming "--flag (VAR)"). */
-export function resolveFlags<T extends OptionTable>(
-  table: T,
-  parsed: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  hint: string,
-): TableOutput<T> {
-  return parseRows(table, gather(table, givenFlags(table, parsed), env), hint);
-}
+export { givenFlags, resolveFlags } from './flags.js';

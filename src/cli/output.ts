@@ -1,12 +1,69 @@
+import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 import { QksError, toQksError } from '../errors.js';
 
-/** Failures of stdout streams (EPIPE, ENOSPC...), recorded by watchStdout: every Output over the stream sees them. */
-const stdoutFailures = new WeakMap<Writable, QksError>();
+/** Where Output writes: a Node Writable (tests: in-memory ones), or an FdWriter. */
+export interface Sink {
+  write(data: string | Uint8Array, cb?: (e?: Error | null) => void): unknown;
+  readonly isTTY?: boolean | undefined;
+}
 
-/** The failure a write to `stream` met, if any. */
-export function stdoutFailure(stream: Writable): QksError | undefined {
-  return stdoutFailures.get(stream);
+/**
+ * stdout or stderr written with fs.writeSync, without Node's stream for it: process.stdout/stderr build a
+ * pipe socket or a SyncWriteStream on first use, ~1-8 ms of a start (bench/startup.md), and on Linux Node
+ * writes pipes, files and terminals synchronously anyway. A descriptor left non-blocking by whoever
+ * gave it to us (EAGAIN) is handed to Node's stream from then on, which waits for it.
+ */
+export class FdWriter implements Sink {
+  private stream: Writable | undefined;
+  private tty: boolean | undefined;
+  /** Gets errors of the Node stream handed over to (after EAGAIN); writes report theirs to their callback. */
+  onStreamError: (e: NodeJS.ErrnoException) => void = () => {};
+
+  constructor(
+    private readonly fd: number,
+    private readonly nodeStream: () => Writable,
+  ) {}
+
+  get isTTY(): boolean {
+    return (this.tty ??= isatty(this.fd));
+  }
+
+  /** The Node stream written to since an EAGAIN, if any (flushStdout waits for it). */
+  get handedOver(): Writable | undefined {
+    return this.stream;
+  }
+
+  write(data: string | Uint8Array, cb?: (e?: Error | null) => void): boolean {
+    if (this.stream) return this.stream.write(data, cb);
+    let buf = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      while (buf.length) buf = buf.subarray(writeSync(this.fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
+        cb?.(e as Error);
+        return false;
+      }
+      this.stream = this.nodeStream();
+      this.stream.on('error', (err: NodeJS.ErrnoException) => this.onStreamError(err));
+      return this.stream.write(buf, cb);
+    }
+    cb?.(null);
+    return true;
+  }
+}
+
+/** The process's stdout and stderr, as every Output and the entry (src/cli/bin.ts) write them. */
+export const stdout = new FdWriter(1, () => process.stdout);
+export const stderr = new FdWriter(2, () => process.stderr);
+
+/** Failures of stdout (EPIPE, ENOSPC...), recorded by watchStdout and by writes: every Output over it sees them. */
+const stdoutFailures = new WeakMap<Sink, QksError>();
+
+/** The failure a write to `sink` met, if any. */
+export function stdoutFailure(sink: Sink): QksError | undefined {
+  return stdoutFailures.get(sink);
 }
 
 /**
@@ -14,30 +71,48 @@ export function stdoutFailure(stream: Writable): QksError | undefined {
  * A reader that went away (EPIPE: `| head`) is STDOUT_CLOSED, exit 141 as for a tool killed by SIGPIPE,
  * so `set -o pipefail` sees the output was cut; anything else (a full disk) is STDOUT_FAILED.
  */
-export function watchStdout(stream: Writable): void {
-  stream.on('error', (e: NodeJS.ErrnoException) => recordFailure(stream, e));
+export function watchStdout(sink: Sink): void {
+  if (sink instanceof FdWriter) sink.onStreamError = (e) => recordFailure(sink, e);
+  else (sink as Writable).on('error', (e: NodeJS.ErrnoException) => recordFailure(sink, e));
 }
 
-function recordFailure(stream: Writable, e: NodeJS.ErrnoException | null | undefined): void {
-  if (!e || stdoutFailures.has(stream)) return;
+/** Writes to `sink` and records a failure (see watchStdout); `onFailure` runs when this write failed. */
+export function writeStdout(sink: Sink, data: string | Uint8Array, onFailure?: () => void): void {
+  if (stdoutFailures.has(sink)) return;
+  sink.write(data, (e) => {
+    recordFailure(sink, e);
+    if (e) onFailure?.();
+  });
+}
+
+/** Records a failed write to `sink` made elsewhere (src/cli/bin.ts writes `--version` itself). */
+export function noteStdoutFailure(sink: Sink, e: NodeJS.ErrnoException): void {
+  recordFailure(sink, e);
+}
+
+function recordFailure(sink: Sink, e: NodeJS.ErrnoException | null | undefined): void {
+  if (!e || stdoutFailures.has(sink)) return;
   stdoutFailures.set(
-    stream,
+    sink,
     e.code === 'EPIPE'
       ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
       : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } }),
   );
 }
 
-/** Waits (bounded) until what was written to `stream` is handed to the OS, so a late failure is seen before exit. */
-export async function flushStdout(stream: Writable, timeoutMs = STDOUT_FLUSH_TIMEOUT_MS): Promise<void> {
+/** Waits (bounded) until what was written to `sink` is handed to the OS, so a late failure is seen before exit. */
+export async function flushStdout(sink: Sink, timeoutMs = STDOUT_FLUSH_TIMEOUT_MS): Promise<void> {
+  // an FdWriter wrote synchronously: its failures are recorded already, unless it handed over to a stream
+  const stream = sink instanceof FdWriter ? sink.handedOver : (sink as Writable);
+  if (!stream) return;
   // a failed write marks the stream at once but reports on the next tick, which a chain of awaits outruns
   await new Promise((r) => setImmediate(r));
-  recordFailure(stream, stream.errored as NodeJS.ErrnoException | null);
-  if (stdoutFailures.has(stream) || stream.destroyed || !stream.writable) return;
+  recordFailure(sink, stream.errored as NodeJS.ErrnoException | null);
+  if (stdoutFailures.has(sink) || stream.destroyed || !stream.writable) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     stream.write('', (e) => {
-      recordFailure(stream, e);
+      recordFailure(sink, e);
       clearTimeout(timer);
       resolve();
     });
@@ -56,8 +131,8 @@ export interface GlobalFlags {
 }
 
 export interface OutputStreams {
-  stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean };
+  stdout: Sink;
+  stderr: Sink;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -70,18 +145,22 @@ export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly verboseOn: boolean;
-  readonly color: boolean;
   private progressShown = false;
+  private colorOn: boolean | undefined;
 
   constructor(
-    flags: GlobalFlags,
-    private readonly streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr },
+    private readonly flags: GlobalFlags,
+    private readonly streams: OutputStreams = { stdout, stderr },
   ) {
-    const env = streams.env ?? process.env;
     this.json = !!flags.json;
     this.quiet = !!flags.quiet;
     this.verboseOn = !!flags.verbose && !flags.quiet;
-    this.color = flags.color !== false && !!streams.stderr.isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  }
+
+  /** Colour: stderr is a terminal (asked on first need: node:tty costs a start ~1-3 ms), no NO_COLOR, --no-color or TERM=dumb. */
+  get color(): boolean {
+    const env = this.streams.env ?? process.env;
+    return (this.colorOn ??= this.flags.color !== false && env.NO_COLOR === undefined && env.TERM !== 'dumb' && !!this.streams.stderr.isTTY);
   }
 
   private paint(code: string, s: string): string {
@@ -124,9 +203,7 @@ export class Output {
 
   /** Writes to stdout unless it already failed (then the failure decides the exit status: see watchStdout). */
   private out(data: string | Uint8Array): void {
-    const stdout = this.streams.stdout;
-    if (stdoutFailures.has(stdout)) return;
-    stdout.write(data, (e) => recordFailure(stdout, e));
+    writeStdout(this.streams.stdout, data);
   }
 
   /** The verb's result: `value` as one JSON line with --json, else `text` (if any) on stdout. */

@@ -4,6 +4,7 @@
  * retries what waiting can fix (agent not up, socket missing, file not written yet) until a deadline.
  */
 import pRetry from 'p-retry';
+import { monotonicMs } from '../deadline.js';
 import { abortError, isQksError, QksError } from '../errors.js';
 import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
@@ -101,7 +102,7 @@ export interface WaitOptions {
  * deadline or on the caller's signal.
  */
 export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, opts: WaitOptions): Promise<T> {
-  const started = performance.now();
+  const started = monotonicMs();
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
@@ -131,13 +132,13 @@ export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, 
       onFailedAttempt: ({ error }) => {
         if (!isQksError(error) || !error.retryable) return;
         last = error;
-        opts.onProgress?.(performance.now() - started, error);
+        opts.onProgress?.(monotonicMs() - started, error);
       },
     });
   } catch (e) {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const err = isQksError(e) ? e : undefined;
-    const timedOut = deadline.signal.aborted || (opts.wait && err?.retryable && performance.now() - started >= opts.timeoutMs);
+    const timedOut = deadline.signal.aborted || (opts.wait && err?.retryable && monotonicMs() - started >= opts.timeoutMs);
     if (timedOut) {
       const lastSeen = err ?? last;
       const secs = Math.round(opts.timeoutMs / 1000);

@@ -9,7 +9,7 @@ import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
-import { sleep, startDeadline } from '../deadline.js';
+import { monotonicMs, sleep, startDeadline } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { contextNameProblem, entriesOf } from './merge.js';
 import { mergeIntoFile, mergeTarget } from './merge-file.js';
@@ -129,7 +129,7 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
 
 /** Fetches, checks, rewrites, verifies and writes one VM's kubeconfig. */
 export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetKubeconfigDeps): Promise<KubeconfigResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   const env = deps.env ?? process.env;
   const mergeFile = o.merge !== undefined && o.merge !== false ? mergeTarget(o.merge, env) : undefined;
   const contextName = o.context ?? vm;
@@ -145,11 +145,11 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     ...deps,
     openAgent: async (target, options) => {
       const client = await openAgentFn(target, options);
-      agentAt ??= performance.now();
+      agentAt ??= monotonicMs();
       return client;
     },
   });
-  const fileAt = performance.now();
+  const fileAt = monotonicMs();
   if (ready) {
     // --ready names every stage as it passes (the last three in ready.ts)
     if (agentAt !== undefined) deps.events?.info?.(`${vm}: agent ok after ${Math.round(agentAt - started)} ms`);
@@ -198,7 +198,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     const noRoute = (r: TlsResult) => ready && r.reason === 'unreachable' && !!r.errno && NO_ROUTE_CODES.has(r.errno);
     if (noRoute(res)) throw apiUnreachable({ host: u?.host ?? server, port: u ? serverPort(u) : 443 }, res.errno!);
     if (res.reason === 'unreachable' && (o.wait || ready)) {
-      const left = Math.max(0, o.timeoutSec * 1000 - (performance.now() - started));
+      const left = Math.max(0, o.timeoutSec * 1000 - (monotonicMs() - started));
       const graceMs = ready ? left : Math.min(deps.apiGraceMs ?? API_GRACE_MS, left);
       deps.events?.info?.(`${vm}: waiting up to ${Math.round(graceMs / 1000)} s for the API server at ${server} to answer, to check its certificate`);
       const grace = startDeadline(graceMs, { signal: deps.signal, onTimeout: () => apiNoAnswer(server, graceMs) });
@@ -224,7 +224,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
 
   const text = applyClusterEdits(parsed, edits);
   let readyResult: ReadyResult | undefined;
-  const readyAt = performance.now();
+  const readyAt = monotonicMs();
   if (ready) {
     readyResult = await waitForKubeconfigApi(parseKubeconfig(text).config, {
       vm,
@@ -257,7 +257,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     ...(fetched.transport ? { transport: fetched.transport } : {}),
     ...(fetched.agentVersion ? { agentVersion: fetched.agentVersion } : {}),
     bytes,
-    elapsedMs: Math.round(performance.now() - started),
+    elapsedMs: Math.round(monotonicMs() - started),
     tls: results[0]!,
     ...(merged ? { merged } : {}),
     ...(readyResult

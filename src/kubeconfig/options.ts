@@ -3,47 +3,43 @@
  * src/options/kubeconfig.ts; this adds the checks across options and the resolution
  * (given values > environment > defaults, validated once, errors naming "--flag (VARIABLE)").
  */
-import { gather, parseGathered, type Given, type TableOutput } from '../options/table.js';
-import { objectSchema } from '../options/zod.js';
+import { configError, gather, parseRows, type Given, type TableOutput } from '../options/table.js';
 import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
 import { contextNameProblem } from './merge.js';
 
 export { DEFAULT_JOBS, DEFAULT_REMOTE_PATH, DEFAULT_SSH_USER, DEFAULT_WAIT_TIMEOUT_SEC } from '../options/kubeconfig.js';
 export { DEFAULT_VM_NAME } from '../options/shared.js';
 
-function build() {
-  return objectSchema(KUBECONFIG_OPTIONS)
-    .superRefine((o: Record<string, unknown>, ctx) => {
-      const vmNames = o.vmNames as string[];
-      const many = vmNames.length > 1;
-      if (o.output !== undefined && o.outputDir !== undefined) ctx.addIssue({ code: 'custom', path: ['output'], message: 'give --output or --output-dir, not both' });
-      if (many && o.output !== undefined) ctx.addIssue({ code: 'custom', path: ['output'], message: 'with several VMs, use --output-dir (one file per VM)' });
-      if (many && o.method === 'ssh') ctx.addIssue({ code: 'custom', path: ['method'], message: 'ssh takes one VM (one --vm-ip); fetch several VMs with guest-agent' });
-      if (many && o.socket !== undefined && !(o.socket as string).includes('{vm}')) ctx.addIssue({ code: 'custom', path: ['socket'], message: 'with several VMs, the socket path must contain {vm}' });
-      if (new Set(vmNames).size !== vmNames.length) ctx.addIssue({ code: 'custom', path: ['vmNames'], message: 'a VM is named twice' });
-      if (o.method === 'ssh' && !o.vmIp) ctx.addIssue({ code: 'custom', path: ['vmIp'], message: 'is required with --method ssh' });
-      const merging = o.merge !== undefined && o.merge !== false;
-      if (!merging && o.context !== undefined) ctx.addIssue({ code: 'custom', path: ['context'], message: 'names the merged context: use it with --merge' });
-      if (!merging && o.useContext) ctx.addIssue({ code: 'custom', path: ['useContext'], message: 'makes the merged context current: use it with --merge' });
-      if (many && o.context !== undefined) ctx.addIssue({ code: 'custom', path: ['context'], message: 'with several VMs, each is merged under its own VM name' });
-      const bad = typeof o.context === 'string' ? contextNameProblem(o.context) : undefined;
-      if (bad) ctx.addIssue({ code: 'custom', path: ['context'], message: bad });
-    });
+const HINT = 'Fix the option named above; see qemu-kubesolo kubeconfig --help. Nothing was written.';
+
+/** The checks across options, on rows that each passed: what is wrong, by field. */
+export function crossOptionProblems(o: Record<string, unknown>): { path: [string]; message: string }[] {
+  const issues: { path: [string]; message: string }[] = [];
+  const add = (key: string, message: string) => issues.push({ path: [key], message });
+  const vmNames = o.vmNames as string[];
+  const many = vmNames.length > 1;
+  if (o.output !== undefined && o.outputDir !== undefined) add('output', 'give --output or --output-dir, not both');
+  if (many && o.output !== undefined) add('output', 'with several VMs, use --output-dir (one file per VM)');
+  if (many && o.method === 'ssh') add('method', 'ssh takes one VM (one --vm-ip); fetch several VMs with guest-agent');
+  if (many && o.socket !== undefined && !(o.socket as string).includes('{vm}')) add('socket', 'with several VMs, the socket path must contain {vm}');
+  if (new Set(vmNames).size !== vmNames.length) add('vmNames', 'a VM is named twice');
+  if (o.method === 'ssh' && !o.vmIp) add('vmIp', 'is required with --method ssh');
+  const merging = o.merge !== undefined && o.merge !== false;
+  if (!merging && o.context !== undefined) add('context', 'names the merged context: use it with --merge');
+  if (!merging && o.useContext) add('useContext', 'makes the merged context current: use it with --merge');
+  if (many && o.context !== undefined) add('context', 'with several VMs, each is merged under its own VM name');
+  const bad = typeof o.context === 'string' ? contextNameProblem(o.context) : undefined;
+  if (bad) add('context', bad);
+  return issues;
 }
 
 type Rows = typeof KUBECONFIG_OPTIONS;
 
-/** The resolved, validated options of `kubeconfig` (the library's input to getKubeconfig/getKubeconfigs), inferred from the rows' schemas. */
+/** The resolved, validated options of `kubeconfig` (the library's input to getKubeconfig/getKubeconfigs), inferred from the rows' parsers. */
 export type KubeconfigOptions = TableOutput<Rows>;
 
 /** What callers give: any option by its field name (strings accepted where the CLI passes text). */
 export type KubeconfigInput = Given<Rows>;
-
-let schema: ReturnType<typeof build> | undefined;
-/** The whole validation (rows + checks across them), built on first use. */
-export function kubeconfigOptionsSchema(): ReturnType<typeof build> {
-  return (schema ??= build());
-}
 
 /** Reads a file of VM names: one per line, blank lines and `#` comments ignored. */
 export function parseVmNamesFile(text: string): string[] {
@@ -61,5 +57,9 @@ export function parseVmNamesFile(text: string): string[] {
 export function resolveKubeconfigOptions(given: KubeconfigInput, env: NodeJS.ProcessEnv, namesFromFile?: string): KubeconfigOptions {
   const raw = gather(KUBECONFIG_OPTIONS, given, env);
   if (namesFromFile !== undefined) raw.vmNames = [...((given.vmNames as string[] | undefined) ?? []), ...parseVmNamesFile(namesFromFile)];
-  return parseGathered(KUBECONFIG_OPTIONS, kubeconfigOptionsSchema(), raw, 'Fix the option named above; see qemu-kubesolo kubeconfig --help. Nothing was written.') as KubeconfigOptions;
+  // row by row with the plain parsers (no zod: bench/startup.md), then the checks across rows
+  const o = parseRows(KUBECONFIG_OPTIONS, raw, HINT);
+  const issues = crossOptionProblems(o);
+  if (issues.length) throw configError(KUBECONFIG_OPTIONS, issues, HINT);
+  return o;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isQksError } from '../errors.js';
-import { parseKubeconfig } from './schema.js';
+import { isQksError, zodIssuesToMessage } from '../errors.js';
+import { checkKubeconfig, parseKubeconfig } from './schema.js';
+import { KubeconfigSchema } from './schema-zod.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
 
@@ -57,5 +58,37 @@ describe('parseKubeconfig', () => {
     const secret = 'c2VjcmV0LWtleS1tYXRlcmlhbA==';
     const e = invalid(`users:\n- name: x\n  user: {client-key-data: ${secret}}\n  extra: [ ${secret}`);
     expect(e.message).not.toContain(secret);
+  });
+});
+
+describe('checkKubeconfig (plain) against KubeconfigSchema (zod)', () => {
+  const base = parseKubeconfig(ADMIN).config;
+  const clone = () => JSON.parse(JSON.stringify(base)) as Record<string, any>;
+  const cases: [string, unknown][] = [
+    ['the admin kubeconfig', clone()],
+    ['extra keys everywhere, in another order', { zzz: 1, ...clone(), preferences: {}, clusters: [{ extra: true, cluster: { 'proxy-url': 'x', server: 'https://a' }, name: 'c' }] }],
+    ['a user of null', { ...clone(), users: [{ name: 'u', user: null }] }],
+    ['nothing', {}],
+    ['wrong types at the top', { apiVersion: 1, kind: null, clusters: 'x', users: {}, contexts: 5, 'current-context': false }],
+    ['empty lists', { ...clone(), clusters: [], users: [], contexts: [] }],
+    ['bad items', { ...clone(), clusters: [null, 'x', { name: '', cluster: { server: '' } }, { cluster: [] }], users: [{ name: 1 }, { name: 'u', user: 'x' }], contexts: [{ name: 'c', context: { cluster: 1 } }] }],
+    ['bad cluster fields', { ...clone(), clusters: [{ name: 'c', cluster: { server: 5, 'certificate-authority-data': 1, 'tls-server-name': [], 'insecure-skip-tls-verify': 'yes', 'certificate-authority': null } }] }],
+    ['a bad namespace', { ...clone(), contexts: [{ name: 'c', context: { cluster: 'a', user: 'b', namespace: 3 } }] }],
+    ['a dangling current-context', { ...clone(), 'current-context': 'nope' }],
+    ['a dangling current-context beside another problem', { ...clone(), kind: 1, 'current-context': 'nope' }],
+    ['NaN and arrays', { ...clone(), apiVersion: Number.NaN, kind: [] }],
+    ['an empty name beside a dangling current-context', { ...clone(), clusters: [{ name: '', cluster: { server: 'https://a' } }], 'current-context': 'nope' }],
+    ['an empty server beside a dangling current-context', { ...clone(), clusters: [{ name: 'c', cluster: { server: '' } }], 'current-context': 'nope' }],
+  ];
+  it.each(cases)('%s', (_name, input) => {
+    const z = KubeconfigSchema.safeParse(input);
+    const plain = checkKubeconfig(input);
+    if (z.success) {
+      expect(plain.ok).toBe(true);
+      expect(JSON.stringify(plain.ok && plain.config)).toBe(JSON.stringify(z.data));
+    } else {
+      expect(plain.ok).toBe(false);
+      expect(zodIssuesToMessage(plain.ok ? [] : plain.issues)).toBe(zodIssuesToMessage(z.error.issues));
+    }
   });
 });

@@ -52,3 +52,36 @@ export const positiveInt =
     const failed = [!Number.isSafeInteger(r.value), r.value <= 0].filter(Boolean).map(() => message);
     return failed.length ? bad(failed) : r;
   };
+
+/** zod's boolean: "Invalid input: expected boolean, received X". */
+export const boolean: Parser<boolean> = (v) => (typeof v === 'boolean' ? ok(v) : bad(`Invalid input: expected boolean, received ${received(v)}`));
+
+/**
+ * zod's coerce.number({ error }).int(...).min(...).max(...): `nan` when Number(v) is not finite; a fraction
+ * stops at the int check; an unsafe integer goes on to the bounds (each failed check its message).
+ */
+export const wholeNumber =
+  (o: { nan: string; int: string; min: readonly [number, string]; max: readonly [number, string] }): Parser<number> =>
+  (v) => {
+    const r = coerceNumber(v, o.nan);
+    if (!r.ok) return r;
+    if (!Number.isInteger(r.value)) return bad(o.int);
+    const failed = [!Number.isSafeInteger(r.value) && o.int, r.value < o.min[0] && o.min[1], r.value > o.max[0] && o.max[1]].filter((m): m is string => !!m);
+    return failed.length ? bad(failed) : r;
+  };
+
+/** zod's array(item).min(1, empty): an item's failures carry its index (shown as `--flag[i]`). */
+export const list =
+  <T>(item: Parser<T>, empty?: string): Parser<T[]> =>
+  (v) => {
+    if (!Array.isArray(v)) return bad(`Invalid input: expected array, received ${received(v)}`);
+    const out: T[] = [];
+    const issues: { path: number[]; message: string }[] = [];
+    v.forEach((x, i) => {
+      const r = item(x);
+      if (r.ok) out.push(r.value);
+      else for (const message of typeof r.message === 'string' ? [r.message] : r.message) issues.push({ path: [i], message });
+    });
+    if (empty !== undefined && v.length === 0) issues.unshift({ path: [], message: empty });
+    return issues.length ? { ok: false, message: issues.map((i) => i.message), issues } : ok(out);
+  };

@@ -48,7 +48,10 @@ export type OptionTable = Readonly<Record<string, OptionDef>>;
  * What a row's plain `parse` gives: the converted value, or the message an error shows after the
  * option's name (several when several checks failed: each is its own problem, as zod lists them).
  */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string | readonly string[] };
+export type Parsed<T> =
+  | { ok: true; value: T }
+  /** `issues`: the same messages with where in the value (a list's index), when not the value itself. */
+  | { ok: false; message: string | readonly string[]; issues?: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> };
 
 /** Identity with a type check: keeps each row's schema (or parser) type, so the verb's options type is inferred. */
 export function opt<S extends z.ZodType>(d: OptionDef & { schema: () => S }): OptionDef & { schema: () => S };
@@ -160,7 +163,8 @@ const rowSchemas = new WeakMap<OptionDef, z.ZodType>();
 function parseRow(d: OptionDef, value: unknown): { ok: true; value: unknown } | { ok: false; issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } {
   if (d.parse) {
     const r = d.parse(value);
-    return r.ok ? r : { ok: false, issues: (typeof r.message === 'string' ? [r.message] : r.message).map((message) => ({ path: [], message })) };
+    if (r.ok) return r;
+    return { ok: false, issues: r.issues ?? (typeof r.message === 'string' ? [r.message] : r.message).map((message) => ({ path: [], message })) };
   }
   if (!d.schema) throw new Error(`option table: ${d.flag} has neither schema nor parse`);
   let s = rowSchemas.get(d);

@@ -13,7 +13,8 @@ export function fromParser<T>(parse: Parser<T>): z.ZodType<T> {
   return z.unknown().transform((v, ctx) => {
     const r = parse(v);
     if (r.ok) return r.value;
-    for (const message of typeof r.message === 'string' ? [r.message] : r.message) ctx.addIssue({ code: 'custom', message, input: v });
+    const issues = r.issues ?? (typeof r.message === 'string' ? [r.message] : r.message).map((message) => ({ path: [], message }));
+    for (const i of issues) ctx.addIssue({ code: 'custom', message: i.message, path: [...i.path], input: v });
     return z.NEVER;
   }) as unknown as z.ZodType<T>;
 }

@@ -4,7 +4,7 @@
  * variable > default, an empty variable unset) holds for every row.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { resolveTarget } from '../../src/cli/agent.js';
@@ -17,6 +17,7 @@ import { defaultTextOf, gather, longFlag, longFlags, nameOf, parseGathered, type
 import { objectSchema } from '../../src/options/zod.js';
 import { README_TABLES, VERB_OPTIONS } from '../../src/options/verbs.js';
 import { runCli } from '../helpers/cli.js';
+import { attributeOf } from '../../src/cli/flags.js';
 
 const README_PATH = new URL('../../README.md', import.meta.url);
 // QKS_UPDATE_README=1 rewrites the README's option tables from src/options/ (after adding a row), then checks them
@@ -105,6 +106,16 @@ describe('option tables', () => {
       }
     });
   }
+});
+
+describe('flags without commander (src/cli/flags.ts)', () => {
+  it("names every row's attribute as commander does", () => {
+    const flags = VERB_OPTIONS.flatMap((v) => v.tables.flatMap((t) => Object.values(t).map((d) => d.flag)));
+    expect(flags.length).toBeGreaterThan(40);
+    for (const flag of [...flags, '-o, --output <file>', '--no-verify-server', '--vm-name, --name <name>', '-j, --jobs <n>']) {
+      expect(attributeOf(flag), flag).toBe(new Option(flag).attributeName());
+    }
+  });
 });
 
 describe('the same rule in every verb (rules that used to drift between verbs)', () => {

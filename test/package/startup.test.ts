@@ -4,7 +4,7 @@
  * measured in bench/startup.bench.ts, never asserted here.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('bundle start-up', () => {
-  it('compiles only the entry (under 8 KB of code: bin, errors, output) for --version', () => {
+  it('compiles only the entry (under 8 KB of code: src/cli/bin.ts) for --version', () => {
     const traced = join(dir, 'traced.cjs');
     execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), traced, '--trace']);
     const r = run(traced, ['--version']);
@@ -92,6 +92,36 @@ function traced(stderr: string): { id: string; bytes: number; cacheRejected?: bo
     .map((l) => JSON.parse(l) as { id: string; bytes: number; cacheRejected?: boolean });
 }
 
+// stdout is written with write(2) (src/cli/output.ts); a descriptor its giver left non-blocking and full
+// (EAGAIN) goes through Node's stream, which waits: the output still arrives whole, after what was there
+const NONBLOCKING_FULL_STDOUT = String.raw`
+import os, fcntl, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+n = 0
+try:
+    while True: n += os.write(w, b'x' * 4096)
+except BlockingIOError: pass
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.3)
+data = b''
+while True:
+    d = os.read(r, 65536)
+    if not d: break
+    data += d
+sys.stdout.write(str(p.wait()) + ' ' + data[n:].decode())
+`;
+
+describeWithPeers('bundle stdout', ['python3'], () => {
+  it('a non-blocking stdout that is full (EAGAIN) still gets the whole output: --version and a verb', () => {
+    for (const args of [['--version'], ['iso', '--help']]) {
+      const r = spawnSync('python3', ['-c', NONBLOCKING_FULL_STDOUT, process.execPath, bundle, ...args], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.stdout, r.stderr).toMatch(args[0] === '--version' ? /^0 \d+\.\d+\.\d+\n$/ : /^0 Usage: qemu-kubesolo iso/);
+    }
+  });
+});
+
 describe('bundle compile cache', () => {
   let tracedBundle: string;
   beforeAll(() => {
@@ -101,26 +131,50 @@ describe('bundle compile cache', () => {
   const cacheFiles = (home: string) => {
     const base = join(home, '.cache', 'qemu-kubesolo');
     if (!existsSync(base)) return [];
-    return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).map((f) => join(base, v, f)));
+    return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).flatMap((verb) => readdirSync(join(base, v, verb)).map((f) => join(base, v, verb, f))));
   };
 
-  it('keeps V8 code caches of the big chunks under ~/.cache/qemu-kubesolo (0600 in a 0700 directory) and uses them', () => {
+  it('keeps V8 code caches of the chunks under ~/.cache/qemu-kubesolo, one set per verb (0600 in 0700 directories), and uses them', () => {
     const home = mkdtempSync(join(dir, 'home-'));
     const first = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(first.status, first.stderr).toBe(0);
     const files = cacheFiles(home);
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) {
-      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/[A-Z0-9]+\\.v8$`));
+      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/iso/[0-9a-f]{16}\\.v8$`));
       expect(statSync(f).mode & 0o777).toBe(0o600);
     }
     expect(statSync(join(files[0]!, '..')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(files[0]!, '..', '..')).mode & 0o777).toBe(0o700);
     expect(traced(first.stderr).some((c) => c.cacheRejected !== undefined)).toBe(false); // nothing to use yet
     const second = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(second.stdout).toBe(first.stdout);
     const used = traced(second.stderr).filter((c) => c.cacheRejected === false);
     expect(used.length).toBe(files.length);
-    expect(used.every((c) => c.bytes >= 16 * 1024)).toBe(true);
+    expect(used.length).toBe(traced(second.stderr).length);
+    // another verb has its own set (a cache holds the functions its verb ran, not only the top level)
+    expect(run(tracedBundle, ['--version'], { HOME: home }).status).toBe(0);
+    expect(readdirSync(join(files[0]!, '..', '..')).sort()).toEqual(['-', 'iso']);
+  });
+
+  it("drops other builds' caches of a verb (a day old) when it writes that verb's set", () => {
+    const cache = mkdtempSync(join(dir, 'cache-'));
+    const verbDir = join(cache, `v8-${process.version}-${process.arch}`, 'iso');
+    mkdirSync(verbDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(verbDir, '0123456789abcdef.v8'), 'an older build');
+    writeFileSync(join(verbDir, 'fedcba9876543210.v8'), 'another version, run today');
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(join(verbDir, '0123456789abcdef.v8'), twoDaysAgo, twoDaysAgo);
+    expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
+    expect(readdirSync(verbDir).length).toBeGreaterThan(1);
+    expect(readdirSync(verbDir)).not.toContain('0123456789abcdef.v8');
+    expect(readdirSync(verbDir)).toContain('fedcba9876543210.v8');
+  });
+
+  it('writes no cache after a failed run (it would hold only the failure path)', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    expect(run(tracedBundle, ['iso', '--no-such-flag'], { HOME: home }).status).toBe(2);
+    expect(cacheFiles(home)).toEqual([]);
   });
 
   it('recovers from a corrupt cache: compiles as usual and writes a good one', () => {
@@ -148,6 +202,7 @@ describe('bundle compile cache', () => {
     const cache = mkdtempSync(join(dir, 'cache-'));
     expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
     expect(readdirSync(cache)).toEqual([`v8-${process.version}-${process.arch}`]);
+    expect(readdirSync(join(cache, `v8-${process.version}-${process.arch}`))).toEqual(['iso']);
   });
 });
 
@@ -156,16 +211,17 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   beforeAll(async () => (agent = await startRealAgent()));
   afterAll(async () => agent?.close());
 
-  // (child_process is loaded here by Node itself: net.Server#listen, which the per-socket lock uses,
-  // requires cluster, which requires child_process)
-  it('agent ping loads no tls', () => {
+  // the per-socket lock binds without net.Server#listen's cluster check (src/agent/lock.ts), and hashes
+  // without node:crypto
+  it('agent ping loads no tls, cluster, child_process, crypto or zlib', () => {
     const r = run(bundle, ['agent', 'ping', '--socket', agent.socketPath]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.builtins.has('tls')).toBe(false);
+    // zlib: its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES), nothing to inflate
+    for (const m of ['tls', 'cluster', 'child_process', 'crypto', 'dgram', 'zlib']) expect(r.builtins.has(m), m).toBe(false);
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod nor yaml', () => {
+  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -176,6 +232,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       return `./${lines[i - 1]!.split(' ')[0]}`;
     };
     const heavy = [chunkOf('zod'), chunkOf('yaml')];
+    const commander = chunkOf('commander');
     const text = join(dir, 'cat-me.txt');
     writeFileSync(text, 'hello\n');
     for (const args of [['agent', 'ping', '--socket', agent.socketPath], ['agent', 'cat', '--socket', agent.socketPath, text]]) {
@@ -184,7 +241,14 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       const ids = traced(r.stderr).map((c) => c.id);
       expect(ids.length, args.join(' ')).toBeGreaterThan(3);
       for (const h of heavy) expect(ids, args.join(' ')).not.toContain(h);
+      // src/cli/fast.ts runs these lines without commander
+      expect(ids, args.join(' ')).not.toContain(commander);
     }
+    // kubeconfig --socket reads YAML, but validates its options and the file without zod
+    const kc = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc.out'), '--no-verify-server', '--quiet']);
+    expect(kc.status, kc.stderr).toBe(0);
+    expect(traced(kc.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
+    expect(traced(kc.stderr).map((c) => c.id)).not.toContain(heavy[0]);
     // and the check itself sees them where they are used
     expect(traced(run(file, ['artifacts', '--help']).stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[0]]));
   });
