@@ -88,4 +88,6 @@ export const TIMEOUTS = {
   selinuxProbeMs: 5_000,
   /** doctor's TCP connect and TLS check of the API address (src/doctor/checks/api-*.ts). */
   doctorApiMs: 2_000,
+  /** Before exit, waiting for stdout's last write to reach the OS, so a late failure is still reported (src/cli/output.ts). */
+  stdoutFlushMs: 2_000,
 } as const;

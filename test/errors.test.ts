@@ -81,6 +81,8 @@ const cases: Array<[string, () => QksError, string, number, RegExp]> = [
   ['cli.vmNamesFileMissing', () => cli.vmNamesFileMissing('/n'), 'INPUT_NOT_FOUND', EXIT.USAGE, /--vm-names-file \/n: ENOENT/],
   ['cli.isoInputMissing', () => cli.isoInputMissing('/i'), 'INPUT_NOT_FOUND', EXIT.USAGE, /input file \/i does not exist/],
   ['cli.isoInputIsDirectory', () => cli.isoInputIsDirectory('/d'), 'USAGE', EXIT.USAGE, /\/d is a directory; the iso verb takes files/],
+  ['cli.stdoutClosed', () => cli.stdoutClosed('EPIPE'), 'STDOUT_CLOSED', EXIT.PIPE, /stdout was closed before all output was written \(EPIPE\)/],
+  ['cli.stdoutFailed', () => cli.stdoutFailed(errno('ENOSPC', 'no space left on device')), 'STDOUT_FAILED', EXIT.INTERNAL, /cannot write to stdout: no space left on device/],
   ['interruptedError', () => interruptedError('SIGTERM'), 'INTERRUPTED', EXIT.INTERRUPTED, /^interrupted by SIGTERM$/],
 ];
 

@@ -1,8 +1,7 @@
 /**
  * The CLI's own usage errors, one factory per case. The library's errors live in their domains
  * (src/agent/errors.ts, src/kubeconfig/errors.ts, src/files/errors.ts, ...); these are what only the
- * command line can get wrong. Stdout's failures are ./output.ts's own (it is on the `--version` path).
- */
+ * command line can get wrong. */
 import { QksError } from '../errors.js';
 
 /** commander's own complaint (unknown option, missing argument), in its words without "error: ". */
@@ -48,4 +47,14 @@ export function isoInputMissing(path: string): QksError {
 
 export function isoInputIsDirectory(path: string): QksError {
   return new QksError('USAGE', `${path} is a directory; the iso verb takes files`, { hint: 'Name each file, e.g. openstack/latest/meta_data.json=./meta_data.json.', details: { path } });
+}
+
+/** stdout's reader went away before everything was written (`| head`): exit 141, as SIGPIPE. */
+export function stdoutClosed(errno: string | undefined): QksError {
+  return new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno } });
+}
+
+/** Writing stdout failed otherwise (`> /dev/full`, an I/O error). */
+export function stdoutFailed(e: NodeJS.ErrnoException): QksError {
+  return new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } });
 }

@@ -1,7 +1,9 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { isatty } from 'node:tty';
-import { QksError, toQksError } from '../errors.js';
+import { toQksError, type QksError } from '../errors.js';
+import { TIMEOUTS } from '../timeouts.js';
+import { stdoutClosed, stdoutFailed } from './errors.js';
 
 /** Where Output writes: a Node Writable (tests: in-memory ones), or an FdWriter. */
 export interface Sink {
@@ -94,14 +96,12 @@ function recordFailure(sink: Sink, e: NodeJS.ErrnoException | null | undefined):
   if (!e || stdoutFailures.has(sink)) return;
   stdoutFailures.set(
     sink,
-    e.code === 'EPIPE'
-      ? new QksError('STDOUT_CLOSED', 'stdout was closed before all output was written (EPIPE)', { hint: 'Whatever read the output stopped early.', details: { errno: e.code } })
-      : new QksError('STDOUT_FAILED', `cannot write to stdout: ${e.message}`, { hint: e.code === 'ENOSPC' ? 'The disk is full.' : 'Check where stdout goes.', details: { errno: e.code } }),
+    e.code === 'EPIPE' ? stdoutClosed(e.code) : stdoutFailed(e),
   );
 }
 
 /** Waits (bounded) until what was written to `sink` is handed to the OS, so a late failure is seen before exit. */
-export async function flushStdout(sink: Sink, timeoutMs = STDOUT_FLUSH_TIMEOUT_MS): Promise<void> {
+export async function flushStdout(sink: Sink, timeoutMs = TIMEOUTS.stdoutFlushMs): Promise<void> {
   // an FdWriter wrote synchronously: its failures are recorded already, unless it handed over to a stream
   const stream = sink instanceof FdWriter ? sink.handedOver : (sink as Writable);
   if (!stream) return;
@@ -118,9 +118,6 @@ export async function flushStdout(sink: Sink, timeoutMs = STDOUT_FLUSH_TIMEOUT_M
     });
   });
 }
-
-/** How long the end of a command waits for stdout to take its last bytes. */
-const STDOUT_FLUSH_TIMEOUT_MS = 2000;
 
 /** The global flags every verb shares. */
 export interface GlobalFlags {
