@@ -152,7 +152,7 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
  */
 const parsedTemplates = new Map<string, { doc: Document.Parsed; lines: LineCounter }>();
 const PARSED_TEMPLATES_MAX = 8;
-const PARSED_TEMPLATE_MAX_CHARS = 256 * 1024;
+const PARSED_TEMPLATE_MAX_CHARS = 64 * 1024;
 
 function parseTemplate(tpl: TemplateSource): { doc: Document.Parsed; lines: LineCounter } {
   const hit = parsedTemplates.get(tpl.text);
