@@ -130,7 +130,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     });
     return;
   }
-  await writeFilesAtomic([{ path: target.path, data }], options);
+  await writeChecked([{ path: target.path, data }], options);
 }
 
 /**
@@ -151,6 +151,11 @@ export async function writeFilesAtomic(files: readonly FileToWrite[], options: A
     if (t.kind !== 'file') throw outputInvalid(f.path, `it is ${t.kind === 'stream' && t.fifo ? 'a FIFO' : 'not a regular file'}; files written together as one step must be regular files`, 'Remove it, or choose another directory.');
     return { ...f, path: t.path };
   });
+  await writeChecked(targets, options);
+}
+
+/** writeFilesAtomic after the checks: every path is absent or a regular file (a link's target already resolved). */
+async function writeChecked(targets: readonly FileToWrite[], options: AtomicWriteOptions): Promise<void> {
   const temps: string[] = [];
   let current = targets[0]?.path ?? '';
   try {
