@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bareRoundTrip, before, measure, measureInterleaved, measureProcess, report, reportBeside } from './lib.js';
+import { bareRoundTrip, before, besideModules, measure, measureInterleaved, measureProcess, report, reportBeside } from './lib.js';
 import { getKubeconfig } from '../src/kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../src/kubeconfig/options.js';
 import { openAgent } from '../src/agent/connect.js';
@@ -46,8 +46,19 @@ try {
       if (r.status !== 0) throw new Error(`${bundle}: ${r.stderr.toString().slice(0, 300)}`);
     };
     const name = 'qemu-kubesolo kubeconfig --socket (whole process)';
-    const [n, o] = await measureInterleaved([{ name, fn: proc(cli[0]!) }, { name, fn: proc(before.cli) }], { iterations: 15, warmup: 2 });
-    reportBeside('kubeconfig from the real qemu-ga', [{ name, new: n!, old: o! }]);
+    const [n, od] = await measureInterleaved([{ name, fn: proc(cli[0]!) }, { name, fn: proc(before.cli) }], { iterations: 15, warmup: 2 });
+    const m = await besideModules(['src/kubeconfig/get.ts', 'src/kubeconfig/options.ts', 'src/agent/connect.ts']);
+    const viaLib = (side: typeof m.new, output: string) => {
+      const [get, options, connect] = side as [typeof import('../src/kubeconfig/get.js'), typeof import('../src/kubeconfig/options.js'), typeof import('../src/agent/connect.js')];
+      const opts = options.resolveKubeconfigOptions({ socket: sock, remotePath: remote, apiServer: '10.0.0.50', output, verifyServer: false }, {});
+      return () => get.getKubeconfig(opts, 'kubesolo', { openAgent: connect.openAgent });
+    };
+    const libName = 'getKubeconfig() in-process (library)';
+    const [ln, lo] = await measureInterleaved([{ name: libName, fn: viaLib(m.new, join(dir, 'out-new')) }, { name: libName, fn: viaLib(m.old, join(dir, 'out-old')) }], { iterations: 60, warmup: 5 });
+    reportBeside('kubeconfig from the real qemu-ga', [
+      { name, new: n!, old: od! },
+      { name: libName, new: ln!, old: lo! },
+    ]);
   }
 } finally {
   qga.kill('SIGTERM');

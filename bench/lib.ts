@@ -99,12 +99,12 @@ export const before: { root: string; cli: string } | undefined = (() => {
  * The same modules (paths relative to a checkout, e.g. 'src/iso/build.ts') of the older checkout and of
  * this one, each side bundled the same way into one file inside its checkout (so its own node_modules
  * resolve) and loaded fresh: neither side's code has run before, so both start from the same JIT state.
- * One namespace per path, in order.
+ * One namespace per path, in order; `oldPaths` where a module lived elsewhere in the older checkout.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function besideModules(paths: string[]): Promise<{ old: Record<string, any>[]; new: Record<string, any>[] }> {
+export async function besideModules(paths: string[], oldPaths: string[] = paths): Promise<{ old: Record<string, any>[]; new: Record<string, any>[] }> {
   if (!before) throw new Error('besideModules needs QKS_BENCH_BEFORE');
-  const load = async (root: string) => {
+  const load = async (root: string, paths: string[]) => {
     const { build } = await import('esbuild');
     const outfile = join(root, '.cache/bench-beside', `${paths.map((p) => p.replace(/\W+/g, '_')).join('+')}.mjs`);
     const contents = paths.map((p, i) => `export * as m${i} from './${p}';`).join('\n');
@@ -112,7 +112,7 @@ export async function besideModules(paths: string[]): Promise<{ old: Record<stri
     const ns = await import(pathToFileURL(outfile).href);
     return paths.map((_, i) => ns[`m${i}`]);
   };
-  return { old: await load(before.root), new: await load(process.cwd()) };
+  return { old: await load(before.root, oldPaths), new: await load(process.cwd(), paths) };
 }
 
 let collect: (() => void) | undefined;
