@@ -63,9 +63,9 @@ try {
       if (r.status !== 0) throw new Error(`${c}: ${r.stderr.toString().slice(0, 300)}`);
     };
     await pair('buildIso in-process, typical seed', () => buildIsoNew(seed), () => buildIsoOld(seed), { iterations: 2000, warmup: 200 });
-    await pair('buildIso in-process, 16 MiB file + seed', () => buildIsoNew(bigFiles), () => buildIsoOld(bigFiles), { iterations: 15, warmup: 2, gc: true });
-    await pair('qemu-kubesolo iso (whole process), typical seed', proc(cli, ['iso', '-o', join(dir, 'qn.iso'), ud, md]), proc(before.cli, ['iso', '-o', join(dir, 'qo.iso'), ud, md]), { iterations: 15, warmup: 2 });
-    await pair('qemu-kubesolo iso (whole process), 16 MiB file + seed', proc(cli, ['iso', '-o', join(dir, 'qbn.iso'), big, ud, md]), proc(before.cli, ['iso', '-o', join(dir, 'qbo.iso'), big, ud, md]), { iterations: 10, warmup: 1 });
+    await pair('buildIso in-process, 16 MiB file + seed', () => buildIsoNew(bigFiles), () => buildIsoOld(bigFiles), { iterations: 40, warmup: 3, gc: true });
+    await pair('qemu-kubesolo iso (whole process), typical seed', proc(cli, ['iso', '-o', join(dir, 'qn.iso'), ud, md]), proc(before.cli, ['iso', '-o', join(dir, 'qo.iso'), ud, md]), { iterations: 25, warmup: 2 });
+    await pair('qemu-kubesolo iso (whole process), 16 MiB file + seed', proc(cli, ['iso', '-o', join(dir, 'qbn.iso'), big, ud, md]), proc(before.cli, ['iso', '-o', join(dir, 'qbo.iso'), big, ud, md]), { iterations: 25, warmup: 2 });
     reportBeside('cidata.iso', besideRows);
   }
 } finally {

@@ -46,7 +46,7 @@ try {
       if (r.status !== 0) throw new Error(`${bundle}: ${r.stderr.toString().slice(0, 300)}`);
     };
     const name = 'qemu-kubesolo kubeconfig --socket (whole process)';
-    const [n, od] = await measureInterleaved([{ name, fn: proc(cli[0]!) }, { name, fn: proc(before.cli) }], { iterations: 15, warmup: 2 });
+    const [n, od] = await measureInterleaved([{ name, fn: proc(cli[0]!) }, { name, fn: proc(before.cli) }], { iterations: 25, warmup: 2 });
     const m = await besideModules(['src/kubeconfig/get.ts', 'src/kubeconfig/options.ts', 'src/agent/connect.ts']);
     const viaLib = (side: typeof m.new, output: string) => {
       const [get, options, connect] = side as [typeof import('../src/kubeconfig/get.js'), typeof import('../src/kubeconfig/options.js'), typeof import('../src/agent/connect.js')];
@@ -54,7 +54,7 @@ try {
       return () => get.getKubeconfig(opts, 'kubesolo', { openAgent: connect.openAgent });
     };
     const libName = 'getKubeconfig() in-process (library)';
-    const [ln, lo] = await measureInterleaved([{ name: libName, fn: viaLib(m.new, join(dir, 'out-new')) }, { name: libName, fn: viaLib(m.old, join(dir, 'out-old')) }], { iterations: 60, warmup: 5 });
+    const [ln, lo] = await measureInterleaved([{ name: libName, fn: viaLib(m.new, join(dir, 'out-new')) }, { name: libName, fn: viaLib(m.old, join(dir, 'out-old')) }], { iterations: 150, warmup: 10 });
     reportBeside('kubeconfig from the real qemu-ga', [
       { name, new: n!, old: od! },
       { name: libName, new: ln!, old: lo! },

@@ -147,7 +147,7 @@ async function beside(): Promise<void> {
       const h = s.host();
       await h.connect();
       await h.close();
-    }, 20);
+    }, 40);
     await pair('one host scan (discovery) through an open master', (s, h) => s.discover(h, names[0]!, { env, maxAgeMs: 0 }), 30);
     await pair('one VM, a connection of its own: scan, forward, handshake, ping', async (s) => {
       const h = s.host();
@@ -161,7 +161,7 @@ async function beside(): Promise<void> {
       } finally {
         await h.close();
       }
-    }, 20);
+    }, 30);
   } finally {
     await open.new.close();
     await open.old.close();
