@@ -2,7 +2,8 @@
  * Reading a kubeconfig-sized file (~5.5 KiB) through the real qemu-ga, by guest-file-read and by exec
  * of cat: our client in-process and as a whole CLI run, beside minimal stdlib clients measured in the
  * same run (a bare Node `net` client in-process; a bare Python client as a whole process).
- * Each iteration is a whole retrieval: connect, handshake, read, close.
+ * Each iteration is a whole retrieval: connect, handshake, read, close. With QKS_BENCH_BEFORE
+ * (bench/lib.ts) ours also runs beside the older build's, in-process and as whole processes, interleaved.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAgent } from '../src/agent/connect.js';
-import { measureProcess, PY_QGA_CLIENT, report, type Sample } from './lib.js';
+import { before, besideModules, measureInterleaved, measureProcess, PY_QGA_CLIENT, report, reportBeside, type Sample } from './lib.js';
 
 /** Times two functions in alternation, so drift on a shared machine hits both alike. */
 async function measurePair(a: [string, () => Promise<unknown>], b: [string, () => Promise<unknown>], iterations = 200, warmup = 20): Promise<[Sample, Sample]> {
@@ -127,6 +128,33 @@ try {
     const nodeBare = await measureProcess(`node -e '' (start-up alone)`, process.execPath, ['-e', '']);
     const base = hasPython ? await measureProcess(`python3 minimal client, ${m}`, 'python3', ['-c', PY, sock, file, m]) : nodeBare;
     report(`whole process, ${m}`, base, hasPython ? [...rows, nodeBare] : rows);
+  }
+  if (before) {
+    const m = await besideModules(['src/agent/connect.ts']);
+    const viaLib = (connect: typeof openAgent, method: 'file' | 'exec') => async () => {
+      const c = await connect({ socket: sock });
+      try {
+        return await c.readFile(file, { method });
+      } finally {
+        await c.close();
+      }
+    };
+    const viaCli = (bundle: string, method: string) => () => {
+      const r = spawnSync(process.execPath, [bundle, 'agent', 'cat', '--socket', sock, '--method', method, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`${bundle}: ${r.stderr.toString().slice(0, 300)}`);
+    };
+    const rows: { name: string; old: Sample; new: Sample }[] = [];
+    for (const method of ['file', 'exec'] as const) {
+      const name = `openAgent + readFile (${method}) + close, in-process`;
+      const [n, o] = await measureInterleaved([{ name, fn: viaLib(m.new[0]!.openAgent, method) }, { name, fn: viaLib(m.old[0]!.openAgent, method) }], { iterations: 200, warmup: 20 });
+      rows.push({ name, new: n!, old: o! });
+    }
+    for (const method of ['file', 'exec'] as const) {
+      const name = `qemu-kubesolo agent cat --method ${method} (whole process)`;
+      const [n, o] = await measureInterleaved([{ name, fn: viaCli(cli, method) }, { name, fn: viaCli(before.cli, method) }], { iterations: 15, warmup: 2 });
+      rows.push({ name, new: n!, old: o! });
+    }
+    reportBeside('agent reads through the real qemu-ga', rows);
   }
 } finally {
   ga.kill();

@@ -1,15 +1,25 @@
 /**
  * cidata.iso: our in-process writer vs genisoimage (the baseline; whole process, as users run it),
- * cloud-localds (which wraps genisoimage) and our whole CLI process, on the same files.
+ * cloud-localds (which wraps genisoimage) and our whole CLI process, on the same files. With
+ * QKS_BENCH_BEFORE (bench/lib.ts) the in-process writer and the CLI also run beside the older build's,
+ * interleaved (a second table: old, new, new/old).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIso } from '../src/iso/build.js';
-import { measure, measureProcess, median, report } from './lib.js';
+import { before, besideModules, measure, measureInterleaved, measureProcess, median, report, reportBeside, type Sample } from './lib.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qks-iso-bench-'));
 const cli = join(process.cwd(), 'dist/qemu-kubesolo.mjs');
+const beside = before ? await besideModules(['src/iso/build.ts']) : undefined;
+const besideRows: { name: string; old: Sample; new: Sample }[] = [];
+/** New and old interleaved, for the second table. */
+async function pair(name: string, fnNew: () => unknown, fnOld: () => unknown, opts: { iterations: number; warmup: number; gc?: boolean }): Promise<void> {
+  const [n, o] = await measureInterleaved([{ name, fn: fnNew }, { name, fn: fnOld }], opts);
+  besideRows.push({ name, new: n!, old: o! });
+}
 try {
   // a typical seed: ~4 KiB user-data and a short meta-data
   const userData = '#cloud-config\n' + Array.from({ length: 100 }, (_, i) => `# line ${i}: ${'x'.repeat(24)}\n`).join('');
@@ -45,6 +55,19 @@ try {
   const bigOurs = await measureProcess('qemu-kubesolo iso (whole process)', process.execPath, [cli, 'iso', '-o', join(dir, 'qb.iso'), big, ud, md], { iterations: 10 });
   report('16 MiB file + seed', bigGen, [bigIn, bigOurs]);
   console.log(`in-process 16 MiB: ${(16 / (median(bigIn) / 1000)).toFixed(0)} MiB/s`);
+
+  if (before && beside) {
+    const [buildIsoNew, buildIsoOld] = [beside.new[0]!.buildIso as typeof buildIso, beside.old[0]!.buildIso as typeof buildIso];
+    const proc = (c: string, args: string[]) => () => {
+      const r = spawnSync(process.execPath, [c, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`${c}: ${r.stderr.toString().slice(0, 300)}`);
+    };
+    await pair('buildIso in-process, typical seed', () => buildIsoNew(seed), () => buildIsoOld(seed), { iterations: 2000, warmup: 200 });
+    await pair('buildIso in-process, 16 MiB file + seed', () => buildIsoNew(bigFiles), () => buildIsoOld(bigFiles), { iterations: 40, warmup: 3, gc: true });
+    await pair('qemu-kubesolo iso (whole process), typical seed', proc(cli, ['iso', '-o', join(dir, 'qn.iso'), ud, md]), proc(before.cli, ['iso', '-o', join(dir, 'qo.iso'), ud, md]), { iterations: 25, warmup: 2 });
+    await pair('qemu-kubesolo iso (whole process), 16 MiB file + seed', proc(cli, ['iso', '-o', join(dir, 'qbn.iso'), big, ud, md]), proc(before.cli, ['iso', '-o', join(dir, 'qbo.iso'), big, ud, md]), { iterations: 25, warmup: 2 });
+    reportBeside('cidata.iso', besideRows);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

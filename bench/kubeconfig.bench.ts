@@ -1,14 +1,15 @@
 /**
  * `qemu-kubesolo kubeconfig` (whole process, real qemu-ga in unix-listen mode serving a kubeconfig)
  * beside the guide's flow: guest-exec of cat, sleep 1 s, guest-exec-status (two agent round trips, a
- * fresh connection for each as two virsh calls would have), done by a minimal client here.
+ * fresh connection for each as two virsh calls would have), done by a minimal client here. With
+ * QKS_BENCH_BEFORE (bench/lib.ts) the whole-process row also runs beside the older build's, interleaved.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bareRoundTrip, measure, measureProcess, report } from './lib.js';
+import { bareRoundTrip, before, besideModules, measure, measureInterleaved, measureProcess, report, reportBeside } from './lib.js';
 import { getKubeconfig } from '../src/kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../src/kubeconfig/options.js';
 import { openAgent } from '../src/agent/connect.js';
@@ -39,6 +40,26 @@ try {
   const lib = await measure('getKubeconfig() in-process (library)', () => getKubeconfig(o, 'kubesolo', { openAgent }), { iterations: 30 });
   if (readFileSync(out, 'utf8') !== (await guideFlow())) throw new Error('the two flows wrote different kubeconfigs');
   report('kubeconfig from the real qemu-ga', guide, [whole, node, lib]);
+  if (before) {
+    const proc = (bundle: string) => () => {
+      const r = spawnSync(process.execPath, [bundle, ...cli.slice(1)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`${bundle}: ${r.stderr.toString().slice(0, 300)}`);
+    };
+    const name = 'qemu-kubesolo kubeconfig --socket (whole process)';
+    const [n, od] = await measureInterleaved([{ name, fn: proc(cli[0]!) }, { name, fn: proc(before.cli) }], { iterations: 25, warmup: 2 });
+    const m = await besideModules(['src/kubeconfig/get.ts', 'src/kubeconfig/options.ts', 'src/agent/connect.ts']);
+    const viaLib = (side: typeof m.new, output: string) => {
+      const [get, options, connect] = side as [typeof import('../src/kubeconfig/get.js'), typeof import('../src/kubeconfig/options.js'), typeof import('../src/agent/connect.js')];
+      const opts = options.resolveKubeconfigOptions({ socket: sock, remotePath: remote, apiServer: '10.0.0.50', output, verifyServer: false }, {});
+      return () => get.getKubeconfig(opts, 'kubesolo', { openAgent: connect.openAgent });
+    };
+    const libName = 'getKubeconfig() in-process (library)';
+    const [ln, lo] = await measureInterleaved([{ name: libName, fn: viaLib(m.new, join(dir, 'out-new')) }, { name: libName, fn: viaLib(m.old, join(dir, 'out-old')) }], { iterations: 150, warmup: 10 });
+    reportBeside('kubeconfig from the real qemu-ga', [
+      { name, new: n!, old: od! },
+      { name: libName, new: ln!, old: lo! },
+    ]);
+  }
 } finally {
   qga.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

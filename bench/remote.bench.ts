@@ -4,6 +4,8 @@
  * One shared SSH connection (ControlMaster) vs one connection per VM, sequential vs 4 at a time.
  * Every iteration starts cold (no master) and ends with every connection closed.
  * Needs root, sshd, ssh, ssh-keygen and qemu-ga. Run: npm run bench -- remote
+ * With QKS_BENCH_BEFORE (bench/lib.ts) the single steps and one VM's own-connection ping also run
+ * beside the older build's code, interleaved (more iterations: ssh start-up is noisy).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { discoverRemoteChannels } from '../src/remote/discover.js';
 import { forwardRemoteSocket } from '../src/remote/forward.js';
 import { SshHost, SshPool } from '../src/ssh/index.js';
 import { processesMatching, startQemuGa, startSshd } from '../test/helpers/sshd.js';
-import { measure, median, report } from './lib.js';
+import { before, besideModules, measure, measureInterleaved, median, report, reportBeside, type Sample } from './lib.js';
 
 const VMS = 20;
 const JOBS = 4;
@@ -113,10 +115,56 @@ try {
   report(`remote hypervisor: guest-ping ${VMS} VMs behind one sshd (whole batch, cold start)`, perVmSeq, [perVmPar, sharedSeqNoScanReuse, sharedSeq, sharedPar]);
   report('single steps', oneConnect, [oneDiscovery]);
   console.log(`\nper VM (shared, ${JOBS} at a time): ${(median(sharedPar) / VMS).toFixed(1)} ms; ssh processes seen at once with the shared connection: ${masters}`);
+  if (before) await beside();
 } finally {
   await closeSshConnections();
   for (const a of agents) await a.stop();
   await sshd.stop();
   rmSync(root, { recursive: true, force: true });
   rmSync(benchTmp, { recursive: true, force: true });
+}
+
+/** The same steps through this build's and the older build's modules (the SSH host moved from src/remote/ssh.ts to src/ssh/). */
+async function beside(): Promise<void> {
+  const paths = ['src/ssh/index.ts', 'src/remote/destination.ts', 'src/remote/discover.ts', 'src/remote/forward.ts', 'src/agent/direct.ts'];
+  const m = await besideModules(paths, ['src/remote/ssh.ts', 'src/remote/ssh.ts', 'src/remote/discover.ts', 'src/remote/forward.ts', 'src/agent/direct.ts']);
+  const steps = (side: typeof m.new) => {
+    const [ssh, dest, discover, forward, direct] = side as [typeof import('../src/ssh/index.js'), typeof import('../src/remote/destination.js'), typeof import('../src/remote/discover.js'), typeof import('../src/remote/forward.js'), typeof import('../src/agent/direct.js')];
+    const host = () => new ssh.SshHost(dest.sshDestination(uri), {}, env);
+    return { host, discover: discover.discoverRemoteChannels, forward: forward.forwardRemoteSocket, connect: direct.connectDirect };
+  };
+  const sides = { new: steps(m.new), old: steps(m.old) };
+  const open = { new: sides.new.host(), old: sides.old.host() };
+  await open.new.connect();
+  await open.old.connect();
+  const rows: { name: string; old: Sample; new: Sample }[] = [];
+  const pair = async (name: string, fn: (s: (typeof sides)['new'], h: SshHost) => Promise<unknown>, iterations: number) => {
+    const [n, o] = await measureInterleaved([{ name, fn: () => fn(sides.new, open.new) }, { name, fn: () => fn(sides.old, open.old as unknown as SshHost) }], { iterations, warmup: 2 });
+    rows.push({ name, new: n!, old: o! });
+  };
+  try {
+    await pair('one SSH connect (new master)', async (s) => {
+      const h = s.host();
+      await h.connect();
+      await h.close();
+    }, 40);
+    await pair('one host scan (discovery) through an open master', (s, h) => s.discover(h, names[0]!, { env, maxAgeMs: 0 }), 30);
+    await pair('one VM, a connection of its own: scan, forward, handshake, ping', async (s) => {
+      const h = s.host();
+      try {
+        const d = await s.discover(h, names[0]!, { env });
+        const fwd = await s.forward(h, d.sockets[0]!.path);
+        const t = await s.connect(fwd.socketPath, { handshakeTimeoutMs: 3000 });
+        await t.execute('guest-ping');
+        await t.close();
+        await fwd.close();
+      } finally {
+        await h.close();
+      }
+    }, 30);
+  } finally {
+    await open.new.close();
+    await open.old.close();
+  }
+  reportBeside('remote hypervisor, single steps', rows);
 }

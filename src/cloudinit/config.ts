@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { isQksError, QksError } from '../errors.js';
 import { ARCHES } from './fields.js';
 import { ARTIFACTS_OPTIONS, splitList } from '../options/artifacts.js';
-import { fromEnvOf, longFlag, nameOf, type Given } from '../options/table.js';
+import { fieldNames, fromEnvOf, longFlag, type Given } from '../options/table.js';
 import { objectSchema } from '../options/zod.js';
 import { networkProblems } from './network.js';
 import { parseSshPublicKey } from './ssh-key.js';
@@ -66,6 +66,9 @@ export const ArtifactsConfigSchema = objectSchema(ARTIFACTS_OPTIONS)
     for (const p of networkProblems(c)) ctx.addIssue({ code: 'custom', path: p.index === undefined ? [p.field] : [p.field, p.index], message: p.message });
   });
 export type ArtifactsConfig = z.output<typeof ArtifactsConfigSchema>;
+
+/** "--flag (VARIABLE)" of every row, made once: an inventory resolves every row for every VM. */
+const LABELS = fieldNames(ARTIFACTS_OPTIONS) as Record<FieldKey, string>;
 
 /** What callers give, by field name (the CLI maps its flags through the table): text, lists, booleans. */
 export type ArtifactsInput = Given<Rows>;
@@ -158,7 +161,7 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
       labels[k] = `${options.entry!.label}.${f.inventory}`;
       return entry[k];
     }
-    labels[k] = nameOf(ARTIFACTS_OPTIONS[k]);
+    labels[k] = LABELS[k];
     const given = flagOf(k);
     if (given !== undefined) return given;
     return envOf(k);

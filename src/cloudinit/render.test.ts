@@ -39,6 +39,14 @@ describe('renderTemplate', () => {
     expect(templateError('#cloud-config\nnode1: 1\n"{{ hostname }}": 2\n').message).toMatch(/:3: duplicate key "node1"/);
   });
 
+  it('a template parsed once serves every render: each sees its own variables, each error its own name and line', () => {
+    const text = '#cloud-config\nhostname: "{{ hostname }}"\nkeys: !if/keys "{{ keys }}"\n';
+    expect(data(renderTemplate(tpl(text), 'user-data', vars))).toEqual({ hostname: 'node1', keys: ['k1', 'k2'] });
+    expect(data(renderTemplate(tpl(text), 'user-data', { hostname: 'node2', keys: [] }))).toEqual({ hostname: 'node2' });
+    // the same text under another name, with a variable the first render knew and this one does not
+    expect(() => renderTemplate(tpl(text, 'other/user-data.template'), 'user-data', { keys: [] }, ['keys'])).toThrow(/^other\/user-data\.template:2: unknown placeholder "hostname"/);
+  });
+
   it('keeps a key named __proto__ a key (--interface __proto__ is a legal Linux name), not a prototype', () => {
     const out = renderTemplate(tpl('version: 2\nethernets:\n  "{{ hostname }}":\n    dhcp4: true\n', 'n'), 'meta-data', { hostname: '__proto__' }, ['hostname']);
     expect(out).toBe('version: 2\nethernets:\n  __proto__:\n    dhcp4: true\n');

@@ -145,7 +145,27 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
   fail(ctx, node as Node, 'unsupported YAML node (aliases and complex keys are not allowed)');
 }
 
+/**
+ * Parsed templates by text: an inventory renders the same three templates for every VM, and parsing is
+ * most of a render (bench/artifacts.bench.ts). Safe to share: renderNode only reads the tree. Bounded
+ * in entries and in the size of a text worth keeping; only templates that parsed are kept.
+ */
+const parsedTemplates = new Map<string, { doc: Document.Parsed; lines: LineCounter }>();
+const PARSED_TEMPLATES_MAX = 8;
+const PARSED_TEMPLATE_MAX_CHARS = 64 * 1024;
+
 function parseTemplate(tpl: TemplateSource): { doc: Document.Parsed; lines: LineCounter } {
+  const hit = parsedTemplates.get(tpl.text);
+  if (hit) return hit;
+  const parsed = parseTemplateText(tpl);
+  if (tpl.text.length <= PARSED_TEMPLATE_MAX_CHARS) {
+    if (parsedTemplates.size >= PARSED_TEMPLATES_MAX) parsedTemplates.delete(parsedTemplates.keys().next().value!);
+    parsedTemplates.set(tpl.text, parsed);
+  }
+  return parsed;
+}
+
+function parseTemplateText(tpl: TemplateSource): { doc: Document.Parsed; lines: LineCounter } {
   const lines = new LineCounter();
   // uniqueKeys off: the library's check compares each key with every earlier one (quadratic: 50k keys
   // took a minute); renderNode finds duplicates with a hash lookup, after substitution, with the line

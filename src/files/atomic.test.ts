@@ -42,6 +42,18 @@ describe('atomic writes', () => {
     expect(readdirSync(dir).sort()).toEqual(['blocked', 'meta-data', 'user-data']);
   });
 
+  it('a write that fails while the others succeed: every temporary is removed, every old file kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qks-atomic-'));
+    writeFileSync(join(dir, 'user-data'), 'old user-data');
+    const e = await writeFilesAtomic([
+      { path: join(dir, 'cidata.iso'), data: new Uint8Array(64 * 1024) },
+      { path: join(dir, 'user-data'), data: 42 as unknown as string }, // not data: its temporary is opened, then the write throws
+    ]).catch((x: unknown) => x);
+    expect(isQksError(e)).toBe(true);
+    expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe('old user-data');
+    expect(readdirSync(dir)).toEqual(['user-data']);
+  });
+
   it('mode 0600 whatever the umask; an explicit mode is kept over an existing file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qks-atomic-'));
     const path = join(dir, 'f');

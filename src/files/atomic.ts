@@ -74,6 +74,10 @@ async function fdLinkOf(path: string): Promise<{ ownFd?: number } | undefined> {
 /** Classifies an output path (see OutputTarget); throws OUTPUT_INVALID / OUTPUT_PERMISSION naming it. */
 export async function outputTarget(path: string): Promise<OutputTarget> {
   if (path === '' || path.endsWith('/')) throw outputInvalid(path, 'the path ends with "/": it names a directory, not a file');
+  // the common cases in one call (a seed is several files per VM, an inventory many VMs): absent (so no
+  // dangling link either), or a regular file that is no link and no open-file path; the rest below
+  const quick = await lstat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : undefined));
+  if (quick === null || (quick?.isFile() && !FD_LINK.test(resolvePath(path)))) return { kind: 'file', path };
   const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw outputError(path, e);
@@ -126,7 +130,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     });
     return;
   }
-  await writeFilesAtomic([{ path: target.path, data }], options);
+  await writeChecked([{ path: target.path, data }], options);
 }
 
 /**
@@ -137,18 +141,41 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
  * Every path must be absent or a regular file (or a symlink to one): one step cannot include a stream.
  */
 export async function writeFilesAtomic(files: readonly FileToWrite[], options: AtomicWriteOptions = {}): Promise<void> {
-  const targets: FileToWrite[] = [];
-  for (const f of files) {
-    const t = await outputTarget(f.path);
+  // every path is checked before anything is written; the checks only look, so they run together, and
+  // the error is the first refusal in the list's order
+  const checked = await Promise.allSettled(files.map((f) => outputTarget(f.path)));
+  const targets: FileToWrite[] = files.map((f, i) => {
+    const r = checked[i]!;
+    if (r.status === 'rejected') throw r.reason;
+    const t = r.value;
     if (t.kind !== 'file') throw outputInvalid(f.path, `it is ${t.kind === 'stream' && t.fifo ? 'a FIFO' : 'not a regular file'}; files written together as one step must be regular files`, 'Remove it, or choose another directory.');
-    targets.push({ ...f, path: t.path });
-  }
+    return { ...f, path: t.path };
+  });
+  await writeChecked(targets, options);
+}
+
+/** writeFilesAtomic after the checks: every path is absent or a regular file (a link's target already resolved). */
+async function writeChecked(targets: readonly FileToWrite[], options: AtomicWriteOptions): Promise<void> {
   const temps: string[] = [];
   let current = targets[0]?.path ?? '';
   try {
+    // each parent directory once (a failure names the first file that needs it)
+    const made = new Set<string>();
     for (const f of targets) {
+      const dir = dirname(f.path);
+      if (made.has(dir)) continue;
       current = f.path;
-      temps.push(await writeTemp(f, f.mode ?? options.mode ?? 0o600, options.dirMode ?? 0o700));
+      await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
+      made.add(dir);
+    }
+    // the temporaries are written and synced together, so their fsyncs overlap instead of queueing; a
+    // failure of any waits for the others, and every temporary made is removed below
+    const written = await Promise.allSettled(targets.map((f) => writeTemp(f, f.mode ?? options.mode ?? 0o600)));
+    for (const r of written) if (r.status === 'fulfilled') temps.push(r.value);
+    const failed = written.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      current = targets[failed]!.path;
+      throw (written[failed] as PromiseRejectedResult).reason;
     }
     for (const [i, f] of targets.entries()) {
       current = f.path;
@@ -236,9 +263,9 @@ async function syncDir(dir: string): Promise<void> {
   await fh.close().catch(() => {});
 }
 
-async function writeTemp(f: FileToWrite, mode: number, dirMode: number): Promise<string> {
+/** A synced temporary copy of `f` beside it (its directory exists); returns its path. */
+async function writeTemp(f: FileToWrite, mode: number): Promise<string> {
   const dir = dirname(f.path);
-  await mkdir(dir, { recursive: true, mode: dirMode });
   const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
