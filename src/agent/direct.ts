@@ -169,7 +169,8 @@ export class DirectTransport implements AgentTransport {
     this.commandTimeoutMs = options.commandTimeoutMs ?? TIMEOUTS.agent.commandMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {}); // 'close' follows and reports it
-    socket.on('close', () => this.onClosed(disconnectedError(socketPath, 'a command')));
+    // the error is built only if nothing closed the connection first (a normal close() did)
+    socket.on('close', () => this.closedError ?? this.onClosed(disconnectedError(socketPath, 'a command')));
   }
 
   private onData(chunk: Buffer): void {
@@ -338,7 +339,7 @@ export class DirectTransport implements AgentTransport {
           .then(() => this.closeLateHandles(drainMs))
           .catch(() => {});
       }
-      this.onClosed(disconnectedError(this.socketPath, 'close'));
+      if (!this.closedError) this.onClosed(disconnectedError(this.socketPath, 'close'));
       if (!this.socket.destroyed) this.socket.destroy();
     })();
     return this.closing;
