@@ -220,11 +220,12 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     for (const m of ['tls', 'cluster', 'child_process', 'crypto', 'dgram', 'zlib']) expect(r.builtins.has(m), m).toBe(false);
   });
 
-  // yaml's chunk is hot (scripts/bundle.mjs): stored plain however big, nothing to inflate
-  it('kubeconfig --socket loads no zlib', () => {
+  // yaml's chunk is hot (scripts/bundle.mjs): stored plain however big, nothing to inflate; the atomic
+  // write's temp name is no node:crypto (src/files/atomic.ts)
+  it('kubeconfig --socket loads no zlib or crypto', () => {
     const r = run(bundle, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc-zlib.out'), '--no-verify-server', '--quiet']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.builtins.has('zlib')).toBe(false);
+    for (const m of ['zlib', 'crypto']) expect(r.builtins.has(m), m).toBe(false);
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
