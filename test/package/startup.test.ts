@@ -229,7 +229,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket no zod', () => {
+  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket neither zod nor commander', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -257,6 +257,8 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     expect(kc.status, kc.stderr).toBe(0);
     expect(traced(kc.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
     expect(traced(kc.stderr).map((c) => c.id)).not.toContain(heavy[0]);
+    // and without commander (src/cli/fast.ts matchVerb)
+    expect(traced(kc.stderr).map((c) => c.id)).not.toContain(commander);
     // and the check itself sees them where they are used
     expect(traced(run(file, ['artifacts', '--help']).stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[0]]));
   });
