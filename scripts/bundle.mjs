@@ -40,7 +40,7 @@ const zodEnglishOnly = {
  * The verbs whose start-up is measured against goals (bench/startup.bench.ts): their chunks stay plain
  * text in the file; the other verbs' chunks are stored deflated (see singleFile).
  */
-const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts'];
+const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/options/kubeconfig.ts'];
 
 /**
  * The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by, and
@@ -227,7 +227,7 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
-    // The big chunks (zod, yaml, memfs) and those of verbs outside `hot` are deflated: the whole file's
+    // The chunks of verbs outside `hot` (zod, memfs among them) are deflated, and without `hot` the big ones: the whole file's
     // size is what every start pays for (Node reads and scans it: ~4 us a KB, bench/startup.md), and a
     // verb that needs one pays ~1-2 ms more to inflate it (node:zlib, the first time).
     const parts = [];
@@ -235,7 +235,9 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     let at = 0;
     for (const [id, code] of Object.entries(chunks)) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
-      const deflate = code.length > DEFLATE_OVER || (hot !== undefined && !hot.has(id));
+      // a hot chunk stays plain however big (yaml, 113 KB, for kubeconfig: inflating it cost 10-15 ms
+      // with node:zlib; plain it costs every start ~0.3 ms more to read)
+      const deflate = hot !== undefined ? !hot.has(id) : code.length > DEFLATE_OVER;
       const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
       // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an

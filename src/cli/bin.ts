@@ -17,9 +17,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     void import('./main.js').then((m) => m.versionNotWritten(e as NodeJS.ErrnoException));
   }
 } else {
-  // agent ping|cat lines it fully understands run without commander (./fast.ts); the rest through main.ts
-  void import('./fast.js').then((f) => {
+  // agent ping|cat and kubeconfig lines it fully understands run without commander (./fast.ts); the rest through main.ts
+  void import('./fast.js').then(async (f) => {
     const call = f.matchFast(process.argv);
-    return call ? f.runFast(call) : import('./main.js').then((m) => m.main());
+    if (call) return f.runFast(call);
+    if (!(await f.runFastKubeconfig(process.argv))) await import('./main.js').then((m) => m.main());
   });
 }

@@ -1,13 +1,15 @@
 /**
- * `agent ping` and `agent cat` without commander: its module, the program with every subcommand and its
- * parse cost these verbs ~3 ms a start (bench/startup.md), more than their own work. Only a command line
- * this matcher fully understands runs here: global flags before the verb, then the subcommand's own
- * `--long value` or `--long=value` options (each at most once; no value that starts with `-`) and its
- * positional arguments. Anything else (help, short flags, unknown or repeated options, `--`) goes to
- * commander (./main.ts), which parses it and reports what is wrong as it always did.
+ * `agent ping`, `agent cat` and `kubeconfig` without commander: its module, the program with every
+ * subcommand and its parse cost these verbs ~3 ms a start (bench/startup.md), more than their own work.
+ * Only a command line this matcher fully understands runs here: global flags before the verb, then the
+ * subcommand's own `--long value` or `--long=value` options (each at most once; no value that starts
+ * with `-`) and its positional arguments. `kubeconfig` also takes its short flags (`-o FILE`), its
+ * switches, its lists (repeated) and the global flags after the verb, as commander's program does.
+ * Anything else (help, unknown or repeated options, an optional value, `--`) goes to commander
+ * (./main.ts), which parses it and reports what is wrong as it always did.
  */
 import { AGENT_CAT_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
-import { longFlags, type OptionTable } from '../options/table.js';
+import { longFlags, type OptionDef, type OptionTable } from '../options/table.js';
 import { contextOf } from './context.js';
 import { attributeOf } from './flags.js';
 import type { GlobalFlags } from './output.js';
@@ -35,15 +37,21 @@ export interface FastCall {
   args: string[];
 }
 
-/** The call, when `argv` is an `agent ping|cat` line this file runs; else undefined (commander's turn). */
-export function matchFast(argv: readonly string[]): FastCall | undefined {
-  const words = argv.slice(2);
-  const globals: GlobalFlags = {};
+/** Sets the global flags that lead `words` in `globals`; returns the index of the first other word. */
+function leadingGlobals(words: readonly string[], globals: GlobalFlags): number {
   let i = 0;
   for (; i < words.length && GLOBALS[words[i]!]; i++) {
     const [key, value] = GLOBALS[words[i]!]!;
     globals[key] = value;
   }
+  return i;
+}
+
+/** The call, when `argv` is an `agent ping|cat` line this file runs; else undefined (commander's turn). */
+export function matchFast(argv: readonly string[]): FastCall | undefined {
+  const words = argv.slice(2);
+  const globals: GlobalFlags = {};
+  let i = leadingGlobals(words, globals);
   if (words[i] !== 'agent' || !Object.hasOwn(SUBCOMMANDS, words[i + 1] ?? '')) return undefined;
   const sub = words[i + 1] as keyof typeof SUBCOMMANDS;
   const spec = SUBCOMMANDS[sub];
@@ -79,4 +87,71 @@ export function runFast(call: FastCall): Promise<void> {
     await runAction(ctx, signal, () => (call.sub === 'ping' ? verbs.ping(ctx, call.flags) : verbs.cat(ctx, call.args[0]!, call.flags)));
     return call.globals;
   });
+}
+
+/** A `kubeconfig` line as commander would give it: the global flags and the verb's options by attribute. */
+export interface FastVerbCall {
+  globals: GlobalFlags;
+  flags: Record<string, string | string[] | boolean>;
+}
+
+/**
+ * The call, when `argv` is a `kubeconfig` line this file runs with `table` (src/options/kubeconfig.ts,
+ * passed in: it loads yaml, which the agent lines must not); else undefined (commander's turn).
+ */
+export function matchVerb(argv: readonly string[], verb: string, table: OptionTable): FastVerbCall | undefined {
+  const words = argv.slice(2);
+  const globals: GlobalFlags = {};
+  let i = leadingGlobals(words, globals);
+  if (words[i] !== verb) return undefined;
+  const rows = new Map<string, OptionDef>(); // each flag (-o, --output) -> its row
+  for (const d of Object.values(table)) for (const f of d.flag.match(/(?<![\w-])--?[a-z0-9][a-z0-9-]*/gi) ?? []) rows.set(f, d);
+  const flags: FastVerbCall['flags'] = {};
+  for (i++; i < words.length; i++) {
+    const w = words[i]!;
+    // commander's program takes its own flags anywhere on the line, before the verb sees it
+    const global = GLOBALS[w];
+    if (global) {
+      globals[global[0]] = global[1];
+      continue;
+    }
+    if (!w.startsWith('-')) return undefined; // the verb takes no arguments
+    const eq = w.startsWith('--') ? w.indexOf('=') : -1;
+    const d = rows.get(eq < 0 ? w : w.slice(0, eq));
+    if (!d || / \[[^\]]+\]$/.test(d.flag)) return undefined; // unknown, help, or an optional value (--merge [file])
+    const key = attributeOf(d.flag);
+    if (!d.list && key in flags) return undefined;
+    if (/ <[^>]+>$/.test(d.flag)) {
+      const value = eq < 0 ? words[++i] : w.slice(eq + 1);
+      // a value that starts with `-` may be a flag of the program's, which commander takes first; `-` is none
+      if (value === undefined || (value.startsWith('-') && value !== '-')) return undefined;
+      flags[key] = d.list ? [...((flags[key] as string[] | undefined) ?? []), value] : value;
+    } else {
+      if (eq >= 0) return undefined; // a switch with a value: commander's complaint
+      flags[key] = !d.flag.startsWith('--no-');
+    }
+  }
+  for (const d of Object.values(table)) {
+    const key = attributeOf(d.flag);
+    if (d.required && !(key in flags)) return undefined;
+    // as commander does for a lone --no-x: x is true unless given
+    if (d.flag.startsWith('--no-') && !(key in flags)) flags[key] = true;
+  }
+  return { globals, flags };
+}
+
+/** `kubeconfig` without commander when matchVerb understands the line; false: the caller runs commander. */
+export async function runFastKubeconfig(argv: readonly string[]): Promise<boolean> {
+  const words = argv.slice(2);
+  if (words.find((w) => !GLOBALS[w]) !== 'kubeconfig') return false; // no other verb loads the table (it loads yaml)
+  const { KUBECONFIG_OPTIONS } = await import('../options/kubeconfig.js');
+  const call = matchVerb(argv, 'kubeconfig', KUBECONFIG_OPTIONS);
+  if (!call) return false;
+  await inSession(async (signal) => {
+    const verb = await import('./kubeconfig-verb.js');
+    const ctx = contextOf(call.globals, signal);
+    await runAction(ctx, signal, () => verb.action(ctx, call.flags));
+    return call.globals;
+  });
+  return true;
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { close, constants, fstat, open as openFd, write } from 'node:fs';
 import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
@@ -266,7 +265,9 @@ async function syncDir(dir: string): Promise<void> {
 /** A synced temporary copy of `f` beside it (its directory exists); returns its path. */
 async function writeTemp(f: FileToWrite, mode: number): Promise<string> {
   const dir = dirname(f.path);
-  const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // the name need not be unguessable (open 'wx' refuses one that exists): Math.random, not node:crypto,
+  // whose load cost a kubeconfig write 1-4 ms (bench/startup.md)
+  const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(f.data);

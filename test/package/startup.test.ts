@@ -220,8 +220,16 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     for (const m of ['tls', 'cluster', 'child_process', 'crypto', 'dgram', 'zlib']) expect(r.builtins.has(m), m).toBe(false);
   });
 
+  // yaml's chunk is hot (scripts/bundle.mjs): stored plain however big, nothing to inflate; the atomic
+  // write's temp name is no node:crypto (src/files/atomic.ts)
+  it('kubeconfig --socket loads no zlib or crypto', () => {
+    const r = run(bundle, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc-zlib.out'), '--no-verify-server', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    for (const m of ['zlib', 'crypto']) expect(r.builtins.has(m), m).toBe(false);
+  });
+
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket no zod', () => {
+  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket neither zod nor commander', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -249,6 +257,8 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     expect(kc.status, kc.stderr).toBe(0);
     expect(traced(kc.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
     expect(traced(kc.stderr).map((c) => c.id)).not.toContain(heavy[0]);
+    // and without commander (src/cli/fast.ts matchVerb)
+    expect(traced(kc.stderr).map((c) => c.id)).not.toContain(commander);
     // and the check itself sees them where they are used
     expect(traced(run(file, ['artifacts', '--help']).stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[0]]));
   });
