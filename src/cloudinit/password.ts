@@ -38,8 +38,8 @@ const repeatTo = (digest: Buffer, n: number): Buffer => Buffer.from(Array.from({
 
 /**
  * Ulrich Drepper's SHA-crypt (https://www.akkadia.org/drepper/SHA-crypt.txt), SHA-512, 5000 rounds, with
- * one-shot `crypto.hash` on one buffer per round: unixcrypt's createHash per round cost ~15-30 ms of
- * start-up and garbage twice a run (bench/startup.md). Pinned to openssl and unixcrypt in password.test.ts.
+ * one-shot `crypto.hash` on prefilled buffers: unixcrypt's createHash per round cost ~15-20 ms and its
+ * garbage per hash, twice an artifacts run (bench/startup.md). Pinned to openssl and unixcrypt in password.test.ts.
  */
 function sha512CryptDigest(p: Buffer, s: Buffer): string {
   const sha = (...parts: Buffer[]): Buffer => hash('sha512', parts.length === 1 ? parts[0]! : Buffer.concat(parts), 'buffer');
@@ -51,17 +51,20 @@ function sha512CryptDigest(p: Buffer, s: Buffer): string {
   const ps = repeatTo(dp, p.length);
   const ds = sha(...Array<Buffer>(16 + c[0]!).fill(s));
   const ss = repeatTo(ds, s.length);
-  // step 21 in one reused buffer: [C or P] [S unless i%3==0] [P unless i%7==0] [P or C]
-  const buf = Buffer.allocUnsafe(64 + 2 * ps.length + ss.length);
-  // a view per length (4 of them), not a subarray per round
-  const views = [0, ss.length].flatMap((sl) => [0, ps.length].map((pl) => buf.subarray(0, 64 + ps.length + sl + pl)));
+  // step 21: [C or P] [S unless i%3==0] [P unless i%7==0] [P or C]. The 2x2x2 layouts are filled once,
+  // so a round writes only the last digest into its slot and hashes (JS work per round was most of the loop)
+  const layouts = [0, 1].flatMap((odd) =>
+    [0, 1].flatMap((withS) =>
+      [0, 1].map((withP) => {
+        const buf = Buffer.concat([odd ? ps : Buffer.alloc(64), ...(withS ? [ss] : []), ...(withP ? [ps] : []), odd ? Buffer.alloc(64) : ps]);
+        return { buf, at: odd ? buf.length - 64 : 0 };
+      }),
+    ),
+  );
   for (let i = 0; i < 5000; i++) {
-    let o = 0;
-    o += (i & 1 ? ps : c).copy(buf, o);
-    if (i % 3) o += ss.copy(buf, o);
-    if (i % 7) o += ps.copy(buf, o);
-    (i & 1 ? c : ps).copy(buf, o);
-    c = hash('sha512', views[(i % 3 ? 2 : 0) + (i % 7 ? 1 : 0)]!, 'buffer');
+    const l = layouts[(i & 1) * 4 + (i % 3 ? 2 : 0) + (i % 7 ? 1 : 0)]!;
+    l.buf.set(c, l.at);
+    c = hash('sha512', l.buf, 'buffer');
   }
   let out = '';
   for (let i = 0; i < 63; i += 3) {
