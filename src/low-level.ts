@@ -55,7 +55,8 @@ export { DEFAULT_ISO_EPOCH, DEFAULT_VOLUME_ID, checkVolumeId } from './iso/build
 export { SECTOR, writeDirRecord, writePathRecord, writeVolumeDescriptor, type DirRecord, type VolumeDescriptorFields } from './iso/records.js';
 
 // cloud-init artifacts: config schema, rendering, templates, inputs
-export { ArtifactsConfigSchema, DEFAULTS, FIELDS, detectSshKey, type ArtifactsFlags } from './cloudinit/config.js';
+export { DEFAULTS, FIELDS, detectSshKey, type ArtifactsFlags } from './cloudinit/config.js';
+export { ArtifactsConfigSchema } from './cloudinit/config-zod.js';
 export { kubesoloUrl, renderArtifacts, renderDocuments, writeArtifacts, type RenderedArtifacts } from './cloudinit/artifacts.js';
 export { renderTemplate, type TemplateVars } from './cloudinit/render.js';
 export { TEMPLATE_VARIABLES, builtinTemplates, loadTemplateDir, type TemplateSet } from './cloudinit/templates.js';

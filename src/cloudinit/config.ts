@@ -1,17 +1,17 @@
 /**
  * The artifacts configuration: flags > environment variables > defaults, gathered into one object and
- * validated by one zod schema whose errors name the flag and the variable (or the inventory entry).
+ * validated (plain parsers, no zod: bench/startup.md; the zod schema for the library is ./config-zod.ts)
+ * with errors that name the flag and the variable (or the inventory entry).
  */
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { z } from 'zod';
 import { isQksError, QksError } from '../errors.js';
 import { ARCHES } from './fields.js';
 import { ARTIFACTS_OPTIONS, splitList } from '../options/artifacts.js';
-import { fieldNames, fromEnvOf, longFlag, type Given } from '../options/table.js';
-import { objectSchema } from '../options/zod.js';
+import { boolean, list, string } from '../options/parsers.js';
+import { fieldNames, fromEnvOf, longFlag, type Given, type Parsed, type TableOutput } from '../options/table.js';
 import { networkProblems } from './network.js';
 import { parseSshPublicKey } from './ssh-key.js';
 import { readInputText } from '../files/read.js';
@@ -40,32 +40,61 @@ export const FIELDS = Object.fromEntries(
 ) as Record<FieldKey, { flag: string; env: string; inventory: string }>;
 
 /** The resolved, validated configuration of one VM's artifacts: the table's rows plus where values came from. */
-export const ArtifactsConfigSchema = objectSchema(ARTIFACTS_OPTIONS)
-  .extend({
-    /** True when no password was given and the guide's default ("alpine") is used. */
-    defaultPassword: z.boolean(),
-    /** Where the keys came from: "flag", "env", "inventory" or the file each was read from. */
-    sshKeySources: z.array(z.string()),
-  })
-  .superRefine((c, ctx) => {
-    if (c.kubesoloUrl && !c.autoInstallKubesolo) {
-      ctx.addIssue({ code: 'custom', path: ['kubesoloUrl'], message: 'needs --auto-install-kubesolo (AUTO_INSTALL_KUBESOLO) too: without it nothing downloads Kubesolo' });
-    }
-    if (!c.ip) {
-      if (c.gateway) ctx.addIssue({ code: 'custom', path: ['gateway'], message: 'needs a static address (--ip) too' });
-      if (c.dns.length) ctx.addIssue({ code: 'custom', path: ['dns'], message: 'needs a static address (--ip) too (with DHCP the DNS servers come from DHCP)' });
-      return;
-    }
+export type ArtifactsConfig = TableOutput<Rows> & {
+  /** True when no password was given and the guide's default ("alpine") is used. */
+  defaultPassword: boolean;
+  /** Where the keys came from: "flag", "env", "inventory" or the file each was read from. */
+  sshKeySources: string[];
+};
+
+type Issue = { path: (string | number)[]; message: string };
+
+/** The checks across fields, after each field's own (ArtifactsConfigSchema's superRefines, ./config-zod.ts). */
+export function crossFieldIssues(c: ArtifactsConfig): Issue[] {
+  const issues: Issue[] = [];
+  if (c.kubesoloUrl && !c.autoInstallKubesolo) {
+    issues.push({ path: ['kubesoloUrl'], message: 'needs --auto-install-kubesolo (AUTO_INSTALL_KUBESOLO) too: without it nothing downloads Kubesolo' });
+  }
+  if (!c.ip) {
+    if (c.gateway) issues.push({ path: ['gateway'], message: 'needs a static address (--ip) too' });
+    if (c.dns.length) issues.push({ path: ['dns'], message: 'needs a static address (--ip) too (with DHCP the DNS servers come from DHCP)' });
+  } else {
     const v6 = isIPv6(c.ip.split('/')[0]!);
-    if (c.gateway && (v6 ? !isIPv6(c.gateway) : !isIPv4(c.gateway))) {
-      ctx.addIssue({ code: 'custom', path: ['gateway'], message: `must be an IPv${v6 ? 6 : 4} address like --ip` });
+    if (c.gateway && (v6 ? !isIPv6(c.gateway) : !isIPv4(c.gateway))) issues.push({ path: ['gateway'], message: `must be an IPv${v6 ? 6 : 4} address like --ip` });
+  }
+  // networks that cannot work (network.ts); the interface name is checked with or without --ip
+  for (const p of networkProblems(c)) issues.push({ path: p.index === undefined ? [p.field] : [p.field, p.index], message: p.message });
+  return issues;
+}
+
+const EXTRA_ROWS = {
+  defaultPassword: boolean,
+  sshKeySources: list(string()),
+} as const;
+
+/**
+ * What ArtifactsConfigSchema.safeParse gives, without zod: every row's parser in table order, then the
+ * cross-field checks unless a field failed in a way zod does not go on from (`stop`). Compared with the
+ * schema in config.test.ts.
+ */
+export function checkArtifactsConfig(raw: Record<string, unknown>): { success: true; data: ArtifactsConfig } | { success: false; issues: Issue[] } {
+  const data: Record<string, unknown> = {};
+  const issues: Issue[] = [];
+  let stop = false;
+  for (const [k, parse] of [...Object.entries(ARTIFACTS_OPTIONS).map(([k, d]) => [k, d.parse] as const), ...Object.entries(EXTRA_ROWS)]) {
+    const r = (parse as (v: unknown) => Parsed<unknown>)(raw[k]);
+    if (r.ok) {
+      data[k] = r.value;
+      continue;
     }
-  })
-  .superRefine((c, ctx) => {
-    // networks that cannot work (network.ts); the interface name is checked with or without --ip
-    for (const p of networkProblems(c)) ctx.addIssue({ code: 'custom', path: p.index === undefined ? [p.field] : [p.field, p.index], message: p.message });
-  });
-export type ArtifactsConfig = z.output<typeof ArtifactsConfigSchema>;
+    data[k] = raw[k];
+    stop ||= r.stop === true;
+    for (const i of r.issues ?? (typeof r.message === 'string' ? [r.message] : r.message).map((message) => ({ path: [], message })))
+      issues.push({ path: [k, ...(i.path as (string | number)[])], message: i.message });
+  }
+  if (!stop) issues.push(...crossFieldIssues(data as ArtifactsConfig));
+  return issues.length ? { success: false, issues } : { success: true, data: data as ArtifactsConfig };
+}
 
 /** "--flag (VARIABLE)" of every row, made once: an inventory resolves every row for every VM. */
 const LABELS = fieldNames(ARTIFACTS_OPTIONS) as Record<FieldKey, string>;
@@ -222,11 +251,11 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
     sshKeySources,
   });
 
-  const parsed = ArtifactsConfigSchema.safeParse(raw);
+  const parsed = checkArtifactsConfig(raw);
   const problems: string[] = [];
   if (pwConflict) problems.push(`${pwConflict}: give a password or a password hash, not both`);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
+    for (const issue of parsed.issues) {
       const key = issue.path[0] as FieldKey;
       // a single key is named without an index, as before keys could be repeated
       const index = typeof issue.path[1] === 'number' && !(key === 'sshKeys' && sshKeys.length === 1) ? `[${issue.path[1]}]` : '';

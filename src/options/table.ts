@@ -51,7 +51,13 @@ export type OptionTable = Readonly<Record<string, OptionDef>>;
 export type Parsed<T> =
   | { ok: true; value: T }
   /** `issues`: the same messages with where in the value (a list's index), when not the value itself. */
-  | { ok: false; message: string | readonly string[]; issues?: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> };
+  | {
+      ok: false;
+      message: string | readonly string[];
+      issues?: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
+      /** zod's non-continuable failure (wrong type, an aborting check): a table's cross-field checks then do not run (src/cloudinit/config.ts). */
+      stop?: boolean;
+    };
 
 /** Identity with a type check: keeps each row's schema (or parser) type, so the verb's options type is inferred. */
 export function opt<S extends z.ZodType>(d: OptionDef & { schema: () => S }): OptionDef & { schema: () => S };
