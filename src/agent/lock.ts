@@ -122,10 +122,9 @@ export async function acquireSocketLock(socketPath: string, options: LockOptions
     holder = undefined;
     const server = await bindAbstract(name, { pid: process.pid, verb, since: Date.now() }, deadline.signal, socketPath, (h) => (holder = h));
     deadline.dispose();
-    return once(() => {
-      server.close();
-      dropLocal();
-    });
+    // our next caller goes once the name is free: server.close() frees it a tick later, and a caller let
+    // through at once would find it taken, ask "the holder" (us) and back off (bench/agent.bench.ts)
+    return once(() => server.close(dropLocal));
   } catch (e) {
     deadline.dispose();
     dropLocal();
