@@ -5,6 +5,7 @@ import { EXIT, QksError, abortError, interruptedError } from '../src/errors.js';
 import * as agent from '../src/agent/errors.js';
 import * as rpc from '../src/agent/libvirt-rpc/errors.js';
 import * as cli from '../src/cli/errors.js';
+import * as seed from '../src/cloudinit/errors.js';
 import * as iso from '../src/iso/errors.js';
 import * as kube from '../src/kubeconfig/errors.js';
 import * as libvirt from '../src/libvirt/errors.js';
@@ -83,6 +84,22 @@ const cases: Array<[string, () => QksError, string, number, RegExp]> = [
   ['cli.isoInputIsDirectory', () => cli.isoInputIsDirectory('/d'), 'USAGE', EXIT.USAGE, /\/d is a directory; the iso verb takes files/],
   ['cli.stdoutClosed', () => cli.stdoutClosed('EPIPE'), 'STDOUT_CLOSED', EXIT.PIPE, /stdout was closed before all output was written \(EPIPE\)/],
   ['cli.stdoutFailed', () => cli.stdoutFailed(errno('ENOSPC', 'no space left on device')), 'STDOUT_FAILED', EXIT.INTERNAL, /cannot write to stdout: no space left on device/],
+  ['seed.templateInvalid', () => seed.templateInvalid('t', 3, 'unknown name x'), 'TEMPLATE_INVALID', EXIT.USAGE, /^t:3: unknown name x$/],
+  ['seed.templateNotYaml', () => seed.templateNotYaml('t', 2, 'bad\nmore'), 'TEMPLATE_INVALID', EXIT.USAGE, /^t:2: not valid YAML: bad$/],
+  ['seed.templateWithoutHeader', () => seed.templateWithoutHeader('t'), 'TEMPLATE_INVALID', EXIT.USAGE, /must start with the line "#cloud-config"/],
+  ['seed.templateTooLarge', () => seed.templateTooLarge('t', 9), 'TEMPLATE_INVALID', EXIT.USAGE, /larger than 9 bytes/],
+  ['seed.templateNotMapping', () => seed.templateNotMapping('t', 'meta-data'), 'TEMPLATE_INVALID', EXIT.USAGE, /the meta-data document must be a mapping/],
+  ['seed.renderedDiffers', () => seed.renderedDiffers('t', 'user-data'), 'INTERNAL', EXIT.INTERNAL, /does not read back/],
+  ['seed.templateMissing', () => seed.templateMissing('/t/user-data.template', 'h'), 'TEMPLATE_INVALID', EXIT.USAGE, /cannot read template \/t\/user-data.template \(ENOENT\)/],
+  ['seed.inventoryNotYaml', () => seed.inventoryNotYaml('i.yaml', 4, 'bad'), 'CONFIG_INVALID', EXIT.USAGE, /^i.yaml:4: not valid YAML: bad$/],
+  ['seed.inventoryUnreadable', () => seed.inventoryUnreadable('i.yaml', 'too many aliases'), 'CONFIG_INVALID', EXIT.USAGE, /^i.yaml: too many aliases$/],
+  ['seed.inventoryTagProblems', () => seed.inventoryTagProblems(['a', 'b']), 'CONFIG_INVALID', EXIT.USAGE, /^a; b$/],
+  ['seed.inventoryWithoutVms', () => seed.inventoryWithoutVms('i.yaml'), 'CONFIG_INVALID', EXIT.USAGE, /expected a non-empty list "vms:"/],
+  ['seed.inventoryMissing', () => seed.inventoryMissing('i.yaml'), 'INPUT_NOT_FOUND', EXIT.USAGE, /cannot read the inventory i.yaml \(ENOENT\)/],
+  ['seed.inventoryProblems', () => seed.inventoryProblems('i.yaml', ['a']), 'CONFIG_INVALID', EXIT.USAGE, /^i.yaml: 1 problem\(s\): a$/],
+  ['seed.configProblems', () => seed.configProblems(['--ip (VM_IP): bad']), 'CONFIG_INVALID', EXIT.USAGE, /^--ip \(VM_IP\): bad$/],
+  ['seed.sshKeyFileMissing', () => seed.sshKeyFileMissing('--ssh-key (SSH_KEY)', '/k.pub'), 'CONFIG_INVALID', EXIT.USAGE, /cannot read the key file \/k.pub \(ENOENT\)/],
+  ['seed.outputDirNotDirectory', () => seed.outputDirNotDirectory('/f'), 'CONFIG_INVALID', EXIT.USAGE, /\/f exists and is not a directory/],
   ['interruptedError', () => interruptedError('SIGTERM'), 'INTERRUPTED', EXIT.INTERRUPTED, /^interrupted by SIGTERM$/],
 ];
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
-import { QksError } from '../errors.js';
+import { outputDirNotDirectory } from './errors.js';
 import { buildIso } from '../iso/build.js';
 import { outputError, writeFilesAtomic } from '../files/atomic.js';
 import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
@@ -213,7 +213,7 @@ export async function writeArtifacts(outputDir: string, rendered: RenderedArtifa
       throw outputError(dir, e);
     }
   } else if (!existing.isDirectory()) {
-    throw new QksError('CONFIG_INVALID', `--output-dir (ARTIFACTS_DIR): ${dir} exists and is not a directory`, { hint: 'Choose a directory path.' });
+    throw outputDirNotDirectory(dir);
   } else if ((existing.mode & 0o077) !== 0) {
     warnings.push(`${dir} is readable by other users (mode ${(existing.mode & 0o777).toString(8)}); the files in it are 0600, but consider chmod 700`);
   }

@@ -7,7 +7,8 @@ import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { isQksError, QksError } from '../errors.js';
+import { isQksError } from '../errors.js';
+import { configProblems, sshKeyFileMissing } from './errors.js';
 import { ARCHES } from './fields.js';
 import { ARTIFACTS_OPTIONS, splitList } from '../options/artifacts.js';
 import { boolean, list, string } from '../options/parsers.js';
@@ -161,9 +162,7 @@ async function sshKeyValue(value: string, cwd: string, home: string, label: stri
   } catch (e) {
     // a device, a FIFO that never ends, an oversized file: the reader's own error (exit 2, 5 or 130)
     if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e;
-    throw new QksError('CONFIG_INVALID', `${label}: cannot read the key file ${path} (ENOENT)`, {
-      hint: 'Pass the public key itself ("ssh-ed25519 AAAA... user@host") or the path of a readable .pub file.',
-    });
+    throw sshKeyFileMissing(label, path);
   }
 }
 
@@ -263,10 +262,7 @@ export async function resolveArtifactsConfig(flags: ArtifactsInput, options: Res
     }
   }
   if (problems.length || !parsed.success) {
-    throw new QksError('CONFIG_INVALID', problems.join('; '), {
-      hint: 'Fix the value named above (flags win over environment variables); nothing was written.',
-      details: { problems },
-    });
+    throw configProblems(problems);
   }
   return parsed.data;
 }

@@ -16,6 +16,7 @@
 import { dirname, isAbsolute, join, normalize, resolve as resolvePath, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { isQksError, QksError } from '../errors.js';
+import { inventoryMissing, inventoryNotYaml, inventoryProblems, inventoryTagProblems, inventoryUnreadable, inventoryWithoutVms } from './errors.js';
 import { readInputText } from '../files/read.js';
 import { FIELDS, resolveArtifactsConfig, type ArtifactsConfig, type ArtifactsFlags, type EntryValues, type FieldKey, type ResolveOptions } from './config.js';
 
@@ -48,7 +49,7 @@ export function parseInventory(text: string, name: string): { entries: Inventory
   const at = (node: Node | null | undefined): string => (node?.range ? `${name}:${lines.linePos(node.range[0]).line}` : name);
   const err = doc.errors[0];
   if (err) {
-    throw new QksError('CONFIG_INVALID', `${name}:${lines.linePos(err.pos[0]).line}: not valid YAML: ${err.message.split('\n')[0]}`, { hint: 'Fix the inventory file.' });
+    throw inventoryNotYaml(name, lines.linePos(err.pos[0]).line, err.message);
   }
   // an unknown tag would otherwise be a library warning on stderr and its value used as text
   const tagProblems: string[] = [];
@@ -65,20 +66,18 @@ export function parseInventory(text: string, name: string): { entries: Inventory
       }
     },
   });
-  if (tagProblems.length) throw new QksError('CONFIG_INVALID', tagProblems.join('; '), { hint: 'Fix the lines named above; nothing was written.', details: { problems: tagProblems } });
+  if (tagProblems.length) throw inventoryTagProblems(tagProblems);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new QksError('CONFIG_INVALID', `${name}: ${(e as Error).message.split('\n')[0]}`, { hint: 'Fix the inventory file.' });
+    throw inventoryUnreadable(name, (e as Error).message);
   }
   const root = doc.contents;
   const listNode = isSeq(root) ? root : isMap(root) ? root.get('vms', true) : undefined;
   const list = Array.isArray(data) ? data : data && typeof data === 'object' ? (data as Record<string, unknown>).vms : undefined;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new QksError('CONFIG_INVALID', `${name}: expected a non-empty list "vms:" of entries (hostname, ssh-key, ip, ...)`, {
-      hint: 'See `qemu-kubesolo artifacts --help` for an inventory example.',
-    });
+    throw inventoryWithoutVms(name);
   }
   const problems: string[] = [];
   const entries = list.map((item, i): InventoryEntry => {
@@ -130,9 +129,7 @@ export async function resolveInventory(file: string, flags: ArtifactsFlags, opti
     text = await readInputText(file, 'inventory', { what: '--inventory', signal: options.signal });
   } catch (e) {
     if (!isQksError(e, 'INPUT_NOT_FOUND')) throw e;
-    throw new QksError('INPUT_NOT_FOUND', `cannot read the inventory ${file} (ENOENT)`, {
-      hint: 'Pass the path of a YAML file with a "vms:" list.',
-    });
+    throw inventoryMissing(file);
   }
   const { entries, problems } = parseInventory(text, file);
   // Settings that name one machine never apply to all of them: they come from the entries only.
@@ -172,10 +169,7 @@ export async function resolveInventory(file: string, flags: ArtifactsFlags, opti
     seen.set(dir, c.hostname);
   }
   if (problems.length) {
-    throw new QksError('CONFIG_INVALID', `${file}: ${problems.length} problem(s): ${problems.join('; ')}`, {
-      hint: 'Fix the entries named above; nothing was written.',
-      details: { problems },
-    });
+    throw inventoryProblems(file, problems);
   }
   return configs;
 }

@@ -13,7 +13,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parse, parseDocument, visit, type Node, type SchemaOptions } from 'yaml';
-import { QksError } from '../errors.js';
+import { renderedDiffers, templateInvalid, templateNotMapping, templateNotYaml, templateTooLarge, templateWithoutHeader } from './errors.js';
 import { INPUT_CAPS } from '../files/caps.js';
 
 export type TemplateValue = string | boolean | readonly string[];
@@ -61,10 +61,7 @@ interface Ctx {
 function fail(ctx: Ctx, node: Node | undefined | null, message: string, hint?: string): never {
   const offset = node?.range?.[0];
   const line = offset === undefined ? undefined : ctx.lines.linePos(offset).line;
-  throw new QksError('TEMPLATE_INVALID', `${ctx.tpl.name}${line ? `:${line}` : ''}: ${message}`, {
-    hint: hint ?? 'Fix the template (see the comments at the top of templates/user-data.template for the syntax).',
-    details: { template: ctx.tpl.name, ...(line ? { line } : {}) },
-  });
+  throw templateInvalid(ctx.tpl.name, line, message, hint);
 }
 
 function lookup(ctx: Ctx, node: Node, name: string): TemplateValue | undefined {
@@ -173,10 +170,7 @@ function parseTemplateText(tpl: TemplateSource): { doc: Document.Parsed; lines: 
   const err = doc.errors[0];
   if (err) {
     const line = lines.linePos(err.pos[0]).line;
-    throw new QksError('TEMPLATE_INVALID', `${tpl.name}:${line}: not valid YAML: ${err.message.split('\n')[0]}`, {
-      hint: 'Fix the YAML syntax of the template.',
-      details: { template: tpl.name, line },
-    });
+    throw templateNotYaml(tpl.name, line, err.message);
   }
   return { doc, lines };
 }
@@ -186,10 +180,7 @@ function checkHeader(tpl: TemplateSource, kind: DocumentKind): void {
   if (kind !== 'user-data') return;
   const first = tpl.text.replace(/^\uFEFF/, '').split('\n', 1)[0]!.trimEnd();
   if (first !== '#cloud-config') {
-    throw new QksError('TEMPLATE_INVALID', `${tpl.name}:1: a user-data template must start with the line "#cloud-config"`, {
-      hint: 'Add "#cloud-config" as the very first line.',
-      details: { template: tpl.name, line: 1 },
-    });
+    throw templateWithoutHeader(tpl.name);
   }
 }
 
@@ -217,25 +208,20 @@ function serialise(data: unknown): string {
 export function renderTemplate(tpl: TemplateSource, kind: DocumentKind, vars: TemplateVars, known?: Iterable<string>): string {
   // the same cap as for a template file (src/files/caps.ts): rendering is linear, but memory is not free
   if (Buffer.byteLength(tpl.text, 'utf8') > INPUT_CAPS.template) {
-    throw new QksError('TEMPLATE_INVALID', `${tpl.name}: the template is larger than ${INPUT_CAPS.template} bytes, the cap for a template`, {
-      hint: 'Keep templates small; put large files on the VM by other means.',
-      details: { template: tpl.name, cap: INPUT_CAPS.template },
-    });
+    throw templateTooLarge(tpl.name, INPUT_CAPS.template);
   }
   checkHeader(tpl, kind);
   const { doc, lines } = parseTemplate(tpl);
   const ctx: Ctx = { tpl, lines, known: new Set(known ?? Object.keys(vars)), vars };
   const data = renderNode(ctx, doc.contents);
   if (data === DROP || data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new QksError('TEMPLATE_INVALID', `${tpl.name}: the ${kind} document must be a mapping (key: value lines)`, {
-      details: { template: tpl.name },
-    });
+    throw templateNotMapping(tpl.name, kind);
   }
   const body = serialise(data);
   const out = kind === 'user-data' ? `#cloud-config\n${body}` : body;
   // Belt and braces: what cloud-init will read back must be exactly the data we meant.
   if (!isDeepStrictEqual(parse(out, { ...YAML_OPTIONS, uniqueKeys: false }), data)) {
-    throw new QksError('INTERNAL', `${tpl.name}: the rendered ${kind} does not read back as the data it was made from`);
+    throw renderedDiffers(tpl.name, kind);
   }
   return out;
 }

@@ -3,7 +3,8 @@
  * templates/ directory) or a user's directory given with --template.
  */
 import { join } from 'node:path';
-import { isQksError, QksError } from '../errors.js';
+import { isQksError } from '../errors.js';
+import { templateMissing } from './errors.js';
 import { readInputText } from '../files/read.js';
 import { EMBEDDED_TEMPLATES } from './embedded-templates.js';
 import type { TemplateSource } from './render.js';
@@ -67,10 +68,7 @@ export async function loadTemplateDir(dir: string, signal?: AbortSignal): Promis
       const missing = isQksError(e, 'INPUT_NOT_FOUND');
       if (missing && fallback) return fallback;
       if (!missing) throw e; // a device, too large, a pipe that never ends, interrupted: the reader's own error
-      throw new QksError('TEMPLATE_INVALID', `cannot read template ${path} (ENOENT)`, {
-        hint: `--template DIR must contain ${TEMPLATE_FILES.userData} (and may contain ${TEMPLATE_FILES.metaData}, ${TEMPLATE_FILES.networkConfig}).`,
-        details: { template: path },
-      });
+      throw templateMissing(path, `--template DIR must contain ${TEMPLATE_FILES.userData} (and may contain ${TEMPLATE_FILES.metaData}, ${TEMPLATE_FILES.networkConfig}).`);
     }
   };
   return {
