@@ -11,6 +11,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAgent } from '../src/agent/connect.js';
+import { AgentClient } from '../src/agent/client.js';
+import { connectDirect } from '../src/agent/direct.js';
 import { before, besideModules, measureInterleaved, measureProcess, PY_QGA_CLIENT, report, reportBeside, type Sample } from './lib.js';
 
 /** Times two functions in alternation, so drift on a shared machine hits both alike. */
@@ -155,6 +157,18 @@ try {
       rows.push({ name, new: n!, old: o! });
     }
     reportBeside('agent reads through the real qemu-ga', rows);
+    // what of the in-process difference is the per-socket lock (src/agent/lock.ts, issue 17): this
+    // build with and without it, interleaved
+    const direct = (lock: boolean) => async () => {
+      const t = await connectDirect(sock, lock ? {} : { lock: false });
+      try {
+        return await new AgentClient(t).readFile(file, { method: 'file' });
+      } finally {
+        await t.close();
+      }
+    };
+    const [withLock, noLock] = await measureInterleaved([{ name: 'this build, direct + readFile (file), with the per-socket lock', fn: direct(true) }, { name: 'the same without the lock', fn: direct(false) }], { iterations: 200, warmup: 20 });
+    report('the lock\'s share, in-process (this build only)', noLock!, [withLock!]);
   }
 } finally {
   ga.kill();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -42,6 +43,16 @@ describe('acquireSocketLock', () => {
       again.listen(lockName(path), resolve);
     });
     again.close();
+  });
+
+  // a lock kept bound "for a moment" after release (to hand it to our next caller) would shut out a
+  // child run with spawnSync right after, which blocks our event loop: the name is free at release
+  it.runIf(process.platform === 'linux')('a released name is free at once, even for a child started synchronously right after', async () => {
+    const path = join(dir, 'sync-child.sock');
+    const lock = await acquireSocketLock(path);
+    lock.release();
+    const child = spawnSync(process.execPath, ['-e', `require('net').createServer().listen('\\0' + process.argv[1], function () { this.close(); }).on('error', (e) => { console.log(e.code); process.exit(1); })`, lockName(path).slice(1)], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.status, child.stdout).toBe(0);
   });
 
   it('callers in one process take turns in order; a waiter that gives up is SOCKET_BUSY and does not jump the queue', async () => {
