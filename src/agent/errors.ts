@@ -3,7 +3,6 @@
  * transport, the client and the CLI say the same thing about the same failure.
  */
 import { QksError, type ErrorCode } from '../errors.js';
-import type { AgentErrorBody } from './messages.js';
 import { DEDICATED_CHANNEL } from '../libvirt/channels.js';
 
 export const PERMISSION_HINT =
@@ -79,6 +78,12 @@ export function busyError(socketPath: string, timeoutMs: number, holder?: { pid:
 }
 
 /** An `{"error": {...}}` reply, classified. */
+/** The agent's `error` member (./messages.ts AgentError checks it); typed here so this file imports nothing back. */
+export interface AgentErrorBody {
+  class: string;
+  desc: string;
+}
+
 export function agentReplyError(command: string, body: AgentErrorBody): QksError {
   const details = { command, class: body.class, desc: body.desc };
   if (body.class === 'CommandNotFound' && /disabled/i.test(body.desc)) {

@@ -3,7 +3,9 @@
  * `agent` verb's start-up loads no schema library (zod costs tens of ms). Types are inferred from
  * the validators, so each shape is written once. Unknown fields pass through: newer agents add some.
  */
-import { protocolError } from './errors.js';
+import { protocolError, type AgentErrorBody } from './errors.js';
+
+export type { AgentErrorBody };
 
 /** A validator: the value when it fits, else a reason (path: message). */
 type Check<T> = (v: unknown, path: string) => { ok: true; value: T } | { ok: false; why: string };
@@ -54,7 +56,6 @@ function array<T>(item: Check<T>): Check<T[]> {
 }
 
 export const AgentError = object({ class: str, desc: str });
-export type AgentErrorBody = Infer<typeof AgentError>;
 
 export const GuestInfo = object({
   version: str,

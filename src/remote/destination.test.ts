@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseLibvirtUri } from '../libvirt/uri.js';
-import { parseScanOutput } from './discover.js';
+import { parseScanOutput, type RemoteDiscovery } from './discover.js';
 import { remoteDiscoveryError } from './errors.js';
 import { classifySshFailure, describeDestination, remoteCommand, sshBaseArgs } from '../ssh/index.js';
 import { remoteHelper, sshDestination, uriSshHints, validateVmName } from './destination.js';
@@ -82,7 +82,8 @@ describe('parseScanOutput / remoteDiscoveryError', () => {
 
   it('says permission when sockets exist but the SSH user may not open them, naming the host', () => {
     const base = { via: 'u@hv1', sockets: [], searched: ['/a'], denied: [] };
-    const perm = remoteDiscoveryError({ ...base, forbidden: [{ path: '/s', channel: 'org.qemu.guest_agent.1', source: 'state-dir' }] }, 'vm');
+    const forbidden: RemoteDiscovery['forbidden'] = [{ path: '/s', channel: 'org.qemu.guest_agent.1', source: 'state-dir' }];
+    const perm = remoteDiscoveryError({ ...base, forbidden }, 'vm');
     expect(perm.code).toBe('SOCKET_PERMISSION');
     expect(perm.message).toContain('u@hv1');
     const missing = remoteDiscoveryError({ ...base, forbidden: [] }, 'vm');

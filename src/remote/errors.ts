@@ -4,7 +4,6 @@
  */
 import { QksError } from '../errors.js';
 import { LIBVIRT_AUTH_HINT } from '../agent/libvirt-rpc/errors.js';
-import type { RemoteDiscovery } from './discover.js';
 
 const NETCAT_HINT = 'Install virt-ssh-helper there (Debian/Ubuntu: libvirt-daemon; RHEL: libvirt-daemon) or netcat with -U (netcat-openbsd, nmap-ncat); or point netcat= at it.';
 
@@ -108,8 +107,16 @@ export function forwardPathInvalid(remotePath: string): QksError {
   return new QksError('USAGE', `cannot forward ${JSON.stringify(remotePath)}: it must be an absolute path without ":"`);
 }
 
+/** What remoteDiscoveryError reads of a RemoteDiscovery (./discover.ts), typed here so this file imports nothing back. */
+export interface DiscoveryOutcome {
+  via: string;
+  forbidden: ReadonlyArray<{ path: string }>;
+  searched: string[];
+  denied: string[];
+}
+
 /** The error for a remote discovery that found nothing usable, naming the host. */
-export function remoteDiscoveryError(d: RemoteDiscovery, vmName: string): QksError {
+export function remoteDiscoveryError(d: DiscoveryOutcome, vmName: string): QksError {
   if (d.forbidden.length || d.denied.length) {
     const what = d.forbidden.length ? d.forbidden.map((s) => s.path) : d.denied;
     return new QksError('SOCKET_PERMISSION', `on ${d.via}: the SSH user may not open the agent socket of ${vmName} (${what.join(', ')})`, {

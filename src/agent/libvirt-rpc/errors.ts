@@ -4,7 +4,6 @@
  */
 import { QksError } from '../../errors.js';
 import { agentReplyError } from '../errors.js';
-import type { RemoteError } from './protocol.js';
 
 /** The virErrorNumber values we tell apart. */
 export const VirErr = {
@@ -39,7 +38,14 @@ export interface ErrorContext {
 /** "unable to execute QEMU agent command 'guest-exec': Command guest-exec has been disabled" */
 const AGENT_FAILURE_RE = /unable to execute QEMU agent command '([^']*)'(?::\s*([\s\S]*))?$/;
 
-export function libvirtErrorToQks(e: RemoteError, ctx: ErrorContext): QksError {
+/** What libvirtErrorToQks reads of libvirtd's remote_error (./protocol.ts RemoteError), typed here so this file imports nothing back. */
+export interface RemoteErrorFields {
+  code: number;
+  domain: number;
+  message: string | null;
+}
+
+export function libvirtErrorToQks(e: RemoteErrorFields, ctx: ErrorContext): QksError {
   const msg = e.message ?? `libvirt error ${e.code}`;
   const details = { libvirtCode: e.code, libvirtDomain: e.domain, libvirtMessage: msg, operation: ctx.operation, ...(ctx.uri ? { uri: ctx.uri } : {}), ...(ctx.domain ? { domain: ctx.domain } : {}) };
   const vm = ctx.domain ? `"${ctx.domain}"` : 'the domain';
