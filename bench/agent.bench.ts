@@ -15,22 +15,6 @@ import { AgentClient } from '../src/agent/client.js';
 import { connectDirect } from '../src/agent/direct.js';
 import { before, besideModules, measureInterleaved, measureProcess, PY_QGA_CLIENT, report, reportBeside, type Sample } from './lib.js';
 
-/** Times two functions in alternation, so drift on a shared machine hits both alike. */
-async function measurePair(a: [string, () => Promise<unknown>], b: [string, () => Promise<unknown>], iterations = 200, warmup = 20): Promise<[Sample, Sample]> {
-  const ms: [number[], number[]] = [[], []];
-  for (let i = 0; i < warmup + iterations; i++) {
-    for (const [k, fn] of [a[1], b[1]].entries()) {
-      const t = performance.now();
-      await fn();
-      if (i >= warmup) ms[k]!.push(performance.now() - t);
-    }
-  }
-  return [
-    { name: a[0], ms: ms[0].sort((x, y) => x - y) },
-    { name: b[0], ms: ms[1].sort((x, y) => x - y) },
-  ];
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'qks-bench-agent-'));
 const sock = join(dir, 'qga.sock');
 const file = join(dir, 'admin.kubeconfig');
@@ -119,7 +103,7 @@ try {
     if ((await ours(m)).length !== expected || (await minimalNode(m)).length !== expected) throw new Error(`wrong length by ${m}`);
   }
   for (const m of ['file', 'exec'] as const) {
-    const [base, mine] = await measurePair([`minimal node net client, ${m}`, () => minimalNode(m)], [`openAgent + readFile (${m}) + close`, () => ours(m)]);
+    const [base, mine] = (await measureInterleaved([{ name: `minimal node net client, ${m}`, fn: () => minimalNode(m) }, { name: `openAgent + readFile (${m}) + close`, fn: () => ours(m) }], { iterations: 200, warmup: 20 })) as [Sample, Sample];
     report(`in-process, ${m === 'file' ? 'guest-file-open/read/close' : 'guest-exec of cat'} (${expected} bytes)`, base, [mine]);
   }
 
