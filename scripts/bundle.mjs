@@ -40,7 +40,7 @@ const zodEnglishOnly = {
  * The verbs whose start-up is measured against goals (bench/startup.bench.ts): their chunks stay plain
  * text in the file; the other verbs' chunks are stored deflated (see singleFile).
  */
-const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/options/kubeconfig.ts'];
+const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/options/kubeconfig.ts', 'src/cli/artifacts.ts'];
 
 /**
  * The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by, and
@@ -112,7 +112,7 @@ function printReport(metafile) {
  * that load the module on first use of any property (measured with --trace below: node:child_process
  * ~5 ms of each verb's start, fs/promises ~3 ms, crypto ~2 ms, tty ~1-3 ms).
  */
-const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os'])});
+const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os', 'net'])});
 function builtin(id){
   if(!lazy.has(id.replace(/^node:/,"")))return nodeRequire(id);
   let real;const m=()=>real??=nodeRequire(id);

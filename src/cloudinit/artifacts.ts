@@ -4,12 +4,12 @@
  * template leaves an existing output directory as it was.
  */
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { outputDirNotDirectory } from './errors.js';
 import { buildIso } from '../iso/build.js';
 import { outputError, writeFilesAtomic } from '../files/atomic.js';
+import { chmod, lstat, mkdir, rm, stat } from '../files/fs.js';
 import { bootDiskResizeArgs, formatBootDiskResize, formatVirtInstall, virtInstallArgs } from '../libvirt/virt-install.js';
 import { DEFAULTS, type ArtifactsConfig } from './config.js';
 import { networkWarnings } from './network.js';

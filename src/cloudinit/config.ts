@@ -3,7 +3,6 @@
  * validated (plain parsers, no zod: bench/startup.md; the zod schema for the library is ./config-zod.ts)
  * with errors that name the flag and the variable (or the inventory entry).
  */
-import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
@@ -16,6 +15,7 @@ import { fieldNames, fromEnvOf, longFlag, type Given, type Parsed, type TableOut
 import { networkProblems } from './network.js';
 import { parseSshPublicKey } from './ssh-key.js';
 import { readInputText } from '../files/read.js';
+import { readdir } from '../files/fs.js';
 
 /** The guide's default password (console only; warned). Every other default is in the option table. */
 export const DEFAULT_PASSWORD = 'alpine';

@@ -1,7 +1,8 @@
 /**
  * Data-safe template rendering. A template is a YAML document; placeholders are substituted in the
- * parsed data tree, never in the text, and the result is serialised again by the YAML library. So a
- * value can change only the scalar it stands in: it cannot add keys, items, lines or commands.
+ * parsed data tree, never in the text, and the result is serialised again as YAML (the library's text,
+ * ./yaml-subset.ts writing the usual data without it). So a value can change only the scalar it stands
+ * in: it cannot add keys, items, lines or commands.
  *
  *   "{{ name }}"          whole value: replaced by the variable (text, boolean or list)
  *   "... {{ name }} ..."  inside text: the variable's text is inserted
@@ -15,6 +16,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parse, parseDocument, visit, type Node, type SchemaOptions } from 'yaml';
 import { renderedDiffers, templateInvalid, templateNotMapping, templateNotYaml, templateTooLarge, templateWithoutHeader } from './errors.js';
 import { INPUT_CAPS } from '../files/caps.js';
+import { EMBEDDED_TEMPLATES, EMBEDDED_TREES } from './embedded-templates.js';
+import { readYamlSubset, writeYamlSubset } from './yaml-subset.js';
 
 export type TemplateValue = string | boolean | readonly string[];
 export type TemplateVars = Readonly<Record<string, TemplateValue>>;
@@ -44,6 +47,40 @@ const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 const COND_TAG = /^!(if|unless)\/([A-Za-z_][A-Za-z0-9_]*)$/;
 
+/**
+ * A parsed template as rendering reads it: the yaml library's nodes reduced to what renderNode looks
+ * at, each with its line for errors. The built-in templates' trees are made when they are embedded
+ * (src/cloudinit/embedded-templates.ts, test/cloudinit/embed.ts), so a run with them parses no YAML.
+ */
+export type TemplateNode = TemplateScalar | TemplateMap | TemplateSeq | TemplateOther;
+interface TemplateNodeBase {
+  tag?: string;
+  /** 1-based, for errors; absent when the library gave no position. */
+  line?: number;
+}
+export interface TemplateScalar extends TemplateNodeBase {
+  kind: 'scalar';
+  value: unknown;
+  /** A key's text as written, when its value is not text (`1:`). */
+  source?: string;
+  /** A plain scalar tagged !if/!unless: its value read as if untagged (`!if/x 3` is 3). */
+  untagged?: unknown;
+}
+export interface TemplateMap extends TemplateNodeBase {
+  kind: 'map';
+  items: { key: TemplateNode | null; value: TemplateNode | null }[];
+}
+export interface TemplateSeq extends TemplateNodeBase {
+  kind: 'seq';
+  items: (TemplateNode | null)[];
+}
+/** An alias, a pair inside a list (`[a: b]`) or anything else rendering refuses when it reaches it. */
+export interface TemplateOther extends TemplateNodeBase {
+  kind: 'other';
+  /** A pair: no tag of its own to test. */
+  pair?: true;
+}
+
 /** Is a variable "set" for !if: true, non-empty text, non-empty list. */
 function truthy(v: TemplateValue | undefined): boolean {
   if (Array.isArray(v)) return v.length > 0;
@@ -52,19 +89,16 @@ function truthy(v: TemplateValue | undefined): boolean {
 
 interface Ctx {
   tpl: TemplateSource;
-  lines: LineCounter;
   /** Names a template may use; checked even when not all have values (for validating a template alone). */
   known: ReadonlySet<string>;
   vars: TemplateVars;
 }
 
-function fail(ctx: Ctx, node: Node | undefined | null, message: string, hint?: string): never {
-  const offset = node?.range?.[0];
-  const line = offset === undefined ? undefined : ctx.lines.linePos(offset).line;
-  throw templateInvalid(ctx.tpl.name, line, message, hint);
+function fail(ctx: Ctx, node: TemplateNode | undefined | null, message: string, hint?: string): never {
+  throw templateInvalid(ctx.tpl.name, node?.line, message, hint);
 }
 
-function lookup(ctx: Ctx, node: Node, name: string): TemplateValue | undefined {
+function lookup(ctx: Ctx, node: TemplateNode, name: string): TemplateValue | undefined {
   if (!ctx.known.has(name)) {
     fail(ctx, node, `unknown placeholder "${name}"`, `Known variables: ${[...ctx.known].sort().join(', ')}.`);
   }
@@ -72,7 +106,7 @@ function lookup(ctx: Ctx, node: Node, name: string): TemplateValue | undefined {
 }
 
 /** Substitutes placeholders inside a string scalar. `whole` allows a non-text value for an exact "{{ x }}". */
-function substitute(ctx: Ctx, node: Node, s: string, whole: boolean): TemplateValue {
+function substitute(ctx: Ctx, node: TemplateNode, s: string, whole: boolean): TemplateValue {
   const exact = WHOLE_PLACEHOLDER.exec(s);
   if (exact && whole) return lookup(ctx, node, exact[1]!) ?? '';
   return s.replace(PLACEHOLDER, (_m, name: string) => {
@@ -84,7 +118,7 @@ function substitute(ctx: Ctx, node: Node, s: string, whole: boolean): TemplateVa
 }
 
 /** The condition of a node's tag: undefined (no condition), or whether to keep the node. */
-function condition(ctx: Ctx, node: Node): boolean | undefined {
+function condition(ctx: Ctx, node: TemplateNode): boolean | undefined {
   const tag = node.tag;
   if (!tag) return undefined;
   const m = COND_TAG.exec(tag);
@@ -98,21 +132,20 @@ function condition(ctx: Ctx, node: Node): boolean | undefined {
 
 const DROP = Symbol('drop');
 
-function renderNode(ctx: Ctx, node: unknown): unknown {
-  if (node === null || node === undefined) return null;
-  if (isScalar(node)) {
+function renderNode(ctx: Ctx, node: TemplateNode | null): unknown {
+  if (node === null) return null;
+  if (node.kind === 'scalar') {
     const cond = condition(ctx, node);
     if (cond === false) return DROP;
-    // A custom tag makes the library keep a plain scalar as text; resolve it as if untagged (`!if/x 3` is 3).
-    const value = cond === true && node.type === 'PLAIN' && typeof node.source === 'string' ? parse(node.source, YAML_OPTIONS) : node.value;
+    const value = cond === true && 'untagged' in node ? node.untagged : node.value;
     return typeof value === 'string' ? substitute(ctx, node, value, true) : value;
   }
-  if (isMap(node)) {
+  if (node.kind === 'map') {
     if (condition(ctx, node) === false) return DROP;
     const out: Record<string, unknown> = {};
     for (const pair of node.items) {
-      if (!isScalar(pair.key)) {
-        fail(ctx, (pair.key as Node) ?? node, 'a mapping key must be plain text', 'An unquoted {{ name }} is a YAML mapping: write it in quotes, "{{ name }}".');
+      if (pair.key?.kind !== 'scalar') {
+        fail(ctx, pair.key ?? node, 'a mapping key must be plain text', 'An unquoted {{ name }} is a YAML mapping: write it in quotes, "{{ name }}".');
       }
       if (pair.key.tag && !STANDARD_TAGS.has(pair.key.tag)) fail(ctx, pair.key, `a tag on a key (${pair.key.tag}) is not supported: put !if/NAME on the value`);
       const rawKey = pair.key.value;
@@ -127,19 +160,64 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
     }
     return out;
   }
-  if (isSeq(node)) {
+  if (node.kind === 'seq') {
     if (condition(ctx, node) === false) return DROP;
     const out: unknown[] = [];
     for (const item of node.items) {
-      const cond = isPair(item) ? undefined : condition(ctx, item as Node);
+      const cond = item === null || (item.kind === 'other' && item.pair) ? undefined : condition(ctx, item);
       const value = renderNode(ctx, item);
       if (value === DROP) continue;
-      if (cond === true && isSeq(item) && Array.isArray(value)) out.push(...value);
+      if (cond === true && item?.kind === 'seq' && Array.isArray(value)) out.push(...value);
       else out.push(value);
     }
     return out;
   }
-  fail(ctx, node as Node, 'unsupported YAML node (aliases and complex keys are not allowed)');
+  fail(ctx, node, 'unsupported YAML node (aliases and complex keys are not allowed)');
+}
+
+/**
+ * The tree of a document the yaml library parsed. Nothing is refused here: renderNode refuses what it
+ * reaches, in its order, so errors come as they did when it walked the library's nodes.
+ */
+export function templateTree(doc: Document.Parsed, lines: LineCounter): TemplateNode | null {
+  const lineOf = (node: { range?: unknown } | null | undefined): number | undefined => {
+    const offset = (node?.range as [number] | undefined)?.[0];
+    return offset === undefined ? undefined : lines.linePos(offset).line;
+  };
+  const base = (node: Node, kind: TemplateNode['kind']) => {
+    const tree: TemplateNodeBase & { kind: TemplateNode['kind'] } = { kind };
+    if (node.tag !== undefined) tree.tag = node.tag;
+    const line = lineOf(node);
+    if (line !== undefined) tree.line = line;
+    return tree;
+  };
+  const walk = (node: unknown, key = false): TemplateNode | null => {
+    if (node === null || node === undefined) return null;
+    if (isScalar(node)) {
+      const tree = base(node, 'scalar') as TemplateScalar;
+      tree.value = node.value;
+      if (key && typeof node.value !== 'string' && node.source !== undefined) tree.source = node.source;
+      const source = node.source;
+      if (node.tag && COND_TAG.test(node.tag) && node.type === 'PLAIN' && typeof source === 'string') {
+        // read when used, as renderNode used to: only a kept scalar is read again
+        Object.defineProperty(tree, 'untagged', { get: () => parse(source, YAML_OPTIONS), enumerable: true });
+      }
+      return tree;
+    }
+    if (isMap(node)) {
+      const tree = base(node, 'map') as TemplateMap;
+      tree.items = node.items.map((pair) => ({ key: walk(pair.key, true), value: walk(pair.value) }));
+      return tree;
+    }
+    if (isSeq(node)) {
+      const tree = base(node, 'seq') as TemplateSeq;
+      tree.items = node.items.map((item) => walk(item));
+      return tree;
+    }
+    if (isPair(node)) return { kind: 'other', pair: true }; // a pair has no position of its own
+    return base(node as Node, 'other') as TemplateOther;
+  };
+  return walk(doc.contents);
 }
 
 /**
@@ -147,13 +225,19 @@ function renderNode(ctx: Ctx, node: unknown): unknown {
  * most of a render (bench/artifacts.bench.ts). Safe to share: renderNode only reads the tree. Bounded
  * in entries and in the size of a text worth keeping; only templates that parsed are kept.
  */
-const parsedTemplates = new Map<string, { doc: Document.Parsed; lines: LineCounter }>();
+const parsedTemplates = new Map<string, TemplateNode | null>();
 const PARSED_TEMPLATES_MAX = 8;
 const PARSED_TEMPLATE_MAX_CHARS = 64 * 1024;
 
-function parseTemplate(tpl: TemplateSource): { doc: Document.Parsed; lines: LineCounter } {
+/** The built-in templates' trees by their text (a user's copy of one, unchanged, is the same template). */
+let builtinTrees: Map<string, TemplateNode> | undefined;
+
+function parseTemplate(tpl: TemplateSource): TemplateNode | null {
+  builtinTrees ??= new Map(Object.entries(EMBEDDED_TREES).map(([file, tree]) => [EMBEDDED_TEMPLATES[file as keyof typeof EMBEDDED_TEMPLATES], tree as TemplateNode]));
+  const builtin = builtinTrees.get(tpl.text);
+  if (builtin) return builtin;
   const hit = parsedTemplates.get(tpl.text);
-  if (hit) return hit;
+  if (hit !== undefined) return hit;
   const parsed = parseTemplateText(tpl);
   if (tpl.text.length <= PARSED_TEMPLATE_MAX_CHARS) {
     if (parsedTemplates.size >= PARSED_TEMPLATES_MAX) parsedTemplates.delete(parsedTemplates.keys().next().value!);
@@ -162,7 +246,8 @@ function parseTemplate(tpl: TemplateSource): { doc: Document.Parsed; lines: Line
   return parsed;
 }
 
-function parseTemplateText(tpl: TemplateSource): { doc: Document.Parsed; lines: LineCounter } {
+/** Parses a template with the yaml library (test/cloudinit/embed.ts makes the built-in trees with it). */
+export function parseTemplateText(tpl: TemplateSource): TemplateNode | null {
   const lines = new LineCounter();
   // uniqueKeys off: the library's check compares each key with every earlier one (quadratic: 50k keys
   // took a minute); renderNode finds duplicates with a hash lookup, after substitution, with the line
@@ -172,7 +257,7 @@ function parseTemplateText(tpl: TemplateSource): { doc: Document.Parsed; lines: 
     const line = lines.linePos(err.pos[0]).line;
     throw templateNotYaml(tpl.name, line, err.message);
   }
-  return { doc, lines };
+  return templateTree(doc, lines);
 }
 
 /** Checks the user-data header cloud-init needs to treat the file as cloud-config. */
@@ -184,8 +269,11 @@ function checkHeader(tpl: TemplateSource, kind: DocumentKind): void {
   }
 }
 
-/** Serialises data for cloud-init: single-line text always double-quoted, multi-line text as a literal block. */
-function serialise(data: unknown): string {
+/**
+ * Serialises data for cloud-init with the yaml library: single-line text always double-quoted, multi-line
+ * text as a literal block. (src/cloudinit/yaml-subset.ts writes the same text for the usual data.)
+ */
+export function serialiseYaml(data: unknown): string {
   const doc = new Document(data, YAML_OPTIONS);
   visit(doc, {
     Scalar(key, node) {
@@ -201,6 +289,11 @@ function serialise(data: unknown): string {
   return doc.toString({ lineWidth: 0, indentSeq: true });
 }
 
+/** Reads rendered text as the read-back check does with the yaml library (cloud-init's YAML 1.1). */
+export function readYaml(text: string): unknown {
+  return parse(text, { ...YAML_OPTIONS, uniqueKeys: false });
+}
+
 /**
  * Renders one template with `vars`. `known` lists every variable name a template may use (defaults to
  * the keys of `vars`). Returns the document's text: user-data starts with "#cloud-config".
@@ -211,16 +304,19 @@ export function renderTemplate(tpl: TemplateSource, kind: DocumentKind, vars: Te
     throw templateTooLarge(tpl.name, INPUT_CAPS.template);
   }
   checkHeader(tpl, kind);
-  const { doc, lines } = parseTemplate(tpl);
-  const ctx: Ctx = { tpl, lines, known: new Set(known ?? Object.keys(vars)), vars };
-  const data = renderNode(ctx, doc.contents);
+  const tree = parseTemplate(tpl);
+  const ctx: Ctx = { tpl, known: new Set(known ?? Object.keys(vars)), vars };
+  const data = renderNode(ctx, tree);
   if (data === DROP || data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw templateNotMapping(tpl.name, kind);
   }
-  const body = serialise(data);
+  // the usual data without the library (the same text: src/cloudinit/yaml-subset.ts), the rest with it
+  const body = writeYamlSubset(data) ?? serialiseYaml(data);
   const out = kind === 'user-data' ? `#cloud-config\n${body}` : body;
-  // Belt and braces: what cloud-init will read back must be exactly the data we meant.
-  if (!isDeepStrictEqual(parse(out, { ...YAML_OPTIONS, uniqueKeys: false }), data)) {
+  // Belt and braces: what cloud-init will read back must be exactly the data we meant (read as the
+  // library reads it: readYamlSubset only takes text it reads the same, the library the rest).
+  const back = readYamlSubset(out) ?? readYaml(out);
+  if (!isDeepStrictEqual(back, data)) {
     throw renderedDiffers(tpl.name, kind);
   }
   return out;

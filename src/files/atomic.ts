@@ -1,10 +1,9 @@
-import { close, constants, fstat, open as openFd, write } from 'node:fs';
-import { lstat, mkdir, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants, write } from 'node:fs';
 import { Socket } from 'node:net';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
-import { promisify } from 'node:util';
 import { abortError, type QksError } from '../errors.js';
 import { kindOf, outputError, outputInvalid } from './errors.js';
+import { closeFd, fchmodFd, fstatFd, fsyncFd, lstat, mkdir, openFd, readlink, realpath, rename, rm, stat, writeFd as writeAll } from './fs.js';
 
 export { outputError } from './errors.js';
 
@@ -187,22 +186,18 @@ async function writeChecked(targets: readonly FileToWrite[], options: AtomicWrit
   for (const dir of new Set(targets.map((f) => dirname(f.path)))) await syncDir(dir);
 }
 
-const openP = promisify(openFd);
-const fstatP = promisify(fstat);
-const closeP = promisify(close);
-
 /**
  * Writes into a character device or a FIFO without replacing it. A FIFO is opened O_NONBLOCK (no
  * reader: ENXIO at once, not a hang) and written through the event loop, so an abort stops it.
  */
 async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
   const flags = constants.O_WRONLY | constants.O_NOCTTY | (target.fifo ? constants.O_NONBLOCK : 0) | (target.append ? constants.O_APPEND : 0);
-  const fd = await openP(target.path, flags).catch((e: NodeJS.ErrnoException) => {
+  const fd = await openFd(target.path, flags).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENXIO') throw outputInvalid(target.path, 'it is a FIFO with no reader', 'Start the reader first (e.g. cat FIFO &).', 'ENXIO');
     throw e;
   });
-  const st = await fstatP(fd).catch(async (e: unknown) => {
-    await closeP(fd).catch(() => {});
+  const st = await fstatFd(fd).catch(async (e: unknown) => {
+    await closeFd(fd).catch(() => {});
     throw e;
   });
   if (st.isFIFO()) return writePipe(fd, data, signal);
@@ -211,7 +206,7 @@ async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, da
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     for (let off = 0; off < buf.byteLength; ) off += await writeFd(fd, buf, off);
   } finally {
-    await closeP(fd).catch(() => {});
+    await closeFd(fd).catch(() => {});
   }
 }
 
@@ -256,10 +251,10 @@ function writePipe(fd: number, data: string | Uint8Array, signal?: AbortSignal):
 
 /** fsync of a directory, so that renames in it are durable; some file systems refuse it: best effort. */
 async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r').catch(() => undefined);
-  if (!fh) return;
-  await fh.sync().catch(() => {});
-  await fh.close().catch(() => {});
+  const fd = await openFd(dir, 'r').catch(() => undefined);
+  if (fd === undefined) return;
+  await fsyncFd(fd).catch(() => {});
+  await closeFd(fd).catch(() => {});
 }
 
 /** A synced temporary copy of `f` beside it (its directory exists); returns its path. */
@@ -268,17 +263,16 @@ async function writeTemp(f: FileToWrite, mode: number): Promise<string> {
   // the name need not be unguessable (open 'wx' refuses one that exists): Math.random, not node:crypto,
   // whose load cost a kubeconfig write 1-4 ms (bench/startup.md)
   const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
+  const fd = await openFd(tmp, 'wx', mode);
   try {
-    await fh.writeFile(f.data);
-    await fh.chmod(mode); // the umask may have narrowed or widened what open() gave
-    await fh.sync();
+    await writeAll(fd, f.data);
+    await fchmodFd(fd, mode); // the umask may have narrowed or widened what open() gave
+    await fsyncFd(fd);
   } catch (e) {
-    await fh.close().catch(() => {});
+    await closeFd(fd).catch(() => {});
     await rm(tmp, { force: true }).catch(() => {});
     throw e;
-  } finally {
-    await fh.close().catch(() => {});
   }
+  await closeFd(fd).catch(() => {}); // once: the number may be another file's after a close
   return tmp;
 }

@@ -7,21 +7,17 @@
  * and sockets are refused before they are opened. The open itself is O_NONBLOCK, so a FIFO without a
  * writer cannot hang it.
  */
-import { close, constants, fstat, open, read, type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { constants, read, type Stats } from 'node:fs';
 import { Socket } from 'node:net';
 import { abortError } from '../errors.js';
 import { INPUT_CAPS, type InputKind } from './caps.js';
 import { inputError, inputNotRegular, inputTimeout, inputTooLarge, kindOf } from './errors.js';
+import { closeFd, fstatFd, openFd, stat } from './fs.js';
 
 export { INPUT_CAPS, type InputKind } from './caps.js';
 
-const openFd = promisify(open);
-const fstatFd = promisify(fstat);
 const readFd = (fd: number, buf: Buffer, off: number, len: number, pos: null): Promise<number> =>
   new Promise((resolve, reject) => read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
-const closeFd = promisify(close);
 
 
 /** How long a pipe may take to deliver all its data. */
