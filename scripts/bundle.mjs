@@ -38,7 +38,8 @@ const zodEnglishOnly = {
 
 /**
  * The verbs whose start-up is measured against goals (bench/startup.bench.ts): their chunks stay plain
- * text in the file; the other verbs' chunks are stored deflated (see singleFile).
+ * text in the file; the other verbs' chunks are stored deflated (see singleFile). (`artifacts`: deflated,
+ * its chunks cost node:zlib's load and the inflate, ~2-3 ms a run; plain, ~0.1 ms more for every start.)
  */
 const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/options/kubeconfig.ts', 'src/cli/artifacts.ts'];
 
@@ -108,9 +109,10 @@ function printReport(metafile) {
  * A few built-in modules cost milliseconds to load and are required at the top of files that use them
  * only in some calls (commander's child_process, for subcommands run as programs, which we never use;
  * the SSH module's spawn; fs/promises in modules that read files only without --socket; tty, asked
- * only for colour; os, for paths of verbs that may not need them). They are handed out as proxies
- * that load the module on first use of any property (measured with --trace below: node:child_process
- * ~5 ms of each verb's start, fs/promises ~3 ms, crypto ~2 ms, tty ~1-3 ms).
+ * only for colour; os, for paths of verbs that may not need them; net, which `artifacts` uses only to
+ * check an address it was given and to write a FIFO). They are handed out as proxies that load the
+ * module on first use of any property (measured with --trace below: node:child_process ~5 ms of each
+ * verb's start, fs/promises ~3 ms, crypto ~2 ms, tty ~1-3 ms, net with the stream modules ~2 ms).
  */
 const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os', 'net'])});
 function builtin(id){

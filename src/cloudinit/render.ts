@@ -179,7 +179,7 @@ function renderNode(ctx: Ctx, node: TemplateNode | null): unknown {
  * The tree of a document the yaml library parsed. Nothing is refused here: renderNode refuses what it
  * reaches, in its order, so errors come as they did when it walked the library's nodes.
  */
-export function templateTree(doc: Document.Parsed, lines: LineCounter): TemplateNode | null {
+function templateTree(doc: Document.Parsed, lines: LineCounter): TemplateNode | null {
   const lineOf = (node: { range?: unknown } | null | undefined): number | undefined => {
     const offset = (node?.range as [number] | undefined)?.[0];
     return offset === undefined ? undefined : lines.linePos(offset).line;
