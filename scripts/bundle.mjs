@@ -109,12 +109,12 @@ function printReport(metafile) {
  * A few built-in modules cost milliseconds to load and are required at the top of files that use them
  * only in some calls (commander's child_process, for subcommands run as programs, which we never use;
  * the SSH module's spawn; fs/promises in modules that read files only without --socket; tty, asked
- * only for colour; os, for paths of verbs that may not need them; net, which `artifacts` uses only to
- * check an address it was given and to write a FIFO). They are handed out as proxies that load the
- * module on first use of any property (measured with --trace below: node:child_process ~5 ms of each
- * verb's start, fs/promises ~3 ms, crypto ~2 ms, tty ~1-3 ms, net with the stream modules ~2 ms).
+ * only for colour; os, for paths of verbs that may not need them). They are handed out as proxies
+ * that load the module on first use of any property (measured with --trace below: node:child_process
+ * ~5 ms of each verb's start, fs/promises ~3 ms, crypto ~2 ms, tty ~1-3 ms). Not net: a proxy of it
+ * saved `artifacts` ~3 ms but cost `agent ping` ~2 ms (bench/startup.md, round 4).
  */
-const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os', 'net'])});
+const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os'])});
 function builtin(id){
   if(!lazy.has(id.replace(/^node:/,"")))return nodeRequire(id);
   let real;const m=()=>real??=nodeRequire(id);

@@ -79,13 +79,12 @@ describe('bundle start-up', () => {
     for (const m of ['child_process', 'zlib', 'tls']) expect(r.builtins.has(m), m).toBe(false);
   });
 
-  // its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES), its files go through src/files/fs.ts,
-  // node:net is loaded on first use (an --ip to check, a FIFO to write; node:tty, for a warning's colour)
-  it('artifacts --create-iso loads no zlib, net or fs/promises', () => {
-    const hash = '$6$benchsalt$0kQCiHldjG5kuj8v4yzRhjGa58r4Kq.bbzhE43OQbldhEO7AGV.3.DNU3G9BMAIW5y72HXigxRHEilIdGP80o0'; // no warning to colour
+  // its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES), its files go through src/files/fs.ts
+  it('artifacts --create-iso loads no zlib or fs/promises', () => {
+    const hash = '$6$benchsalt$0kQCiHldjG5kuj8v4yzRhjGa58r4Kq.bbzhE43OQbldhEO7AGV.3.DNU3G9BMAIW5y72HXigxRHEilIdGP80o0';
     const r = run(bundle, ['artifacts', '--output-dir', join(dir, 'seed-builtins'), '--create-iso', '--ssh-key', ED25519_KEY, '--password-hash', hash, '--quiet']);
     expect(r.status, r.stderr).toBe(0);
-    for (const m of ['zlib', 'net', 'fs/promises']) expect(r.builtins.has(m), m).toBe(false);
+    for (const m of ['zlib', 'fs/promises']) expect(r.builtins.has(m), m).toBe(false);
   });
 
   it('loads child_process only when a verb spawns something: not for iso --help', () => {
