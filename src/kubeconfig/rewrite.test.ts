@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { applyClusterEdits, isLoopbackHost, parseApiAddress, readApiAddress, rewriteKubeconfigServer, rewriteServerUrl, serverEdits, serverUrlProblem } from './rewrite.js';
-import { parseKubeconfig } from './schema.js';
+import { isLoopbackHost, parseApiAddress, readApiAddress, rewriteServerUrl, serverEdits, serverUrlProblem } from './rewrite.js';
+import { applyClusterEdits, rewriteKubeconfigServer } from './yaml-library.js';
+import { parseKubeconfig } from './yaml-library.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
 

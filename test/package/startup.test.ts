@@ -230,7 +230,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket neither zod nor commander; artifacts no zod', () => {
+  it('agent ping, agent cat and kubeconfig --socket compile neither zod, yaml nor commander; artifacts no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -253,11 +253,17 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       // src/cli/fast.ts runs these lines without commander
       expect(ids, args.join(' ')).not.toContain(commander);
     }
-    // kubeconfig --socket reads YAML, but validates its options and the file without zod
+    // kubeconfig --socket validates its options and the file without zod, and reads Kubesolo's block
+    // YAML without the yaml library (src/kubeconfig/block-yaml.ts); a flow-style file still loads it
     const kc = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc.out'), '--no-verify-server', '--quiet']);
     expect(kc.status, kc.stderr).toBe(0);
-    expect(traced(kc.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
-    expect(traced(kc.stderr).map((c) => c.id)).not.toContain(heavy[0]);
+    for (const h of heavy) expect(traced(kc.stderr).map((c) => c.id)).not.toContain(h);
+    const flow = join(dir, 'flow.kubeconfig');
+    writeFileSync(flow, readFileSync(join(root, 'fixtures/kubeconfig/admin.kubeconfig'), 'utf8').replace('preferences: {}', 'preferences: {colors: true}'));
+    const kcFlow = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', flow, '--api-server', '10.0.0.50', '--output', join(dir, 'kc-flow.out'), '--no-verify-server', '--quiet']);
+    expect(kcFlow.status, kcFlow.stderr).toBe(0);
+    expect(traced(kcFlow.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
+    expect(readFileSync(join(dir, 'kc-flow.out'), 'utf8')).toContain('server: https://10.0.0.50:6443');
     // and without commander (src/cli/fast.ts matchVerb)
     expect(traced(kc.stderr).map((c) => c.id)).not.toContain(commander);
     // artifacts renders YAML, but validates its options and the configuration without zod (SOURCE_DATE_EPOCH too)
