@@ -8,7 +8,6 @@
  * Pure: strings in, strings out.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { isDeepStrictEqual } from 'node:util';
 import type { BlockMap, BlockNode } from './block-yaml.js';
 import { kubeconfigInvalid } from './errors.js';
 import type { ParsedKubeconfig } from './schema.js';
@@ -246,7 +245,24 @@ export function spliceClusterEdits(parsed: ParsedKubeconfig, edits: ClusterEdit[
   // from the end backwards, so earlier offsets stay valid
   for (const s of [...splices].sort((a, b) => b.at - a.at)) out = out.slice(0, s.at) + s.text + out.slice(s.end);
   const got = reread(out);
-  return got !== undefined && isDeepStrictEqual(got, expectedJs(parsed.js, edits)) ? out : undefined;
+  return got !== undefined && sameJson(got, expectedJs(parsed.js, edits)) ? out : undefined;
+}
+
+/**
+ * Deep equality of JSON-like values (strings, booleans, null, numbers, arrays, plain objects: what a
+ * kubeconfig reads as), without node:util's comparisons module (its load is a start-up cost). Anything
+ * else compares unequal, which only sends the edit to ./yaml-library.ts's re-serialisation.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  // as isDeepStrictEqual: NaN is NaN, -0 is not 0
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (Array.isArray(b) || Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && sameJson(x[k], y[k]));
 }
 
 export interface ServerChange {
