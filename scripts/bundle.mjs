@@ -181,7 +181,7 @@ function cacheDirectory(){
   try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
   return cacheDir;
 }
-const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})",packSource=(ids)=>"["+ids.map((id)=>wrap(chunk(id))).join(",")+"]";
+const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})",packSource=(ids)=>"["+texts(ids).map(wrap).join(",")+"]";
 let pack,missed=false,armed=false;
 const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",toCache=[],alone=[];
 function atExit(){if(!armed){armed=true;process.once("exit",(status)=>{if(status===0)writeCaches()})}}
@@ -276,11 +276,14 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     const parts = [];
     const index = {};
     let at = 0;
-    for (const [id, code] of Object.entries(chunks)) {
+    // plain chunks first, side by side: a verb's pack reads them in one span (see texts below)
+    const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= DEFLATE_OVER);
+    const ordered = [...Object.entries(chunks).filter(isPlain), ...Object.entries(chunks).filter((e) => !isPlain(e))];
+    for (const [id, code] of ordered) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
       // a hot chunk stays plain however big (yaml, 113 KB, for kubeconfig: inflating it cost 10-15 ms
       // with node:zlib; plain it costs every start ~0.3 ms more to read)
-      const deflate = hot !== undefined ? !hot.has(id) : code.length > DEFLATE_OVER;
+      const deflate = !isPlain([id, code]);
       const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
       // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
@@ -294,18 +297,22 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     tail = `/*\n${parts.join('')}${stamp}*/\n`;
     // offsets count back from the end of the file, so they do not depend on the loader's length
     for (const v of Object.values(index)) v[0] = tail.length - 3 - v[0];
-    // Each chunk is read on its own (pread at its offset): Node has read and scanned the whole file
-    // once already; reading it all again as one string cost ~2 ms and a megabyte of heap a start.
-    // The stamp is checked with every read: the file may have been rewritten in place since.
+    // Each chunk is read on its own (pread at its offset), or a pack's at once (one pread of their span):
+    // Node has read and scanned the whole file once already; reading it all again as one string cost
+    // ~2 ms and a megabyte of heap a start. The stamp is checked with every read: the file may have been
+    // rewritten in place since.
     const end = JSON.stringify(stamp + '*/\n');
     table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let fd,size;`;
     table +=
-      'function chunk(id){const at=index[id];if(!at)return;const fs=nodeRequire("node:fs"),end=' + end + ';' +
-      'const read=(pos,len)=>{const b=Buffer.allocUnsafe(len);return pos>=0&&fs.readSync(fd,b,0,len,pos)===len?b.toString("latin1"):""};' +
+      'function read(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b.toString("latin1"):""};' +
       'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
-      'if(read(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
-      'const s=read(size-at[0],at[1]);' +
-      'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
+      'if(at(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
+      'return at(size-pos,len)}' +
+      'const text=(at,s)=>at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/");' +
+      'function chunk(id){const at=index[id];if(!at)return;return text(at,read(at[0],at[1]))}' +
+      // offsets count back from the end: the span runs from the largest offset to the smallest one's end
+      'function texts(ids){const ats=ids.map((id)=>index[id]),hi=Math.max(...ats.map((a)=>a[0])),lo=Math.min(...ats.map((a)=>a[0]-a[1])),s=read(hi,hi-lo);' +
+      'return ats.map((a)=>text(a,s.slice(hi-a[0],hi-a[0]+a[1])))}';
     source = 'chunk(id)';
   }
   const compile = caches
