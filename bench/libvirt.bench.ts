@@ -3,13 +3,14 @@
  * channel vs `virsh qemu-agent-command` (whole processes: the guide's flow, the baseline), against the
  * same test VM under a real libvirtd. Root only. Uses a running domain named by QKS_BENCH_VM, else
  * boots one from the test initramfs (.cache/vm/, built by the VM tier) and destroys it afterwards.
+ * With QKS_BENCH_BEFORE (bench/lib.ts) the reads also run beside the older build's, interleaved.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { AgentClient } from '../src/agent/client.js';
 import { openAgent } from '../src/agent/connect.js';
 import { openLibvirtTransport } from '../src/agent/libvirt-rpc/transport.js';
-import { bareRoundTrip, measure, measureProcess, report } from './lib.js';
+import { bareRoundTrip, before, besideModules, measure, measureInterleaved, measureProcess, report, reportBeside, type Sample } from './lib.js';
 
 const KC = '/var/lib/kubesolo/pki/admin/admin.kubeconfig';
 const BUNDLE = 'dist/qemu-kubesolo.mjs';
@@ -86,6 +87,35 @@ $V "{\\"execute\\":\\"guest-file-close\\",\\"arguments\\":{\\"handle\\":$h}}" >/
       }
     }
     report(`kubeconfig read (${size} bytes)`, virshRead, [lvRead, directRead, ...cli]);
+
+    // --- beside the older build (QKS_BENCH_BEFORE): the same reads, interleaved -------------------
+    if (before) {
+      const m = await besideModules(['src/agent/connect.ts']);
+      const viaLib = (connect: typeof openAgent, transport: 'libvirt' | 'direct') => async () => {
+        const c = await connect({ vmName: name, transport });
+        try {
+          return await c.readFile(KC);
+        } finally {
+          await c.close();
+        }
+      };
+      const viaCli = (bundle: string, transport: string) => () => {
+        const r = spawnSync(process.execPath, [bundle, 'kubeconfig', '--vm-name', name!, '--transport', transport, '--output', '-', '--no-verify-server', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/nonexistent', HOME: '/tmp' } });
+        if (r.status !== 0) throw new Error(`${bundle}: ${r.stderr.toString().slice(0, 300)}`);
+      };
+      const rows: { name: string; old: Sample; new: Sample }[] = [];
+      for (const t of ['libvirt', 'direct'] as const) {
+        const what = `openAgent (${t}) + readFile + close, in-process`;
+        const [n, o] = await measureInterleaved([{ name: what, fn: viaLib(m.new[0]!.openAgent, t) }, { name: what, fn: viaLib(m.old[0]!.openAgent, t) }], { iterations: 40, warmup: 4 });
+        rows.push({ name: what, new: n!, old: o! });
+      }
+      for (const t of ['libvirt', 'direct'] as const) {
+        const what = `qemu-kubesolo kubeconfig --transport ${t} (whole process)`;
+        const [n, o] = await measureInterleaved([{ name: what, fn: viaCli(BUNDLE, t) }, { name: what, fn: viaCli(before.cli, t) }], { iterations: 15, warmup: 2 });
+        rows.push({ name: what, new: n!, old: o! });
+      }
+      reportBeside(`reads through a real libvirtd (VM ${name})`, rows);
+    }
   } finally {
     destroy();
   }

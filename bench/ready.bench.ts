@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measure, median, report } from './lib.js';
 import { endpointFor, waitUntilReady, type ApiEndpoint } from '../src/kubeconfig/ready.js';
-import { parseKubeconfig } from '../src/kubeconfig/schema.js';
+import { parseKubeconfig } from '../src/kubeconfig/yaml-library.js';
 import { kubesoloKubeconfig, makePki, startApiServer } from '../test/kubeconfig/builders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qks-bench-ready-'));

@@ -132,14 +132,16 @@ function load(id){
   const done=loaded.get(id);
   if(done)return done.exports;
   const t0=now();
-  const src=${source};
+  const packed=precompiled(id);
+  if(packed&&!trace.some((t)=>t.id==="pack"))trace.push({id:"pack",ms:+(now()-t0).toFixed(3),chunks:pack.ids.length,gen:pack.gen,cacheRejected:pack.rejected});
+  const src=packed?"":${source};
   if(src===undefined){const m=builtin(id);trace.push({id,builtin:true,ms:+(now()-t0).toFixed(3)});return m}
   const module={exports:{}};
   loaded.set(id,module);
   const t1=now();
-  const fn=compile(id,src);
+  const fn=packed??compile(id,src);
   const t2=now();
-  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3),...(fn.cachedDataRejected!==undefined?{cacheRejected:fn.cachedDataRejected}:{})};
+  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3),...(packed?{packed:true}:fn.cachedDataRejected!==undefined?{cacheRejected:fn.cachedDataRejected}:{})};
   trace.push(entry);
   fn(module.exports,load,module);
   entry.runInclusive=+(now()-t2).toFixed(3);
@@ -147,18 +149,26 @@ function load(id){
 }`;
 
 /**
- * The bundle's compile cache (a file on disk; the single executable has its caches inside): V8 code
- * caches of the chunks under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/<verb>/ (or $XDG_CACHE_HOME,
- * or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and without HOME there is
- * none), as Node >= 22 does for modules with module.enableCompileCache(). A cache is taken at the end of
- * a successful run (Script#createCachedData), so it holds the functions that run compiled, not only the
- * chunk's top level: V8 compiles a function when it is first called, and a start calls most of its code
- * once (measured: the agent verbs ~7 ms less than with top-level caches, bench/startup.md). Hence one
- * set per verb (its first word, and the agent's subcommand): each holds what that verb runs. Compiling
- * zod's chunk takes ~30 ms, loading its cache ~2 ms. A chunk's id is the hash of its content, so a cache
- * never outlives what it was made from; V8 checks each cache (version, flags, source) and compiles as
- * usual when one does not fit, and the loader then writes a fresh one (atomically, mode 0600, in 0700
- * directories that must be the user's own).
+ * The bundle's compile cache (a file on disk; the single executable has its caches inside), as Node >= 22
+ * does for modules with module.enableCompileCache(): under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/<verb>/
+ * (or $XDG_CACHE_HOME, or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and
+ * without HOME there is none), one set per verb (its first word, the agent's subcommand; `--version`
+ * alone has its own): each holds what that verb runs.
+ * - The plain chunks (the hot verbs', stored as text) a verb runs go in one pack, pack-<build>.v8: they
+ *   are compiled together as one array of functions, from their text in this file, with V8's code cache
+ *   of that script; one read and one deserialisation instead of one per chunk (kubeconfig runs ~38
+ *   chunks, ~0.2 ms each apart: bench/startup.md, "Round 4: kubeconfig"). A run that needs a plain chunk
+ *   the pack lacks compiles it alone and writes a new pack with it added (generation 1: compiled, not
+ *   yet run); the next run served wholly by it writes it back with what it ran (generation 2); later runs
+ *   only read it.
+ * - A deflated chunk (a cold verb's: zod, memfs...) has a cache of its own, <its hash>.v8, and stays out
+ *   of the pack: a pack that held one would inflate it at every start of the verb.
+ * - Caches are taken at the end of a successful run (Script#createCachedData), so they hold the
+ *   functions that ran compiled, not only the top level: V8 compiles a function when it is first called,
+ *   and a start calls most of its code once. Compiling zod's chunk takes ~30 ms, loading its cache ~2 ms.
+ * - Names follow the content (the pack the build's fingerprint, a chunk its hash), V8 checks each cache
+ *   (version, flags, source) and compiles as usual when one does not fit, and the loader then writes a
+ *   fresh one: atomically, mode 0600, in 0700 directories that must be the user's own.
  */
 const COMPILE_CACHE = `let cacheDir;
 function cacheDirectory(){
@@ -168,32 +178,65 @@ function cacheDirectory(){
   if(e.QKS_COMPILE_CACHE==="0")return null;
   const base=e.QKS_COMPILE_CACHE||(e.XDG_CACHE_HOME?e.XDG_CACHE_HOME+"/qemu-kubesolo":e.HOME?e.HOME+"/.cache/qemu-kubesolo":"");
   if(!base)return null;
-  const words=process.argv.slice(2).filter((a)=>!a.startsWith("-")),ok=(w)=>/^[a-z][a-z0-9-]{0,39}$/.test(w??"");
-  const verb=ok(words[0])?words[0]+(words[0]==="agent"&&ok(words[1])?"-"+words[1]:""):"-";
+  const args=process.argv.slice(2),words=args.filter((a)=>!a.startsWith("-")),ok=(w)=>/^[a-z][a-z0-9-]{0,39}$/.test(w??"");
+  const verb=ok(words[0])?words[0]+(words[0]==="agent"&&ok(words[1])?"-"+words[1]:""):args.length===1&&(args[0]==="--version"||args[0]==="-V")?"-version":"-";
   try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
   return cacheDir;
 }
+const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})",packSource=(ids)=>"["+texts(ids).map(wrap).join(",")+"]";
+let pack,missed=false,armed=false;
+const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",toCache=[],alone=[];
+function atExit(){if(!armed){armed=true;process.once("exit",(status)=>{if(status===0)writeCaches()})}}
+/** The verb's pack, or null. The file: u32 header length, header JSON {gen, ids}, V8's cache of packSource(ids). */
+function openPack(){
+  if(pack!==undefined)return pack;
+  pack=null;
+  try{
+    const b=nodeRequire("node:fs").readFileSync(packFile()),n=b.readUInt32LE(0),h=JSON.parse(b.toString("latin1",4,4+n));
+    if(!h.ids.every((id)=>index[id]&&!index[id][2]))return pack;
+    const script=new Script(packSource(h.ids),{filename:"qemu-kubesolo/pack",cachedData:b.subarray(4+n)}),fns=script.runInThisContext();
+    pack={ids:h.ids,fns:new Map(h.ids.map((id,k)=>[id,fns[k]])),script,gen:h.gen,rejected:script.cachedDataRejected};
+  }catch{}
+  return pack;
+}
+/** A plain chunk's function from the pack, or undefined: it is then compiled alone (and the pack rewritten at exit). */
+function precompiled(id){
+  if(!index[id]||index[id][2]||!cacheDirectory())return;
+  atExit();
+  const f=openPack()?.fns.get(id);
+  if(!f)missed=true;
+  return f;
+}
 function compile(id,src){
-  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cacheDirectory(),code="(function("+PARAMS+"){"+src+"\\n})";
+  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cacheDirectory(),code=wrap(src);
   if(!d)return new Script(code,o).runInThisContext();
+  if(!index[id][2]){alone.push(id);return new Script(code,o).runInThisContext()}
   const file=d+"/"+index[id][3]+".v8";
   let data;try{data=nodeRequire("node:fs").readFileSync(file)}catch{}
   const script=new Script(code,data?{...o,cachedData:data}:o),fn=script.runInThisContext();
   fn.cachedDataRejected=data?script.cachedDataRejected:undefined;
   if(data&&!script.cachedDataRejected)return fn;
-  if(!toCache.length)process.once("exit",(status)=>{if(status===0)writeCaches()});
+  atExit();
   toCache.push([script,file]);
   return fn;
 }
-const toCache=[];
 function writeCaches(){
-  const fs=nodeRequire("node:fs");
-  for(const [script,file] of toCache){try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,script.createCachedData(),{mode:0o600});fs.renameSync(tmp,file)}catch{}}
-  // other builds' caches (a chunk's name changes with its content) go when this verb's set is written,
-  // once a day old: two installed versions run in turn keep theirs
-  const keep=new Set(Object.values(index).map((v)=>v[3]+".v8")),old=Date.now()-864e5;
+  const fs=nodeRequire("node:fs"),put=(file,data)=>{try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,data,{mode:0o600});fs.renameSync(tmp,file)}catch{}};
+  for(const [script,file] of toCache)put(file,script.createCachedData());
+  const p=pack;
+  if(missed||p&&(p.rejected||p.gen<2)){
+    // wholly served: the pack's own script, with what ran; else a new one with the chunks it lacked
+    const whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone],head=Buffer.from(JSON.stringify({gen:whole?2:1,ids}),"latin1"),n=Buffer.alloc(4);
+    n.writeUInt32LE(head.length);
+    try{put(packFile(),Buffer.concat([n,head,(whole?p.script:new Script(packSource(ids),{filename:"qemu-kubesolo/pack"})).createCachedData()]))}catch{}
+  }
+  // other builds' caches go when this verb's are written, once a day old: two installed versions run in turn keep theirs
+  const keep=new Set([packFile().slice(cacheDir.length+1),...Object.values(index).map((v)=>v[3]+".v8")]),old=Date.now()-864e5;
   try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&!keep.has(f)&&fs.statSync(cacheDir+"/"+f).mtimeMs<old)fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
 }`;
+
+/** Layouts without the on-disk cache (the single executable's strings) compile each chunk alone. */
+const NO_PACK = 'function precompiled(){}';
 
 /** The single executable's chunks at least this big carry a code cache (scripts/sea.mjs; smaller ones compile in well under a millisecond). */
 export const CACHE_FROM = 16 * 1024;
@@ -235,11 +278,14 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     const parts = [];
     const index = {};
     let at = 0;
-    for (const [id, code] of Object.entries(chunks)) {
+    // plain chunks first, side by side: a verb's pack reads them in one span (see texts below)
+    const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= DEFLATE_OVER);
+    const ordered = [...Object.entries(chunks).filter(isPlain), ...Object.entries(chunks).filter((e) => !isPlain(e))];
+    for (const [id, code] of ordered) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
       // a hot chunk stays plain however big (yaml, 113 KB, for kubeconfig: inflating it cost 10-15 ms
       // with node:zlib; plain it costs every start ~0.3 ms more to read)
-      const deflate = hot !== undefined ? !hot.has(id) : code.length > DEFLATE_OVER;
+      const deflate = !isPlain([id, code]);
       const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
       // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
@@ -253,24 +299,28 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     tail = `/*\n${parts.join('')}${stamp}*/\n`;
     // offsets count back from the end of the file, so they do not depend on the loader's length
     for (const v of Object.values(index)) v[0] = tail.length - 3 - v[0];
-    // Each chunk is read on its own (pread at its offset): Node has read and scanned the whole file
-    // once already; reading it all again as one string cost ~2 ms and a megabyte of heap a start.
-    // The stamp is checked with every read: the file may have been rewritten in place since.
+    // Each chunk is read on its own (pread at its offset), or a pack's at once (one pread of their span):
+    // Node has read and scanned the whole file once already; reading it all again as one string cost
+    // ~2 ms and a megabyte of heap a start. The stamp is checked with every read: the file may have been
+    // rewritten in place since.
     const end = JSON.stringify(stamp + '*/\n');
-    table = `const index=${JSON.stringify(index)};let fd,size;`;
+    table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let fd,size;`;
     table +=
-      'function chunk(id){const at=index[id];if(!at)return;const fs=nodeRequire("node:fs"),end=' + end + ';' +
-      'const read=(pos,len)=>{const b=Buffer.allocUnsafe(len);return pos>=0&&fs.readSync(fd,b,0,len,pos)===len?b.toString("latin1"):""};' +
+      'function read(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b.toString("latin1"):""};' +
       'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
-      'if(read(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
-      'const s=read(size-at[0],at[1]);' +
-      'return at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/")}';
+      'if(at(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
+      'return at(size-pos,len)}' +
+      'const text=(at,s)=>at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/");' +
+      'function chunk(id){const at=index[id];if(!at)return;return text(at,read(at[0],at[1]))}' +
+      // offsets count back from the end: the span runs from the largest offset to the smallest one's end
+      'function texts(ids){const ats=ids.map((id)=>index[id]),hi=Math.max(...ats.map((a)=>a[0])),lo=Math.min(...ats.map((a)=>a[0]-a[1])),s=read(hi,hi-lo);' +
+      'return ats.map((a)=>text(a,s.slice(hi-a[0],hi-a[0]+a[1])))}';
     source = 'chunk(id)';
   }
   const compile = caches
-    ? `function compile(id,src){const c=caches[id];return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2),...(c?{cachedData:Buffer.from(c,"base64")}:{})})}`
+    ? `function compile(id,src){const c=caches[id];return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2),...(c?{cachedData:Buffer.from(c,"base64")}:{})})}${NO_PACK}`
     : layout === 'strings'
-      ? 'function compile(id,src){return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2)})}'
+      ? `function compile(id,src){return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2)})}${NO_PACK}`
       : COMPILE_CACHE;
   return `#!/usr/bin/env node
 ${prelude}
@@ -283,11 +333,15 @@ ${LAZY_BUILTINS}
 ${trace ? TRACE_LOADER(source) : `function load(id){
   const done=loaded.get(id);
   if(done)return done.exports;
-  const src=${source};
-  if(src===undefined)return builtin(id);
+  let fn=precompiled(id);
+  if(!fn){
+    const src=${source};
+    if(src===undefined)return builtin(id);
+    fn=compile(id,src);
+  }
   const module={exports:{}};
   loaded.set(id,module);
-  compile(id,src)(module.exports,load,module);
+  fn(module.exports,load,module);
   return module.exports;
 }`}
 load("./main.js");

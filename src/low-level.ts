@@ -67,9 +67,10 @@ export { SSH_KEY_TYPES, parseSshPublicKey, type ParsedSshKey } from './cloudinit
 export { getKubeconfig } from './kubeconfig/get.js';
 export { DEFAULT_REMOTE_PATH } from './kubeconfig/options.js';
 export { kubeconfigOptionsSchema } from './kubeconfig/options-schema.js';
-export { parseKubeconfig, type Kubeconfig, type ParsedKubeconfig } from './kubeconfig/schema.js';
+export type { Kubeconfig, ParsedKubeconfig } from './kubeconfig/schema.js';
+export { parseKubeconfig, rewriteKubeconfigServer } from './kubeconfig/yaml-library.js';
 export { KubeconfigSchema } from './kubeconfig/schema-zod.js';
-export { parseApiAddress, rewriteKubeconfigServer, type ApiAddress } from './kubeconfig/rewrite.js';
+export { parseApiAddress, type ApiAddress } from './kubeconfig/rewrite.js';
 export { verifyCluster, type TlsResult } from './kubeconfig/tls.js';
 
 // doctor's checks, one by one; the demo

@@ -58,6 +58,7 @@ const cases: Array<[string, () => QksError, string, number, RegExp]> = [
   ['kube.mergeLockDenied', () => kube.mergeLockDenied('/f', '/f.lock', new Error('EACCES')), 'OUTPUT_PERMISSION', EXIT.PERMISSION, /cannot create \/f.lock/],
   ['kube.mergeTargetUnreadable', () => kube.mergeTargetUnreadable('/f', new Error('EACCES')), 'OUTPUT_PERMISSION', EXIT.PERMISSION, /cannot read \/f/],
   ['kube.mergeNotProven', () => kube.mergeNotProven(), 'INTERNAL', EXIT.INTERNAL, /without changing other entries/],
+  ['kube.rewriteNotProven', () => kube.rewriteNotProven(), 'INTERNAL', EXIT.INTERNAL, /without changing other fields/],
   ['kube.outputIsMainKubeconfig', () => kube.outputIsMainKubeconfig('/h/.kube/config'), 'CONFIG_INVALID', EXIT.USAGE, /the main kubeconfig/],
   ['kube.contextNameInvalid', () => kube.contextNameInvalid('', 'is empty'), 'CONFIG_INVALID', EXIT.USAGE, /^--context: "" is empty$/],
   ['kube.noStdout', () => kube.noStdout(), 'USAGE', EXIT.USAGE, /needs a stdout/],

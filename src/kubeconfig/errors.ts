@@ -142,6 +142,13 @@ export function mergeTargetUnreadable(path: string, e: Error): QksError {
 }
 
 /** The merged text did not read back as exactly the intended change: a bug, and nothing was written. */
+/** The server rewrite could not be proven to change only the server fields (a bug of ours). */
+export function rewriteNotProven(): QksError {
+  return new QksError('INTERNAL', 'could not rewrite the kubeconfig without changing other fields', {
+    hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig).',
+  });
+}
+
 export function mergeNotProven(): QksError {
   return new QksError('INTERNAL', 'could not merge the kubeconfig without changing other entries', {
     hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig). Nothing was changed.',

@@ -8,17 +8,17 @@ import { abortError } from '../errors.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, type ReadMethod } from './fetch.js';
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
-import { applyClusterEdits, isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
+import { isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
 import { monotonicMs, sleep, startDeadline } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
-import { contextNameProblem, entriesOf } from './merge.js';
-import { mergeIntoFile, mergeTarget } from './merge-file.js';
+import { contextNameProblem, entriesOf } from './merge-entries.js';
 import { apiNoAnswer, apiUnreachable, apiWaitTimeout, contextNameInvalid, noStdout, outputIsMainKubeconfig } from './errors.js';
 import { NO_ROUTE_CODES, waitForKubeconfigApi, type ReadyResult } from './ready.js';
 import { describeFinding, vetKubeconfig } from './safety.js';
-import { MAX_KUBECONFIG_BYTES, parseKubeconfig, type ParsedKubeconfig } from './schema.js';
+import { editKubeconfig, readKubeconfig } from './document.js';
+import { MAX_KUBECONFIG_BYTES, type ParsedKubeconfig } from './schema.js';
 import { verifyCluster, type TlsResult } from './tls.js';
-import { defaultOutputDir, expandHome, outputPathFor, writeKubeconfig } from './write.js';
+import { defaultOutputDir, expandHome, mergeTarget, outputPathFor, writeKubeconfig } from './write.js';
 
 /** Library callers get these events; the CLI turns them into --verbose lines and progress. */
 export interface KubeconfigEvents {
@@ -110,7 +110,7 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
   return withWait(
     async (signal) => {
       const fetched = await readOnce(signal);
-      return { ...fetched, parsed: parseKubeconfig(fetched.data, maxBytes) };
+      return { ...fetched, parsed: await readKubeconfig(fetched.data, maxBytes) };
     },
     {
       wait: o.wait,
@@ -222,11 +222,11 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     else deps.events?.verbose?.(`${vm}: TLS ${res.reason}: ${res.detail}`);
   }
 
-  const text = applyClusterEdits(parsed, edits);
+  const text = await editKubeconfig(parsed, edits);
   let readyResult: ReadyResult | undefined;
   const readyAt = monotonicMs();
   if (ready) {
-    readyResult = await waitForKubeconfigApi(parseKubeconfig(text).config, {
+    readyResult = await waitForKubeconfigApi((await readKubeconfig(text)).config, {
       vm,
       timeoutMs: Math.max(1, o.timeoutSec * 1000 - (readyAt - started)),
       signal: deps.signal,
@@ -244,7 +244,9 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   }
   let merged: KubeconfigResult['merged'];
   if (mergeFile !== undefined) {
-    const m = await mergeIntoFile(mergeFile, entriesOf(parseKubeconfig(text).config), { name: contextName, useContext: !!o.useContext, signal: deps.signal, lockWaitMs: deps.lockWaitMs });
+    // yaml's document model, which the merge edits, loads only here (./merge-file.ts)
+    const { mergeIntoFile } = await import('./merge-file.js');
+    const m = await mergeIntoFile(mergeFile, entriesOf((await readKubeconfig(text)).config), { name: contextName, useContext: !!o.useContext, signal: deps.signal, lockWaitMs: deps.lockWaitMs });
     merged = { path: m.path, context: contextName, ...(m.backup ? { backup: m.backup } : {}), replaced: m.replaced, currentContext: m.currentContext };
     if (path === undefined) bytes = m.bytes;
   }

@@ -11,19 +11,13 @@ import { sleep } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { kubeconfigLocked, mergeLockDenied, mergeTargetInvalid, mergeTargetUnreadable } from './errors.js';
 import { MAX_MERGE_TARGET_BYTES, mergeKubeconfig, type MergeEntries, type MergeResult } from './merge.js';
-import { defaultOutputDir, expandHome } from './write.js';
+export { mergeTarget } from './write.js';
 
 /** Bounds of the lock wait (ms; src/timeouts.ts). */
 export const MERGE_LOCK = TIMEOUTS.mergeLock;
 
 /** Suffix of the one backup kept beside the file (ours alone: a user's own `config.bak` is never touched). */
 export const BACKUP_SUFFIX = '.qemu-kubesolo.bak';
-
-/** The file --merge writes: FILE, else $KUBECONFIG's first entry (a ':' list), else ~/.kube/config. */
-export function mergeTarget(file: string | true | undefined, env: NodeJS.ProcessEnv, cwd = process.cwd()): string {
-  const chosen = typeof file === 'string' && file !== '' ? file : env.KUBECONFIG?.split(':').find(Boolean);
-  return resolve(cwd, expandHome(chosen ?? join(defaultOutputDir(env), 'config'), env));
-}
 
 /** Who holds the lock, as far as we can tell: our own locks carry the pid; kubectl's are empty. */
 async function describeHolder(lock: string): Promise<string> {

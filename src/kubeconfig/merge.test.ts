@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isQksError } from '../errors.js';
 import { contextNameProblem, entriesOf, mergeKubeconfig } from './merge.js';
-import { parseKubeconfig } from './schema.js';
+import { parseKubeconfig } from './yaml-library.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
 const entries = entriesOf(parseKubeconfig(ADMIN.replace('https://127.0.0.1:6443', 'https://10.0.0.50:6443')).config);

@@ -8,8 +8,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
-import { kubeconfigContextDangling, mergeNotProven, mergeTargetInvalid } from './errors.js';
-import type { Kubeconfig } from './schema.js';
+import { mergeNotProven, mergeTargetInvalid } from './errors.js';
+import type { MergeEntries } from './merge-entries.js';
 
 /** A kubeconfig bigger than this is not one a person keeps (kubectl's own are kilobytes). */
 export const MAX_MERGE_TARGET_BYTES = 16 * 1024 * 1024;
@@ -18,33 +18,7 @@ const LISTS = ['clusters', 'users', 'contexts'] as const;
 type ListKey = (typeof LISTS)[number];
 const BODY: Record<ListKey, string> = { clusters: 'cluster', users: 'user', contexts: 'context' };
 
-/** What the VM contributes: its current context's cluster, user and context bodies. */
-export interface MergeEntries {
-  cluster: Record<string, unknown>;
-  user: Record<string, unknown>;
-  context: { namespace?: string } & Record<string, unknown>;
-}
-
-/** The entries of `config`'s current context (else its first). Pure. */
-export function entriesOf(config: Kubeconfig): MergeEntries {
-  const ctx = config.contexts.find((c) => c.name === config['current-context']) ?? config.contexts[0]!;
-  const cluster = config.clusters.find((c) => c.name === ctx.context.cluster);
-  const user = config.users.find((u) => u.name === ctx.context.user);
-  if (!cluster || !user) {
-    throw kubeconfigContextDangling(ctx.name);
-  }
-  const { cluster: _c, user: _u, ...rest } = ctx.context;
-  return { cluster: { ...cluster.cluster }, user: { ...(user.user ?? {}) }, context: rest };
-}
-
-/** A name usable for a cluster, user and context: printable, one line, not empty. */
-export function contextNameProblem(name: string): string | undefined {
-  if (!name) return 'must not be empty';
-  if (name.length > 253) return 'is too long (at most 253 characters)';
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(name)) return 'must not contain control characters or line breaks';
-  return undefined;
-}
+export { contextNameProblem, entriesOf, type MergeEntries } from './merge-entries.js';
 
 /** Checks the parsed target is a kubeconfig we may edit; returns its JS value. */
 function checkTarget(doc: Document.Parsed, text: string, file: string): Record<string, unknown> {

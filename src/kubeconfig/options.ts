@@ -5,7 +5,7 @@
  */
 import { configError, gather, parseRows, type Given, type TableOutput } from '../options/table.js';
 import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
-import { contextNameProblem } from './merge.js';
+import { contextNameProblem } from './merge-entries.js';
 
 export { DEFAULT_JOBS, DEFAULT_REMOTE_PATH, DEFAULT_SSH_USER, DEFAULT_WAIT_TIMEOUT_SEC } from '../options/kubeconfig.js';
 export { DEFAULT_VM_NAME } from '../options/shared.js';

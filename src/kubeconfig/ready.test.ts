@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { endpointFor, readyNode, summarise } from './ready.js';
-import { parseKubeconfig } from './schema.js';
+import { parseKubeconfig } from './yaml-library.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
 

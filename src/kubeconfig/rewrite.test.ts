@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { applyClusterEdits, isLoopbackHost, parseApiAddress, readApiAddress, rewriteKubeconfigServer, rewriteServerUrl, serverEdits, serverUrlProblem } from './rewrite.js';
-import { parseKubeconfig } from './schema.js';
+import { isLoopbackHost, parseApiAddress, readApiAddress, rewriteServerUrl, sameJson, serverEdits, serverUrlProblem } from './rewrite.js';
+import { applyClusterEdits, parseKubeconfig, rewriteKubeconfigServer } from './yaml-library.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
 
@@ -142,5 +143,25 @@ users: [{name: u, user: {}}]
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('sameJson', () => {
+  it('agrees with isDeepStrictEqual on JSON values and their near copies', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), fc.boolean(), (a, b, copy) => {
+        const other = copy ? JSON.parse(JSON.stringify(a)) : b;
+        expect(sameJson(a, other)).toBe(isDeepStrictEqual(a, other));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('calls what is not JSON-like unequal (the re-serialisation then decides)', () => {
+    expect(sameJson(new Date(0), new Date(0))).toBe(false);
+    expect(sameJson(new Uint8Array(1), new Uint8Array(1))).toBe(false);
+    expect(sameJson({ a: [1, { b: 'c' }] }, { a: [1, { b: 'c' }] })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect([sameJson(-0, 0), sameJson(NaN, NaN)]).toEqual([isDeepStrictEqual(-0, 0), isDeepStrictEqual(NaN, NaN)]);
   });
 });

@@ -1,18 +1,16 @@
 /**
  * Structural edits of a kubeconfig: each cluster's `server` (scheme, port and path kept; IPv6 in
- * brackets; hostnames too) and `tls-server-name`. The YAML parser locates the values; the new text is
- * spliced into the original at those positions, so every other byte of the file stays as Kubesolo wrote
- * it. Each result is re-parsed and compared with the intended document; if a splice cannot be proven
- * right (flow style, block scalars...), the document is re-serialised instead.
+ * brackets; hostnames too) and `tls-server-name`. The parse's source ranges locate the values; the new
+ * text is spliced into the original at those positions, so every other byte of the file stays as
+ * Kubesolo wrote it. Each result is re-parsed and compared with the intended document; where a splice
+ * cannot be proven right (flow style, block scalars...), ./yaml-library.ts re-serialises instead.
  *
  * Pure: strings in, strings out.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { isDeepStrictEqual } from 'node:util';
-import { isMap, isPair, isScalar, parseDocument, Scalar, type Document } from 'yaml';
-import { QksError } from '../errors.js';
+import type { BlockMap, BlockNode } from './block-yaml.js';
 import { kubeconfigInvalid } from './errors.js';
-import { parseKubeconfig, type ParsedKubeconfig } from './schema.js';
+import type { ParsedKubeconfig } from './schema.js';
 
 /** An address clients use to reach the API server, as given to --api-server. */
 export interface ApiAddress {
@@ -198,60 +196,73 @@ function scalarText(value: string, plainOk: boolean): string {
 
 type Splice = { at: number; end: number; text: string };
 
+/** `clusters[index].cluster` of the tree, when it is a mapping. */
+function clusterMap(tree: BlockNode, index: number): BlockMap | undefined {
+  const get = (n: BlockNode | undefined, key: string) => (n?.kind === 'map' ? n.items.find((p) => p.key === key)?.value : undefined);
+  const clusters = get(tree, 'clusters');
+  const cluster = get(clusters?.kind === 'seq' ? clusters.items[index] : undefined, 'cluster');
+  return cluster?.kind === 'map' ? cluster : undefined;
+}
+
 /** Where to splice one edit into the source, or undefined when only a re-serialisation will do. */
-function spliceFor(text: string, doc: Document.Parsed, edit: ClusterEdit): Splice | undefined {
-  const map = doc.getIn(['clusters', edit.index, 'cluster'], true);
-  if (!isMap(map) || map.flow) return undefined;
-  const pair = map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === edit.key);
+function spliceFor(text: string, tree: BlockNode, edit: ClusterEdit): Splice | undefined {
+  const map = clusterMap(tree, edit.index);
+  if (!map || map.flow) return undefined;
+  const pair = map.items.find((p) => p.key === edit.key);
   if (pair) {
     const v = pair.value;
-    if (!isScalar(v) || !v.range) return undefined;
-    if (v.type === Scalar.BLOCK_FOLDED || v.type === Scalar.BLOCK_LITERAL) return undefined;
-    return { at: v.range[0], end: v.range[1], text: scalarText(edit.value, v.type === Scalar.PLAIN) };
+    if (v.kind !== 'scalar' || v.style === 'block') return undefined;
+    return { at: v.range[0], end: v.range[1], text: scalarText(edit.value, v.style === 'plain') };
   }
   // a missing key: a new line after the `server:` line, indented like it
-  const server = map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'server');
-  if (!server || !isScalar(server.key) || !server.key.range || !isScalar(server.value) || !server.value.range) return undefined;
-  const keyStart = server.key.range[0];
-  const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
-  const indent = text.slice(lineStart, keyStart);
+  const server = map.items.find((p) => p.key === 'server');
+  if (!server || server.value.kind !== 'scalar') return undefined;
+  const lineStart = text.lastIndexOf('\n', server.keyStart - 1) + 1;
+  const indent = text.slice(lineStart, server.keyStart);
   if (!/^ *$/.test(indent)) return undefined;
   const eol = text.indexOf('\n', server.value.range[1]);
   const line = `${indent}${edit.key}: ${scalarText(edit.value, true)}`;
   return eol === -1 ? { at: text.length, end: text.length, text: `\n${line}\n` } : { at: eol + 1, end: eol + 1, text: `${line}\n` };
 }
 
-function expectedJs(original: unknown, edits: ClusterEdit[]): unknown {
+/** The document's values with `edits` applied: what a rewritten text must read back as. */
+export function expectedJs(original: unknown, edits: ClusterEdit[]): unknown {
   const js = structuredClone(original) as { clusters: { cluster: Record<string, unknown> }[] };
   for (const e of edits) js.clusters[e.index]!.cluster[e.key] = e.value;
   return js;
 }
 
 /**
- * Applies `edits` to the kubeconfig text. Returns the new text, proven by a re-parse to be exactly the
- * original document with those values set.
+ * `edits` spliced into the kubeconfig text, proven by `reread` (text to values, undefined for no YAML)
+ * to be exactly the original document with those values set; undefined when the splice does not apply
+ * or is not proven (./yaml-library.ts then re-serialises).
  */
-export function applyClusterEdits(parsed: ParsedKubeconfig, edits: ClusterEdit[]): string {
+export function spliceClusterEdits(parsed: ParsedKubeconfig, edits: ClusterEdit[], reread: (text: string) => unknown): string | undefined {
   if (!edits.length) return parsed.text;
-  const want = expectedJs(parsed.doc.toJS(), edits);
-  const matches = (text: string): boolean => {
-    const d = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-    return d.errors.length === 0 && isDeepStrictEqual(d.toJS(), want);
-  };
-  const splices = edits.map((e) => spliceFor(parsed.text, parsed.doc, e));
-  if (splices.every((s): s is Splice => s !== undefined)) {
-    let out = parsed.text;
-    // from the end backwards, so earlier offsets stay valid
-    for (const s of [...splices].sort((a, b) => b.at - a.at)) out = out.slice(0, s.at) + s.text + out.slice(s.end);
-    if (matches(out)) return out;
-  }
-  const doc = parsed.doc.clone();
-  for (const e of edits) doc.setIn(['clusters', e.index, 'cluster', e.key], e.value);
-  const out = doc.toString({ lineWidth: 0 });
-  if (matches(out)) return out;
-  throw new QksError('INTERNAL', 'could not rewrite the kubeconfig without changing other fields', {
-    hint: 'This is a bug in qemu-kubesolo; please report it (without the kubeconfig).',
-  });
+  const splices = edits.map((e) => spliceFor(parsed.text, parsed.tree, e));
+  if (!splices.every((s): s is Splice => s !== undefined)) return undefined;
+  let out = parsed.text;
+  // from the end backwards, so earlier offsets stay valid
+  for (const s of [...splices].sort((a, b) => b.at - a.at)) out = out.slice(0, s.at) + s.text + out.slice(s.end);
+  const got = reread(out);
+  return got !== undefined && sameJson(got, expectedJs(parsed.js, edits)) ? out : undefined;
+}
+
+/**
+ * Deep equality of JSON-like values (strings, booleans, null, numbers, arrays, plain objects: what a
+ * kubeconfig reads as), without node:util's comparisons module (its load is a start-up cost). Anything
+ * else compares unequal, which only sends the edit to ./yaml-library.ts's re-serialisation.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  // as isDeepStrictEqual: NaN is NaN, -0 is not 0
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (Array.isArray(b) || Object.getPrototypeOf(a) !== Object.prototype || Object.getPrototypeOf(b) !== Object.prototype) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && sameJson(x[k], y[k]));
 }
 
 export interface ServerChange {
@@ -270,10 +281,4 @@ export function serverEdits(parsed: ParsedKubeconfig, address: ApiAddress): { ed
     if (to !== c.cluster.server) edits.push({ index, key: 'server', value: to });
   });
   return { edits, changes };
-}
-
-/** Convenience: parse, rewrite every server, return the new text. */
-export function rewriteKubeconfigServer(text: string, address: ApiAddress): string {
-  const parsed = parseKubeconfig(text);
-  return applyClusterEdits(parsed, serverEdits(parsed, address).edits);
 }

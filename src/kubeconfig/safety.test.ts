@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isQksError } from '../errors.js';
 import { findUnsafe, vetKubeconfig } from './safety.js';
-import { parseKubeconfig } from './schema.js';
+import { parseKubeconfig } from './yaml-library.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');
 const config = (text: string) => parseKubeconfig(text).config;

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isQksError, zodIssuesToMessage } from '../errors.js';
-import { checkKubeconfig, parseKubeconfig } from './schema.js';
+import { checkKubeconfig } from './schema.js';
+import { parseKubeconfig } from './yaml-library.js';
 import { KubeconfigSchema } from './schema-zod.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');

@@ -1,14 +1,15 @@
 /**
- * What a kubeconfig must look like before we write it anywhere, and the parser that turns untrusted
- * bytes from a guest into a checked document or a KUBECONFIG_INVALID. The check is plain code giving
- * what the zod schema in ./schema-zod.ts gives (the same messages and output: schema.test.ts compares
- * them), so that reading a kubeconfig loads no zod (bench/startup.md).
+ * What a kubeconfig must look like before we write it anywhere: the checks that turn untrusted bytes
+ * from a guest into a checked document or a KUBECONFIG_INVALID, around the YAML reading (./document.ts
+ * reads, ./block-yaml.ts or ./yaml-library.ts parse). The check is plain code giving what the zod
+ * schema in ./schema-zod.ts gives (the same messages and output: schema.test.ts compares them), so
+ * that reading a kubeconfig loads no zod (bench/startup.md).
  *
  * Error messages never quote the file: it holds private keys and tokens.
  */
-import { parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { QksError, zodIssuesToMessage } from '../errors.js';
+import type { BlockDocument, BlockNode } from './block-yaml.js';
+import { zodIssuesToMessage } from '../errors.js';
 import { kubeconfigInvalid, kubeconfigTooLarge } from './errors.js';
 import type { ClusterSchema, KubeconfigSchema } from './schema-zod.js';
 
@@ -104,13 +105,15 @@ export function checkKubeconfig(v: unknown): { ok: true; config: Kubeconfig } | 
 export interface ParsedKubeconfig {
   /** The text as received (UTF-8). Rewrites splice into it so everything else stays byte-for-byte. */
   text: string;
-  /** The YAML document (source ranges kept) that rewrites edit. */
-  doc: Document.Parsed;
+  /** Where each node sits in `text` (source ranges): what rewrites splice into. */
+  tree: BlockNode;
+  /** The whole document as plain values, unchecked fields included. */
+  js: Record<string, unknown>;
   config: Kubeconfig;
 }
 
-/** Parses untrusted bytes as a kubeconfig (YAML or JSON). Throws KUBECONFIG_INVALID naming what is wrong. */
-export function parseKubeconfig(data: string | Uint8Array, maxBytes = MAX_KUBECONFIG_BYTES): ParsedKubeconfig {
+/** The text of untrusted kubeconfig bytes, or KUBECONFIG_INVALID / KUBECONFIG_TOO_LARGE before any YAML is read. */
+export function kubeconfigText(data: string | Uint8Array, maxBytes = MAX_KUBECONFIG_BYTES): string {
   const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
   if (size > maxBytes) throw kubeconfigTooLarge(maxBytes, size);
   let text: string;
@@ -122,21 +125,14 @@ export function parseKubeconfig(data: string | Uint8Array, maxBytes = MAX_KUBECO
   // an empty file is what a reader sees while Kubesolo is writing it: worth another try under --wait
   if (text.trim() === '') throw kubeconfigInvalid('is empty', { retryable: true, details: { bytes: size } });
   if (text.includes('\0')) throw kubeconfigInvalid('contains NUL bytes: not a kubeconfig');
-  // prettyErrors off: its messages quote source lines, and this source holds keys
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw kubeconfigInvalid(`is not valid YAML${at}: ${e.message.split('\n')[0]}`);
-  }
-  let js: unknown;
-  try {
-    js = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw kubeconfigInvalid(`cannot be read as YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
+  return text;
+}
+
+/** The parsed YAML of `text` checked as a kubeconfig. */
+export function checkedKubeconfig(text: string, doc: BlockDocument): ParsedKubeconfig {
+  const { js, tree } = doc;
   if (js === null || typeof js !== 'object' || Array.isArray(js)) throw kubeconfigInvalid('is not a YAML mapping');
   const r = checkKubeconfig(js);
   if (!r.ok) throw kubeconfigInvalid(`is not a kubeconfig: ${zodIssuesToMessage(r.issues)}`);
-  return { text, doc, config: r.config };
+  return { text, tree, js: js as Record<string, unknown>, config: r.config };
 }

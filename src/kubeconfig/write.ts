@@ -24,6 +24,12 @@ export function outputPathFor(dir: string, vmName: string, cwd = process.cwd()):
   return join(d, vmName);
 }
 
+/** The file --merge writes: FILE, else $KUBECONFIG's first entry (a ':' list), else ~/.kube/config. */
+export function mergeTarget(file: string | true | undefined, env: NodeJS.ProcessEnv, cwd = process.cwd()): string {
+  const chosen = typeof file === 'string' && file !== '' ? file : env.KUBECONFIG?.split(':').find(Boolean);
+  return resolve(cwd, expandHome(chosen ?? join(defaultOutputDir(env), 'config'), env));
+}
+
 /** Writes the kubeconfig; returns the bytes written. */
 export async function writeKubeconfig(path: string, text: string): Promise<number> {
   const data = Buffer.from(text, 'utf8');

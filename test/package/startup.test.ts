@@ -94,12 +94,18 @@ describe('bundle start-up', () => {
   });
 });
 
-/** The chunks a traced run compiled, as the trace loader prints them. */
-function traced(stderr: string): { id: string; bytes: number; cacheRejected?: boolean }[] {
+/** The chunks a traced run loaded, as the trace loader prints them (`packed`: from the verb's pack, not compiled alone). */
+function traced(stderr: string): { id: string; bytes: number; packed?: boolean; cacheRejected?: boolean }[] {
   return stderr
     .split('\n')
-    .filter((l) => l.startsWith('{') && !l.includes('"builtin"'))
-    .map((l) => JSON.parse(l) as { id: string; bytes: number; cacheRejected?: boolean });
+    .filter((l) => l.startsWith('{') && !l.includes('"builtin"') && !l.startsWith('{"id":"pack"'))
+    .map((l) => JSON.parse(l) as { id: string; bytes: number; packed?: boolean; cacheRejected?: boolean });
+}
+
+/** The trace's line for the verb's pack (scripts/bundle.mjs COMPILE_CACHE), when the run used one. */
+function packOf(stderr: string): { chunks: number; gen: number; cacheRejected: boolean } | undefined {
+  const line = stderr.split('\n').find((l) => l.startsWith('{"id":"pack"'));
+  return line === undefined ? undefined : JSON.parse(line);
 }
 
 // stdout is written with write(2) (src/cli/output.ts); a descriptor its giver left non-blocking and full
@@ -144,41 +150,60 @@ describe('bundle compile cache', () => {
     return readdirSync(base).flatMap((v) => readdirSync(join(base, v)).flatMap((verb) => readdirSync(join(base, v, verb)).map((f) => join(base, v, verb, f))));
   };
 
-  it('keeps V8 code caches of the chunks under ~/.cache/qemu-kubesolo, one set per verb (0600 in 0700 directories), and uses them', () => {
+  it('keeps one set of V8 code caches per verb under ~/.cache/qemu-kubesolo (0600 in 0700 directories): a pack of the plain chunks, a cache of each deflated one', () => {
     const home = mkdtempSync(join(dir, 'home-'));
     const first = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(first.status, first.stderr).toBe(0);
+    expect(packOf(first.stderr)).toBeUndefined(); // nothing to use yet
     const files = cacheFiles(home);
-    expect(files.length).toBeGreaterThan(0);
+    const packs = files.filter((f) => /\/pack-[0-9a-f]{16}\.v8$/.test(f));
+    expect(packs).toHaveLength(1);
+    const [pack] = packs as [string];
+    // the iso verb's own chunks are deflated (it is not a start-up goal): a cache each
+    expect(files.length).toBeGreaterThan(1);
     for (const f of files) {
-      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/iso/[0-9a-f]{16}\\.v8$`));
+      expect(f).toMatch(new RegExp(`/v8-${process.version}-${process.arch}/iso/(pack-)?[0-9a-f]{16}\\.v8$`));
       expect(statSync(f).mode & 0o777).toBe(0o600);
     }
-    expect(statSync(join(files[0]!, '..')).mode & 0o777).toBe(0o700);
-    expect(statSync(join(files[0]!, '..', '..')).mode & 0o777).toBe(0o700);
-    expect(traced(first.stderr).some((c) => c.cacheRejected !== undefined)).toBe(false); // nothing to use yet
+    expect(statSync(join(pack, '..')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(pack, '..', '..')).mode & 0o777).toBe(0o700);
+    const compiledOnly = statSync(pack).size;
+    // the second run takes every plain chunk from the pack (compiled, not yet run: generation 1) and
+    // writes it back with the functions it ran; the third reads it all and writes nothing
     const second = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(second.stdout).toBe(first.stdout);
-    const used = traced(second.stderr).filter((c) => c.cacheRejected === false);
-    expect(used.length).toBe(files.length);
-    expect(used.length).toBe(traced(second.stderr).length);
+    expect(packOf(second.stderr)).toMatchObject({ gen: 1, cacheRejected: false });
+    const chunks = traced(second.stderr);
+    expect(chunks.filter((c) => c.packed).length).toBe(packOf(second.stderr)!.chunks);
+    expect(chunks.filter((c) => !c.packed).every((c) => c.cacheRejected === false)).toBe(true);
+    expect(chunks.filter((c) => !c.packed)).toHaveLength(files.length - 1);
+    expect(statSync(pack).size).toBeGreaterThan(compiledOnly);
+    const mtimes = cacheFiles(home).map((f) => statSync(f).mtimeMs);
+    const third = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(third.stdout).toBe(first.stdout);
+    expect(packOf(third.stderr)).toMatchObject({ gen: 2, cacheRejected: false });
+    expect(cacheFiles(home).map((f) => statSync(f).mtimeMs)).toEqual(mtimes);
     // another verb has its own set (a cache holds the functions its verb ran, not only the top level)
     expect(run(tracedBundle, ['--version'], { HOME: home }).status).toBe(0);
-    expect(readdirSync(join(files[0]!, '..', '..')).sort()).toEqual(['-', 'iso']);
+    expect(readdirSync(join(pack, '..', '..')).sort()).toEqual(['-version', 'iso']);
   });
 
-  it("drops other builds' caches of a verb (a day old) when it writes that verb's set", () => {
+  it("drops other builds' packs of a verb (a day old) when it writes that verb's", () => {
     const cache = mkdtempSync(join(dir, 'cache-'));
     const verbDir = join(cache, `v8-${process.version}-${process.arch}`, 'iso');
     mkdirSync(verbDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(verbDir, '0123456789abcdef.v8'), 'an older build');
-    writeFileSync(join(verbDir, 'fedcba9876543210.v8'), 'another version, run today');
+    writeFileSync(join(verbDir, 'pack-0123456789abcdef.v8'), 'an older build');
+    writeFileSync(join(verbDir, 'pack-fedcba9876543210.v8'), 'another version, run today');
+    writeFileSync(join(verbDir, '0123456789abcdef.v8'), "an older build's cache of one chunk");
     const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(join(verbDir, 'pack-0123456789abcdef.v8'), twoDaysAgo, twoDaysAgo);
     utimesSync(join(verbDir, '0123456789abcdef.v8'), twoDaysAgo, twoDaysAgo);
     expect(run(bundle, ['iso', '--help'], { QKS_COMPILE_CACHE: cache }).status).toBe(0);
-    expect(readdirSync(verbDir).length).toBeGreaterThan(1);
-    expect(readdirSync(verbDir)).not.toContain('0123456789abcdef.v8');
-    expect(readdirSync(verbDir)).toContain('fedcba9876543210.v8');
+    const left = readdirSync(verbDir);
+    expect(left).not.toContain('pack-0123456789abcdef.v8');
+    expect(left).not.toContain('0123456789abcdef.v8');
+    expect(left).toContain('pack-fedcba9876543210.v8');
+    expect(left.filter((f) => /^pack-[0-9a-f]{16}\.v8$/.test(f))).toHaveLength(2);
   });
 
   it('writes no cache after a failed run (it would hold only the failure path)', () => {
@@ -187,15 +212,28 @@ describe('bundle compile cache', () => {
     expect(cacheFiles(home)).toEqual([]);
   });
 
-  it('recovers from a corrupt cache: compiles as usual and writes a good one', () => {
+  it('recovers from corrupt caches: compiles as usual and writes good ones', () => {
     const home = mkdtempSync(join(dir, 'home-'));
-    run(tracedBundle, ['iso', '--help'], { HOME: home });
+    const first = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    const pack = cacheFiles(home).find((f) => f.includes('/pack-'))!;
+    // not caches at all
     for (const f of cacheFiles(home)) writeFileSync(f, 'not a code cache');
     const r = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(r.status, r.stderr).toBe(0);
-    expect(traced(r.stderr).filter((c) => c.cacheRejected === true).length).toBe(cacheFiles(home).length);
+    expect(r.stdout).toBe(first.stdout);
+    expect(packOf(r.stderr)).toBeUndefined();
+    expect(traced(r.stderr).filter((c) => c.cacheRejected === true)).toHaveLength(cacheFiles(home).length - 1);
     const again = run(tracedBundle, ['iso', '--help'], { HOME: home });
-    expect(traced(again.stderr).filter((c) => c.cacheRejected === false).length).toBe(cacheFiles(home).length);
+    expect(packOf(again.stderr)).toMatchObject({ cacheRejected: false });
+    expect(traced(again.stderr).filter((c) => c.cacheRejected === false)).toHaveLength(cacheFiles(home).length - 1);
+    // a pack whose header reads but whose V8 cache is damaged: V8 refuses it and compiles, the run writes a good one
+    const b = readFileSync(pack);
+    const head = 4 + b.readUInt32LE(0);
+    writeFileSync(pack, Buffer.concat([b.subarray(0, head), Buffer.alloc(b.length - head, 0x55)]));
+    const damaged = run(tracedBundle, ['iso', '--help'], { HOME: home });
+    expect(damaged.stdout).toBe(first.stdout);
+    expect(packOf(damaged.stderr)).toMatchObject({ cacheRejected: true });
+    expect(packOf(run(tracedBundle, ['iso', '--help'], { HOME: home }).stderr)).toMatchObject({ cacheRejected: false, gen: 2 });
   });
 
   it('writes nothing with QKS_COMPILE_CACHE=0, or without HOME', () => {
@@ -238,8 +276,41 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     for (const m of ['zlib', 'crypto']) expect(r.builtins.has(m), m).toBe(false);
   });
 
+  it("a verb's pack grows by the plain chunks a run needed (kubeconfig --help: commander); a deflated one (yaml, for a flow-style file) keeps a cache of its own", () => {
+    const tracedFile = join(dir, 'pack-grows.cjs');
+    execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), tracedFile, '--trace']);
+    const home = mkdtempSync(join(dir, 'home-'));
+    const block = join(root, 'fixtures/kubeconfig/admin.kubeconfig');
+    const flow = join(dir, 'grows-flow.kubeconfig');
+    writeFileSync(flow, readFileSync(block, 'utf8').replace('preferences: {}', 'preferences: {colors: true}'));
+    const kc = (...args: string[]) => run(tracedFile, ['kubeconfig', ...args], { HOME: home });
+    const read = (file: string) => kc('--socket', agent.socketPath, '--remote-path', file, '--api-server', '10.0.0.50', '--output', join(dir, 'grows.out'), '--no-verify-server', '--quiet');
+    expect(read(block).status).toBe(0);
+    const served = read(block);
+    expect(packOf(served.stderr)).toMatchObject({ gen: 1 });
+    expect(traced(served.stderr).every((c) => c.packed)).toBe(true);
+    const before = packOf(served.stderr)!.chunks;
+    // --help goes through commander (src/cli/main.ts): plain chunks the fast path never loads
+    const help = kc('--help');
+    expect(help.status).toBe(0);
+    expect(traced(help.stderr).some((c) => !c.packed)).toBe(true);
+    const helpAgain = kc('--help');
+    expect(helpAgain.stdout).toBe(help.stdout);
+    expect(packOf(helpAgain.stderr)!.chunks).toBeGreaterThan(before);
+    expect(traced(helpAgain.stderr).every((c) => c.packed)).toBe(true);
+    expect(traced(read(block).stderr).every((c) => c.packed)).toBe(true);
+    // the yaml library's chunk is deflated (only what block-yaml.ts leaves loads it): its own cache, not the pack
+    expect(read(flow).status).toBe(0);
+    const flowAgain = read(flow);
+    expect(flowAgain.status, flowAgain.stderr).toBe(0);
+    const alone = traced(flowAgain.stderr).filter((c) => !c.packed);
+    expect(alone.length).toBeGreaterThan(0);
+    expect(alone.every((c) => c.cacheRejected === false)).toBe(true);
+    expect(packOf(flowAgain.stderr)!.chunks).toBe(packOf(helpAgain.stderr)!.chunks);
+  });
+
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping and agent cat --socket compile neither zod, yaml nor commander; kubeconfig --socket neither zod nor commander; artifacts no zod', () => {
+  it('agent ping, agent cat and kubeconfig --socket compile neither zod, yaml nor commander; artifacts no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -262,11 +333,17 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       // src/cli/fast.ts runs these lines without commander
       expect(ids, args.join(' ')).not.toContain(commander);
     }
-    // kubeconfig --socket reads YAML, but validates its options and the file without zod
+    // kubeconfig --socket validates its options and the file without zod, and reads Kubesolo's block
+    // YAML without the yaml library (src/kubeconfig/block-yaml.ts); a flow-style file still loads it
     const kc = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc.out'), '--no-verify-server', '--quiet']);
     expect(kc.status, kc.stderr).toBe(0);
-    expect(traced(kc.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
-    expect(traced(kc.stderr).map((c) => c.id)).not.toContain(heavy[0]);
+    for (const h of heavy) expect(traced(kc.stderr).map((c) => c.id)).not.toContain(h);
+    const flow = join(dir, 'flow.kubeconfig');
+    writeFileSync(flow, readFileSync(join(root, 'fixtures/kubeconfig/admin.kubeconfig'), 'utf8').replace('preferences: {}', 'preferences: {colors: true}'));
+    const kcFlow = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', flow, '--api-server', '10.0.0.50', '--output', join(dir, 'kc-flow.out'), '--no-verify-server', '--quiet']);
+    expect(kcFlow.status, kcFlow.stderr).toBe(0);
+    expect(traced(kcFlow.stderr).map((c) => c.id)).toEqual(expect.arrayContaining([heavy[1]]));
+    expect(readFileSync(join(dir, 'kc-flow.out'), 'utf8')).toContain('server: https://10.0.0.50:6443');
     // and without commander (src/cli/fast.ts matchVerb)
     expect(traced(kc.stderr).map((c) => c.id)).not.toContain(commander);
     // artifacts renders YAML, but validates its options and the configuration without zod (SOURCE_DATE_EPOCH too)

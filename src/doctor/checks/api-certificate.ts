@@ -1,7 +1,7 @@
 /** doctor: the API server's certificate is valid for the address. */
 import { isQksError } from '../../errors.js';
 import { parseApiAddress, rewriteServerUrl } from '../../kubeconfig/rewrite.js';
-import { parseKubeconfig } from '../../kubeconfig/schema.js';
+import { parseKubeconfig } from '../../kubeconfig/yaml-library.js';
 import { verifyCluster } from '../../kubeconfig/tls.js';
 import { TIMEOUTS } from '../../timeouts.js';
 import { skipped, type Check } from '../types.js';

@@ -8,7 +8,7 @@ import { Agent } from 'node:https';
 import { apiAuthFailed } from '../../kubeconfig/errors.js';
 import { apiGet, endpointFor, readyNode, summarise, type ApiEndpoint, type ApiReply } from '../../kubeconfig/ready.js';
 import { parseApiAddress, rewriteServerUrl } from '../../kubeconfig/rewrite.js';
-import { parseKubeconfig } from '../../kubeconfig/schema.js';
+import { parseKubeconfig } from '../../kubeconfig/yaml-library.js';
 import { verifyCluster } from '../../kubeconfig/tls.js';
 import { TIMEOUTS } from '../../timeouts.js';
 import type { DoctorState } from '../state.js';
