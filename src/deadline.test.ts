@@ -55,6 +55,42 @@ describe('startDeadline and sleep', () => {
     d.dispose();
   });
 
+  // the signal is made on first use (src/deadline.ts): it must look as an eager one would
+  it('a signal first asked for late is as an eager one: aborted once the budget is gone, or the caller aborted', async () => {
+    const d = startDeadline(20, { onTimeout: timeoutErr });
+    await sleep(40);
+    expect(d.signal.aborted).toBe(true);
+    expect(isQksError(d.signal.reason, 'AGENT_TIMEOUT')).toBe(true);
+    d.dispose();
+    const ac = new AbortController();
+    const p = startDeadline(10_000, { onTimeout: timeoutErr, signal: ac.signal });
+    ac.abort(new QksError('INTERRUPTED', 'stop'));
+    expect(p.signal.aborted).toBe(true);
+    expect((p.signal.reason as Error).message).toBe('stop');
+    p.dispose();
+  });
+
+  it('a signal asked for early aborts when the budget runs out later; asked for after dispose, it never aborts', async () => {
+    const d = startDeadline(20, { onTimeout: timeoutErr });
+    const s = d.signal;
+    expect(s.aborted).toBe(false);
+    await new Promise<void>((resolve) => s.addEventListener('abort', () => resolve(), { once: true }));
+    expect(isQksError(s.reason, 'AGENT_TIMEOUT')).toBe(true);
+    d.dispose();
+    // disposed in time: neither the budget nor the caller's later abort reaches it
+    const ac = new AbortController();
+    const e = startDeadline(20, { onTimeout: timeoutErr, signal: ac.signal });
+    e.dispose();
+    await sleep(40);
+    ac.abort();
+    expect(e.signal.aborted).toBe(false);
+    // disposed after the budget ran out (no signal asked for yet): aborted, as an eager one was by then
+    const f = startDeadline(5, { onTimeout: timeoutErr });
+    await sleep(20);
+    f.dispose();
+    expect(f.signal.aborted).toBe(true);
+  });
+
   it('backoff is jittered between half and all of the capped exponential', () => {
     const r = { firstMs: 10, maxMs: 100 };
     expect(backoffMs(0, r, () => 0)).toBe(5);

@@ -95,32 +95,70 @@ export interface Deadline {
   dispose(): void;
 }
 
+/**
+ * The signal (an AbortController, its timer and a listener on the caller's signal) is made on first use:
+ * most deadlines are only asked left(), a few times per command, and building it for each cost every
+ * agent command a few microseconds (bench/agent.bench.ts); a class, not closures, for the same reason.
+ * Made late, the signal is already aborted when the budget or the caller's signal has run out; made
+ * after dispose(), it is as an eager one would be then: aborted only if either ran out before dispose.
+ */
 export function startDeadline(totalMs: number, options: { onTimeout: () => Error; signal?: AbortSignal | undefined }): Deadline {
-  const end = monotonicMs() + totalMs;
-  const controller = new AbortController();
-  const parent = options.signal;
-  const onParent = () => controller.abort(parent!.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onParent, { once: true });
-  const timer = setTimeout(() => controller.abort(options.onTimeout()), clampMs(totalMs));
-  const remaining = () => Math.max(0, Math.ceil(end - monotonicMs()));
-  return {
-    totalMs,
-    remaining,
-    left() {
-      const ms = remaining();
-      if (ms <= 0) throw options.onTimeout();
-      return ms;
-    },
-    get expired() {
-      return remaining() <= 0;
-    },
-    signal: controller.signal,
-    dispose() {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParent);
-    },
-  };
+  return new LazyDeadline(totalMs, options.onTimeout, options.signal);
+}
+
+class LazyDeadline implements Deadline {
+  private readonly end: number;
+  private controller: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+  private onParent: (() => void) | undefined;
+
+  constructor(
+    readonly totalMs: number,
+    private readonly onTimeout: () => Error,
+    private readonly parent: AbortSignal | undefined,
+  ) {
+    this.end = monotonicMs() + totalMs;
+  }
+
+  remaining(): number {
+    return Math.max(0, Math.ceil(this.end - monotonicMs()));
+  }
+
+  left(): number {
+    const ms = this.remaining();
+    if (ms <= 0) throw this.onTimeout();
+    return ms;
+  }
+
+  get expired(): boolean {
+    return this.remaining() <= 0;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller) return this.controller.signal;
+    const controller = (this.controller = new AbortController());
+    const parent = this.parent;
+    if (this.disposed) return controller.signal;
+    if (parent?.aborted) controller.abort(parent.reason);
+    else if (this.remaining() <= 0) controller.abort(this.onTimeout());
+    else {
+      if (parent) {
+        this.onParent = () => controller.abort(parent.reason);
+        parent.addEventListener('abort', this.onParent, { once: true });
+      }
+      this.timer = setTimeout(() => controller.abort(this.onTimeout()), clampMs(this.end - monotonicMs()));
+    }
+    return controller.signal;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    if (!this.controller && (this.parent?.aborted || this.remaining() <= 0)) void this.signal;
+    this.disposed = true;
+    clearTimeout(this.timer);
+    if (this.onParent) this.parent?.removeEventListener('abort', this.onParent);
+  }
 }
 
 /** Jittered exponential backoff: attempt n's pause (0-based), between half and all of first·2^n capped at max. */

@@ -139,7 +139,8 @@ export class DirectTransport implements AgentTransport {
   readonly info: TransportInfo;
   private readonly decoder: FrameDecoder;
   private waiter: Waiter | undefined;
-  private closedError: QksError | undefined;
+  /** Closed, by us or the peer: no more writes, every later command fails AGENT_DISCONNECTED. */
+  private closed = false;
   private needsResync = false;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly handshakeTimeoutMs: number;
@@ -169,8 +170,8 @@ export class DirectTransport implements AgentTransport {
     this.commandTimeoutMs = options.commandTimeoutMs ?? TIMEOUTS.agent.commandMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {}); // 'close' follows and reports it
-    // the error is built only if nothing closed the connection first (a normal close() did)
-    socket.on('close', () => this.closedError ?? this.onClosed(disconnectedError(socketPath, 'a command')));
+    // the error is built only for a waiter: a normal close() has none, and builds no error at all
+    socket.on('close', () => this.onClosed(() => disconnectedError(socketPath, 'a command')));
   }
 
   private onData(chunk: Buffer): void {
@@ -179,7 +180,7 @@ export class DirectTransport implements AgentTransport {
       frames = this.decoder.push(chunk);
     } catch (e) {
       const err = e instanceof QksError ? e : protocolError(String(e));
-      this.onClosed(err);
+      this.onClosed(() => err);
       this.socket.destroy();
       return;
     }
@@ -200,18 +201,19 @@ export class DirectTransport implements AgentTransport {
     else if (command === 'guest-exec' && r && typeof r === 'object' && Number.isInteger((r as { pid?: unknown }).pid)) this.latePids.push((r as { pid: number }).pid);
   }
 
-  private onClosed(err: QksError): void {
-    if (this.closedError) return;
-    this.closedError = err;
+  /** `why` builds the error for a command still waiting, if there is one. */
+  private onClosed(why: () => QksError): void {
+    if (this.closed) return;
+    this.closed = true;
     this.lock?.release();
     const w = this.waiter;
     this.waiter = undefined;
-    w?.fail(err);
+    w?.fail(why());
   }
 
   /** Waits for frames until `take` returns a value; one waiter at a time (commands are serialised). */
   private wait<T>(take: (f: Frame) => T | undefined, timeoutMs: number, onTimeout: () => QksError, during: string, signal?: AbortSignal): Promise<T> {
-    if (this.closedError) return Promise.reject(disconnectedError(this.socketPath, during));
+    if (this.closed) return Promise.reject(disconnectedError(this.socketPath, during));
     return bounded<T>({ timeoutMs, signal, onTimeout, onCancel: () => (this.needsResync = true) }, ({ resolve, reject }) => {
       this.waiter = {
         onFrame: (f) => {
@@ -231,7 +233,7 @@ export class DirectTransport implements AgentTransport {
   }
 
   private write(data: Buffer): void {
-    if (!this.closedError) this.socket.write(data);
+    if (!this.closed) this.socket.write(data);
   }
 
   /**
@@ -270,13 +272,13 @@ export class DirectTransport implements AgentTransport {
   }
 
   private async executeNow(command: string, args: Record<string, unknown> | undefined, options: ExecuteOptions): Promise<unknown> {
-    if (this.closedError) throw disconnectedError(this.socketPath, command);
+    if (this.closed) throw disconnectedError(this.socketPath, command);
     const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
     // the resync and the cleanup count against the command's own bound, so a caller's deadline holds
     const deadline = startDeadline(timeoutMs, { onTimeout: () => timeoutError(command, timeoutMs, { socketPath: this.socketPath, command }) });
     try {
       if (this.needsResync) await this.handshake(false, options.signal, Math.min(this.handshakeTimeoutMs, deadline.left()));
-      await this.closeLateHandles(deadline.left(), options.signal);
+      if (this.lateHandles.length) await this.closeLateHandles(deadline.left(), options.signal);
       if (LEAVES_SOMETHING.has(command) && unresolvedCount(this.socketPath) >= MAX_UNRESOLVED) {
         throw protocolError(`the guest agent on ${this.socketPath} answered ${MAX_UNRESOLVED} commands too late: not sending ${command} (each may leave a handle or a process in the guest)`, {
           socketPath: this.socketPath,
@@ -319,7 +321,7 @@ export class DirectTransport implements AgentTransport {
 
   /** guest-file-close for every handle a late reply gave us; failures are dropped (the bound still holds). */
   private async closeLateHandles(leftMs: number, signal?: AbortSignal): Promise<void> {
-    while (this.lateHandles.length && !this.closedError) {
+    while (this.lateHandles.length && !this.closed) {
       const handle = this.lateHandles.shift()!;
       await this.roundTrip('guest-file-close', { handle }, Math.min(leftMs, TIMEOUTS.agent.closeHandleMs), TIMEOUTS.agent.closeHandleMs, signal).catch(() => {});
       if (this.needsResync) return;
@@ -332,14 +334,14 @@ export class DirectTransport implements AgentTransport {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      if (!this.closedError && this.abandoned.some((c) => LEAVES_SOMETHING.has(c))) {
+      if (!this.closed && this.abandoned.some((c) => LEAVES_SOMETHING.has(c))) {
         await this.chain;
         const drainMs = TIMEOUTS.agent.drainMs;
         await this.handshake(false, undefined, drainMs)
           .then(() => this.closeLateHandles(drainMs))
           .catch(() => {});
       }
-      if (!this.closedError) this.onClosed(disconnectedError(this.socketPath, 'close'));
+      this.onClosed(() => disconnectedError(this.socketPath, 'close'));
       if (!this.socket.destroyed) this.socket.destroy();
     })();
     return this.closing;

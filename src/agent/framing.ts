@@ -83,6 +83,10 @@ export class FrameDecoder {
     const out: Frame[] = [];
     let start = -1; // where the current object starts in this chunk, when it started here or earlier
     if (this.depth > 0) start = 0;
+    // where the next quote, backslash and 0xFF are (searched on demand: 0 = not yet)
+    let nextQuote = 0;
+    let nextBackslash = 0;
+    let nextSentinel = 0;
     for (let i = 0; i < buf.length; i++) {
       const b = buf[i]!;
       if (b === SENTINEL) {
@@ -109,6 +113,14 @@ export class FrameDecoder {
         if (this.escaped) this.escaped = false;
         else if (b === BACKSLASH) this.escaped = true;
         else if (b === QUOTE) this.inString = false;
+        else {
+          // a plain run inside a string (a file's base64 is one): jump to the next byte that matters,
+          // found natively, instead of a byte at a time; each search is cached until passed
+          if (nextQuote <= i) nextQuote = indexOrEnd(buf, QUOTE, i);
+          if (nextBackslash <= i) nextBackslash = indexOrEnd(buf, BACKSLASH, i);
+          if (nextSentinel <= i) nextSentinel = indexOrEnd(buf, SENTINEL, i);
+          i = Math.min(nextQuote, nextBackslash, nextSentinel) - 1;
+        }
         continue;
       }
       if (b === QUOTE) this.inString = true;
@@ -165,6 +177,12 @@ export class FrameDecoder {
       this.garbageText = '';
     }
   }
+}
+
+/** The index of `byte` in `buf` from `from`, or buf.length when there is none. */
+function indexOrEnd(buf: Buffer, byte: number, from: number): number {
+  const j = buf.indexOf(byte, from);
+  return j < 0 ? buf.length : j;
 }
 
 function parse(bytes: Buffer): Frame {

@@ -47,7 +47,8 @@ const ABSTRACT = process.platform === 'linux';
 export function lockName(socketPath: string): string {
   let real: string;
   try {
-    real = realpathSync(socketPath);
+    // the C realpath: a third of the JS one's cost, per agent connection (bench/agent.bench.ts)
+    real = realpathSync.native(socketPath);
   } catch {
     real = resolve(socketPath);
   }
@@ -84,9 +85,10 @@ export function hash128(text: string): string {
 
 /** A short label of what this process does, for other waiters' messages: the first two words of its arguments. */
 function defaultVerb(): string {
-  const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  return words.slice(0, 2).join(' ') || 'library';
+  // once per process: each agent connection asks
+  return (argvVerb ??= process.argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') || 'library');
 }
+let argvVerb: string | undefined;
 
 // in-process turns: the tail of each socket's queue
 const queues = new Map<string, Promise<void>>();
@@ -96,9 +98,16 @@ const queues = new Map<string, Promise<void>>();
  * `release()`. Rejects with SOCKET_BUSY (the holder's pid and verb) when `timeoutMs` runs out.
  */
 export async function acquireSocketLock(socketPath: string, options: LockOptions = {}): Promise<SocketLock> {
-  const timeoutMs = options.timeoutMs ?? TIMEOUTS.agent.lockWaitMs;
   const name = lockName(socketPath);
   const verb = options.verb ?? defaultVerb();
+  // no caller of ours ahead on this socket: take the name at once, without a deadline or a wait
+  if (!queues.has(name) && !options.signal?.aborted) {
+    if (!ABSTRACT) return holdLocal(name);
+    const server = bindNow(name, { pid: process.pid, verb, since: Date.now() });
+    if (server) return holdLocal(name, server);
+    // taken by another process (or an error): the waiting path below retries and reports it
+  }
+  const timeoutMs = options.timeoutMs ?? TIMEOUTS.agent.lockWaitMs;
   let holder: LockHolder | undefined = { pid: process.pid, verb: 'another caller in this process', since: Date.now() };
   const deadline = startDeadline(timeoutMs, { onTimeout: () => busyError(socketPath, timeoutMs, holder), signal: options.signal });
   // in-process: chain behind the previous caller for this socket
@@ -122,14 +131,36 @@ export async function acquireSocketLock(socketPath: string, options: LockOptions
     holder = undefined;
     const server = await bindAbstract(name, { pid: process.pid, verb, since: Date.now() }, deadline.signal, socketPath, (h) => (holder = h));
     deadline.dispose();
-    // our next caller goes once the name is free: server.close() frees it a tick later, and a caller let
-    // through at once would find it taken, ask "the holder" (us) and back off (bench/agent.bench.ts)
-    return once(() => server.close(dropLocal));
+    return once(() => closeThen(server, dropLocal));
   } catch (e) {
     deadline.dispose();
     dropLocal();
     throw deadline.signal.aborted && !options.signal?.aborted ? deadline.signal.reason : e;
   }
+}
+
+/** Holds the in-process turn on `name` (and the bound `server`, when there is one) until release. */
+function holdLocal(name: string, server?: Server): SocketLock {
+  let releaseLocal!: () => void;
+  const mine = new Promise<void>((r) => (releaseLocal = r));
+  queues.set(name, mine);
+  return once(() =>
+    closeThen(server, () => {
+      releaseLocal();
+      if (queues.get(name) === mine) queues.delete(name);
+    }),
+  );
+}
+
+/**
+ * Frees the name, then lets our next caller go. close() closes the listening descriptor before it
+ * returns (libuv closes a pipe's fd at once; only the callback waits for the loop), so the name is
+ * free for the next caller, here or in a child started synchronously (lock.test.ts): it need not
+ * wait a tick for the 'close' event.
+ */
+function closeThen(server: Server | undefined, next: () => void): void {
+  server?.close();
+  next();
 }
 
 function once(f: () => void): SocketLock {
@@ -147,10 +178,7 @@ function once(f: () => void): SocketLock {
 async function bindAbstract(name: string, me: LockHolder, signal: AbortSignal, socketPath: string, seen: (h: LockHolder | undefined) => void): Promise<Server> {
   for (let attempt = 0; ; attempt++) {
     if (signal.aborted) throw abortError(signal);
-    const server = createServer((c) => {
-      c.on('error', () => {});
-      c.end(JSON.stringify(me));
-    });
+    const server = holderServer(me);
     const bound = await new Promise<boolean>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(false) : reject(e)));
       listenHere(server, name, () => resolve(true));
@@ -167,7 +195,15 @@ async function bindAbstract(name: string, me: LockHolder, signal: AbortSignal, s
   }
 }
 
-type LegacyServer = Server & { _listen2?: (address: string, port: number, addressType: number, backlog: number) => void; _pipeName?: string };
+type LegacyServer = Server & { _listen2?: (address: string, port: number, addressType: number, backlog: number) => void; _pipeName?: string; _handle?: unknown };
+
+/** A server that tells who holds the lock to whoever connects. */
+function holderServer(me: LockHolder): Server {
+  return createServer((c) => {
+    c.on('error', () => {});
+    c.end(JSON.stringify(me));
+  });
+}
 
 /**
  * Binds `name` in this process: what `server.listen({ path: name, exclusive: true })` does (exclusive: a
@@ -186,6 +222,25 @@ function listenHere(server: Server, name: string, onListening: () => void): void
   server.once('listening', onListening);
   // errors (EADDRINUSE) arrive as 'error' on the next tick, as from listen()
   s._listen2(name, -1, -1, 511);
+}
+
+/**
+ * One bind of `name`, done before this returns: `_listen2` binds and listens synchronously and leaves
+ * `_handle` set only when both worked (lib/net.js setupListenHandle). The server, or undefined when the
+ * name is taken, the bind failed for another reason, or `_listen2` is missing (the caller then takes
+ * the waiting path, which retries and reports the reason).
+ */
+function bindNow(name: string, me: LockHolder): Server | undefined {
+  const server = holderServer(me) as LegacyServer;
+  if (typeof server._listen2 !== 'function') return undefined;
+  // a failure is also emitted as 'error' on the next tick: nobody else listens for it here
+  server.on('error', () => {});
+  server._pipeName = name;
+  server._listen2(name, -1, -1, 511);
+  if (!server._handle) return undefined;
+  // a forgotten lock must not keep the process alive; the kernel frees it at exit
+  server.unref();
+  return server;
 }
 
 /** The holder's self-description, or undefined when it does not answer quickly (it may be exiting). */

@@ -94,11 +94,13 @@ export function agentErrorBody(v: unknown): AgentErrorBody | undefined {
   return r.ok ? r.value : undefined;
 }
 
+const padding = (t: string) => (t.endsWith('==') ? 2 : t.endsWith('=') ? 1 : 0);
+
 // RFC 4648 base64 as GLib writes it (g_base64_encode): no line breaks, padded to a multiple of 4.
 // A loop, not a regex: replies reach tens of MB and a backtracking regex would not be linear there.
 function isStrictBase64(t: string): boolean {
   if (t.length % 4) return false;
-  const pad = t.endsWith('==') ? 2 : t.endsWith('=') ? 1 : 0;
+  const pad = padding(t);
   for (let i = 0; i < t.length - pad; i++) {
     const c = t.charCodeAt(i);
     const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
@@ -112,8 +114,13 @@ function isStrictBase64(t: string): boolean {
  * would hand the caller part of a file as if it were all of it.
  */
 export function decodeBase64Strict(text: string, command: string, field: string): Buffer {
+  const data = Buffer.from(text, 'base64');
+  // Node's decoder skips what is not base64 and stops at '=', so it yields every byte a padded length
+  // promises only when each character counted: then only its URL-safe extras ('-', '_') are left to
+  // refuse. Two native searches instead of the loop (~13 us a 5 KiB reply); any doubt, the loop decides.
+  if (text.length % 4 === 0 && data.length === (text.length / 4) * 3 - padding(text) && text.indexOf('-') < 0 && text.indexOf('_') < 0) return data;
   if (!isStrictBase64(text)) {
     throw protocolError(`unexpected reply to ${command}: ${field} is not complete base64 (${text.length} characters)`, { command, field, length: text.length, excerpt: text.slice(0, 40) });
   }
-  return Buffer.from(text, 'base64');
+  return data;
 }
