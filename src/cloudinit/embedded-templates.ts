@@ -1,6 +1,6 @@
 // GENERATED from templates/*.template by test/cloudinit/embed.ts: do not edit; edit the templates and run
 // UPDATE_EMBEDDED=1 npx vitest run test/cloudinit/templates-sync.test.ts
-import type { TemplateNode } from './render.js';
+import type { TemplateNode } from './template-tree.js';
 
 export const EMBEDDED_TEMPLATES = {
   "meta-data.template": "# qemu-kubesolo meta-data template (NoCloud). A new instance-id makes cloud-init apply the seed again.\ninstance-id: \"{{ instance_id }}\"\nlocal-hostname: \"{{ hostname }}\"\n",

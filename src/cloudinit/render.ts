@@ -18,6 +18,9 @@ import { renderedDiffers, templateInvalid, templateNotMapping, templateNotYaml, 
 import { INPUT_CAPS } from '../files/caps.js';
 import { EMBEDDED_TEMPLATES, EMBEDDED_TREES } from './embedded-templates.js';
 import { readYamlSubset, writeYamlSubset } from './yaml-subset.js';
+import type { TemplateMap, TemplateNode, TemplateNodeBase, TemplateOther, TemplateScalar, TemplateSeq } from './template-tree.js';
+
+export type { TemplateMap, TemplateNode, TemplateOther, TemplateScalar, TemplateSeq } from './template-tree.js';
 
 export type TemplateValue = string | boolean | readonly string[];
 export type TemplateVars = Readonly<Record<string, TemplateValue>>;
@@ -46,40 +49,6 @@ const STANDARD_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'seq', 'ma
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 const COND_TAG = /^!(if|unless)\/([A-Za-z_][A-Za-z0-9_]*)$/;
-
-/**
- * A parsed template as rendering reads it: the yaml library's nodes reduced to what renderNode looks
- * at, each with its line for errors. The built-in templates' trees are made when they are embedded
- * (src/cloudinit/embedded-templates.ts, test/cloudinit/embed.ts), so a run with them parses no YAML.
- */
-export type TemplateNode = TemplateScalar | TemplateMap | TemplateSeq | TemplateOther;
-interface TemplateNodeBase {
-  tag?: string;
-  /** 1-based, for errors; absent when the library gave no position. */
-  line?: number;
-}
-export interface TemplateScalar extends TemplateNodeBase {
-  kind: 'scalar';
-  value: unknown;
-  /** A key's text as written, when its value is not text (`1:`). */
-  source?: string;
-  /** A plain scalar tagged !if/!unless: its value read as if untagged (`!if/x 3` is 3). */
-  untagged?: unknown;
-}
-export interface TemplateMap extends TemplateNodeBase {
-  kind: 'map';
-  items: { key: TemplateNode | null; value: TemplateNode | null }[];
-}
-export interface TemplateSeq extends TemplateNodeBase {
-  kind: 'seq';
-  items: (TemplateNode | null)[];
-}
-/** An alias, a pair inside a list (`[a: b]`) or anything else rendering refuses when it reaches it. */
-export interface TemplateOther extends TemplateNodeBase {
-  kind: 'other';
-  /** A pair: no tag of its own to test. */
-  pair?: true;
-}
 
 /** Is a variable "set" for !if: true, non-empty text, non-empty list. */
 function truthy(v: TemplateValue | undefined): boolean {

@@ -60,7 +60,7 @@ describe('readBlockYaml', () => {
   });
 
   it.each([
-    ['kubectl style (seq indented under its key, comments, quotes, {})', 'apiVersion: v1\nclusters:\n  - cluster:\n      server: "https://10.0.0.5:6443"   # rewritten\n      insecure-skip-tls-verify: true\n    name: \'it\'\'s\'\ncontexts: []\npreferences: {}\n'],
+    ['kubectl style (seq indented under its key, comments, quotes, {})', 'apiVersion: v1\nclusters:\n  - cluster:\n      server: "https://10.0.0.5:6443"   # rewritten\n      tls-server-name: kubernetes\n    name: \'it\'\'s\'\ncontexts: []\npreferences: {}\n'],
     ['a document start and blank lines', '---\n\napiVersion: v1\n\n# users below\nusers:\n-   name: a\n    user:\n      token: "x\\u00e9\\"y\\\\z\\/"\n'],
     ['booleans and nulls of the core schema', 'a: True\nb: FALSE\nc: ~\nd: Null\ne: truex\nf: null-ish\n'],
     ['plain scalars with #, : and brackets inside', 'a: b#c\nb: https://h:1/p?q=[1]&r={2}\nc: x :y\nd: v1 # comment\n'],

@@ -31,7 +31,7 @@ export function embeddedModuleText(): string {
   return (
     '// GENERATED from templates/*.template by test/cloudinit/embed.ts: do not edit; edit the templates and run\n' +
     '// UPDATE_EMBEDDED=1 npx vitest run test/cloudinit/templates-sync.test.ts\n' +
-    "import type { TemplateNode } from './render.js';\n\n" +
+    "import type { TemplateNode } from './template-tree.js';\n\n" +
     `export const EMBEDDED_TEMPLATES = {\n${texts.join('\n')}\n} as const;\n\n` +
     '/** Each template as src/cloudinit/render.ts parseTemplateText reads it. */\n' +
     `export const EMBEDDED_TREES: Record<keyof typeof EMBEDDED_TEMPLATES, TemplateNode> = {\n${trees.join('\n')}\n};\n`
