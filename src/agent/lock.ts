@@ -102,24 +102,19 @@ export async function acquireSocketLock(socketPath: string, options: LockOptions
   const verb = options.verb ?? defaultVerb();
   // no caller of ours ahead on this socket: take the name at once, without a deadline or a wait
   if (!queues.has(name) && !options.signal?.aborted) {
-    if (!ABSTRACT) return holdLocal(name);
+    if (!ABSTRACT) return once(joinQueue(name).drop);
     const server = bindNow(name, { pid: process.pid, verb, since: Date.now() });
-    if (server) return holdLocal(name, server);
+    if (server) {
+      const { drop } = joinQueue(name);
+      return once(() => closeThen(server, drop));
+    }
     // taken by another process (or an error): the waiting path below retries and reports it
   }
   const timeoutMs = options.timeoutMs ?? TIMEOUTS.agent.lockWaitMs;
   let holder: LockHolder | undefined = { pid: process.pid, verb: 'another caller in this process', since: Date.now() };
   const deadline = startDeadline(timeoutMs, { onTimeout: () => busyError(socketPath, timeoutMs, holder), signal: options.signal });
   // in-process: chain behind the previous caller for this socket
-  let releaseLocal!: () => void;
-  const mine = new Promise<void>((r) => (releaseLocal = r));
-  const before = queues.get(name) ?? Promise.resolve();
-  const tail = before.then(() => mine);
-  queues.set(name, tail);
-  const dropLocal = () => {
-    releaseLocal();
-    if (queues.get(name) === tail) queues.delete(name);
-  };
+  const { before, drop: dropLocal } = joinQueue(name);
   try {
     await bounded<void>({ timeoutMs, signal: deadline.signal, onTimeout: () => busyError(socketPath, timeoutMs, holder) }, ({ resolve }) => {
       void before.then(resolve);
@@ -139,17 +134,20 @@ export async function acquireSocketLock(socketPath: string, options: LockOptions
   }
 }
 
-/** Holds the in-process turn on `name` (and the bound `server`, when there is one) until release. */
-function holdLocal(name: string, server?: Server): SocketLock {
-  let releaseLocal!: () => void;
-  const mine = new Promise<void>((r) => (releaseLocal = r));
-  queues.set(name, mine);
-  return once(() =>
-    closeThen(server, () => {
-      releaseLocal();
-      if (queues.get(name) === mine) queues.delete(name);
-    }),
-  );
+/** Joins the in-process queue of `name`: `before` settles when the caller ahead lets go, `drop` lets the next one go. */
+function joinQueue(name: string): { before: Promise<void>; drop: () => void } {
+  let release!: () => void;
+  const mine = new Promise<void>((r) => (release = r));
+  const before = queues.get(name) ?? Promise.resolve();
+  const tail = before.then(() => mine);
+  queues.set(name, tail);
+  return {
+    before,
+    drop: () => {
+      release();
+      if (queues.get(name) === tail) queues.delete(name);
+    },
+  };
 }
 
 /**
@@ -158,8 +156,8 @@ function holdLocal(name: string, server?: Server): SocketLock {
  * free for the next caller, here or in a child started synchronously (lock.test.ts): it need not
  * wait a tick for the 'close' event.
  */
-function closeThen(server: Server | undefined, next: () => void): void {
-  server?.close();
+function closeThen(server: Server, next: () => void): void {
+  server.close();
   next();
 }
 

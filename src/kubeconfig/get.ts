@@ -223,10 +223,12 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   }
 
   const text = await editKubeconfig(parsed, edits);
+  // --ready and --merge read the rewritten document: read once, and only for them
+  const written = ready || mergeFile !== undefined ? (await readKubeconfig(text)).config : undefined;
   let readyResult: ReadyResult | undefined;
   const readyAt = monotonicMs();
   if (ready) {
-    readyResult = await waitForKubeconfigApi((await readKubeconfig(text)).config, {
+    readyResult = await waitForKubeconfigApi(written!, {
       vm,
       timeoutMs: Math.max(1, o.timeoutSec * 1000 - (readyAt - started)),
       signal: deps.signal,
@@ -246,7 +248,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
   if (mergeFile !== undefined) {
     // yaml's document model, which the merge edits, loads only here (./merge-file.ts)
     const { mergeIntoFile } = await import('./merge-file.js');
-    const m = await mergeIntoFile(mergeFile, entriesOf((await readKubeconfig(text)).config), { name: contextName, useContext: !!o.useContext, signal: deps.signal, lockWaitMs: deps.lockWaitMs });
+    const m = await mergeIntoFile(mergeFile, entriesOf(written!), { name: contextName, useContext: !!o.useContext, signal: deps.signal, lockWaitMs: deps.lockWaitMs });
     merged = { path: m.path, context: contextName, ...(m.backup ? { backup: m.backup } : {}), replaced: m.replaced, currentContext: m.currentContext };
     if (path === undefined) bytes = m.bytes;
   }

@@ -10,8 +10,8 @@ import { writeFilesAtomic } from '../files/atomic.js';
 import { sleep } from '../deadline.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { kubeconfigLocked, mergeLockDenied, mergeTargetInvalid, mergeTargetUnreadable } from './errors.js';
-import { MAX_MERGE_TARGET_BYTES, mergeKubeconfig, type MergeEntries, type MergeResult } from './merge.js';
-export { mergeTarget } from './write.js';
+import type { MergeEntries } from './merge-entries.js';
+import { MAX_MERGE_TARGET_BYTES, mergeKubeconfig, type MergeResult } from './merge.js';
 
 /** Bounds of the lock wait (ms; src/timeouts.ts). */
 export const MERGE_LOCK = TIMEOUTS.mergeLock;

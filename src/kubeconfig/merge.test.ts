@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isQksError } from '../errors.js';
-import { contextNameProblem, entriesOf, mergeKubeconfig } from './merge.js';
+import { contextNameProblem, entriesOf } from './merge-entries.js';
+import { mergeKubeconfig } from './merge.js';
 import { parseKubeconfig } from './yaml-library.js';
 
 const ADMIN = readFileSync(new URL('../../fixtures/kubeconfig/admin.kubeconfig', import.meta.url), 'utf8');

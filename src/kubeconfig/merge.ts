@@ -18,7 +18,6 @@ const LISTS = ['clusters', 'users', 'contexts'] as const;
 type ListKey = (typeof LISTS)[number];
 const BODY: Record<ListKey, string> = { clusters: 'cluster', users: 'user', contexts: 'context' };
 
-export { contextNameProblem, entriesOf, type MergeEntries } from './merge-entries.js';
 
 /** Checks the parsed target is a kubeconfig we may edit; returns its JS value. */
 function checkTarget(doc: Document.Parsed, text: string, file: string): Record<string, unknown> {
