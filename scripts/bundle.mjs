@@ -41,11 +41,13 @@ const zodEnglishOnly = {
  * text in the file; the other verbs' chunks are stored deflated (see singleFile). (`artifacts`: deflated,
  * its chunks cost node:zlib's load and the inflate, ~2-3 ms a run; plain, ~0.1 ms more for every start.)
  */
-const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/options/kubeconfig.ts', 'src/cli/artifacts.ts'];
+const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/options/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/artifacts.ts'];
 
 /**
  * The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by, and
- * `hot`: the ids that HOT_ENTRIES load (their chunks and what those import statically).
+ * `hot`: the ids that HOT_ENTRIES load (their chunks and what those import statically), in the order of
+ * HOT_ENTRIES (agent lines first, then kubeconfig's, then the rest): the file lays them out in that
+ * order, so that a verb's pack reads one short span (see singleFile).
  */
 export async function buildChunks({ report = false } = {}) {
   const out = await build({
@@ -84,8 +86,11 @@ export async function buildChunks({ report = false } = {}) {
     hot.add(id);
     for (const i of outputs[path].imports) if (!i.external && i.kind === 'import-statement') visit(i.path);
   };
-  for (const [path, o] of Object.entries(outputs)) if (path.endsWith('.js') && HOT_ENTRIES.includes(o.entryPoint)) visit(path);
-  if (hot.size < HOT_ENTRIES.length) throw new Error(`bundle: the hot entries ${HOT_ENTRIES.join(', ')} were not all found`);
+  for (const entry of HOT_ENTRIES) {
+    const path = Object.keys(outputs).find((p) => p.endsWith('.js') && outputs[p].entryPoint === entry);
+    if (!path) throw new Error(`bundle: the hot entry ${entry} was not found`);
+    visit(path);
+  }
   return { chunks, hot };
 }
 
@@ -180,10 +185,10 @@ function cacheDirectory(){
   if(!base)return null;
   const args=process.argv.slice(2),words=args.filter((a)=>!a.startsWith("-")),ok=(w)=>/^[a-z][a-z0-9-]{0,39}$/.test(w??"");
   const verb=ok(words[0])?words[0]+(words[0]==="agent"&&ok(words[1])?"-"+words[1]:""):args.length===1&&(args[0]==="--version"||args[0]==="-V")?"-version":"-";
-  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;fs.mkdirSync(d,{recursive:true,mode:0o700});if(fs.statSync(d).uid===process.getuid())cacheDir=d}catch{}
+  try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;let st;try{st=fs.statSync(d)}catch{fs.mkdirSync(d,{recursive:true,mode:0o700});st=fs.statSync(d)}if(st.isDirectory()&&st.uid===process.getuid())cacheDir=d}catch{}
   return cacheDir;
 }
-const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})",packSource=(ids)=>"["+texts(ids).map(wrap).join(",")+"]";
+const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})";
 let pack,missed=false,armed=false;
 const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",toCache=[],alone=[];
 function atExit(){if(!armed){armed=true;process.once("exit",(status)=>{if(status===0)writeCaches()})}}
@@ -223,8 +228,9 @@ function compile(id,src){
 function writeCaches(){
   const fs=nodeRequire("node:fs"),put=(file,data)=>{try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,data,{mode:0o600});fs.renameSync(tmp,file)}catch{}};
   for(const [script,file] of toCache)put(file,script.createCachedData());
-  const p=pack;
-  if(missed||p&&(p.rejected||p.gen<2)){
+  const p=pack,repack=missed||p&&(p.rejected||p.gen<2);
+  if(!toCache.length&&!repack)return; // the usual run: everything came from its caches, nothing to write
+  if(repack){
     // wholly served: the pack's own script, with what ran; else a new one with the chunks it lacked
     const whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone],head=Buffer.from(JSON.stringify({gen:whole?2:1,ids}),"latin1"),n=Buffer.alloc(4);
     n.writeUInt32LE(head.length);
@@ -278,9 +284,11 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     const parts = [];
     const index = {};
     let at = 0;
-    // plain chunks first, side by side: a verb's pack reads them in one span (see texts below)
+    // plain chunks first, side by side: a verb's pack reads them in one span (see packSource below)
     const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= DEFLATE_OVER);
-    const ordered = [...Object.entries(chunks).filter(isPlain), ...Object.entries(chunks).filter((e) => !isPlain(e))];
+    // (`hot` in its own order: the agent lines' chunks, then kubeconfig's, then the rest)
+    const plain = hot !== undefined ? [...hot].map((id) => [id, chunks[id]]) : Object.entries(chunks).filter(isPlain);
+    const ordered = [...plain, ...Object.entries(chunks).filter((e) => !isPlain(e))];
     for (const [id, code] of ordered) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
       // a hot chunk stays plain however big (yaml, 113 KB, for kubeconfig: inflating it cost 10-15 ms
@@ -291,6 +299,7 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
       // entry chunk (main.js, whose name does not change with its content) needs its content's hash
       index[id] = [at, text.length, deflate ? 1 : 0, createHash('sha256').update(code).digest('hex').slice(0, 16)];
+      if (!deflate && text !== code) index[id].push(1); // escaped: restored on load (the others are used as read)
       at += text.length;
     }
     // the build's fingerprint closes the comment: a file replaced under a running process (an upgrade)
@@ -306,15 +315,20 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     const end = JSON.stringify(stamp + '*/\n');
     table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let fd,size;`;
     table +=
-      'function read(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b.toString("latin1"):""};' +
+      'function bytes(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b:Buffer.alloc(0)};' +
       'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
-      'if(at(size-end.length,end.length)!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
+      'if(at(size-end.length,end.length).toString("latin1")!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
       'return at(size-pos,len)}' +
-      'const text=(at,s)=>at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):s.replaceAll("*\\x01/","*/");' +
-      'function chunk(id){const at=index[id];if(!at)return;return text(at,read(at[0],at[1]))}' +
-      // offsets count back from the end: the span runs from the largest offset to the smallest one's end
-      'function texts(ids){const ats=ids.map((id)=>index[id]),hi=Math.max(...ats.map((a)=>a[0])),lo=Math.min(...ats.map((a)=>a[0]-a[1])),s=read(hi,hi-lo);' +
-      'return ats.map((a)=>text(a,s.slice(hi-a[0],hi-a[0]+a[1])))}';
+      'const text=(at,s)=>at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):at[4]?s.replaceAll("*\\x01/","*/"):s;' +
+      'function chunk(id){const at=index[id];if(!at)return;return text(at,bytes(at[0],at[1]).toString("latin1"))}' +
+      // a pack's script, "[" + each chunk wrapped as compile() wraps one + "]", made as one string from one
+      // read of the chunks' span (offsets count back from the end: it runs from the largest offset to the
+      // smallest one's end) copied into one buffer: the slices, wrappers and joins of strings it replaces
+      // made ~230 KB of young garbage for agent cat's 78 KB, enough for a scavenge (~0.7 ms) every run
+      'function packSource(ids){if(!ids.length)return"[]";const ats=ids.map((id)=>index[id]),hi=Math.max(...ats.map((a)=>a[0])),lo=Math.min(...ats.map((a)=>a[0]-a[1])),s=bytes(hi,hi-lo),' +
+      'open=Buffer.from("(function("+PARAMS+"){","latin1"),close=Buffer.from("\\n}),","latin1"),out=Buffer.allocUnsafe(1+ats.reduce((n,a)=>n+open.length+a[1]+close.length,0));' +
+      'let p=0;out[p++]=91;for(const a of ats){p+=open.copy(out,p);p+=s.copy(out,p,hi-a[0],hi-a[0]+a[1]);p+=close.copy(out,p)}out[p-1]=93;' +
+      'const t=out.toString("latin1",0,p);return ats.some((a)=>a[4])?t.replaceAll("*\\x01/","*/"):t}';
     source = 'chunk(id)';
   }
   const compile = caches

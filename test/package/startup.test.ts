@@ -276,6 +276,31 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     for (const m of ['zlib', 'crypto']) expect(r.builtins.has(m), m).toBe(false);
   });
 
+  // scripts/bundle.mjs lays the plain chunks out in HOT_ENTRIES order (the agent lines' first), and a
+  // pack's source is made from one read of its chunks' span: for agent cat that span is its own chunks,
+  // not the ~400 KB of every plain chunk
+  it("lays the agent lines' chunks out side by side: agent cat's pack reads a span of little more than its own chunks", () => {
+    const tracedFile = join(dir, 'layout.cjs');
+    execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), tracedFile, '--trace']);
+    const home = mkdtempSync(join(dir, 'home-'));
+    const text = join(dir, 'layout.txt');
+    writeFileSync(text, 'a */ is restored\n');
+    const cat = () => run(tracedFile, ['agent', 'cat', '--socket', agent.socketPath, text], { HOME: home });
+    expect(cat().status).toBe(0);
+    const served = cat();
+    expect(served.stdout).toBe('a */ is restored\n');
+    expect(traced(served.stderr).every((c) => c.packed)).toBe(true);
+    const index = JSON.parse(/const index=(\{.*?\}),STAMP/.exec(readFileSync(tracedFile, 'latin1'))![1]!) as Record<string, [number, number, number, string, 1?]>;
+    const ats = traced(served.stderr).map((c) => index[c.id]!);
+    const span = Math.max(...ats.map((a) => a[0])) - Math.min(...ats.map((a) => a[0] - a[1]));
+    const own = ats.reduce((n, a) => n + a[1], 0);
+    expect(span).toBeLessThan(own * 1.5);
+    // an escaped chunk (one whose text held `*/`) is marked, and only such a chunk
+    const file = readFileSync(tracedFile, 'latin1');
+    const body = (a: [number, number, number, string, 1?]) => file.slice(file.length - 3 - a[0], file.length - 3 - a[0] + a[1]);
+    for (const a of Object.values(index)) if (!a[2]) expect(a[4] === 1, a[3]).toBe(body(a).includes('*\x01/'));
+  });
+
   it("a verb's pack grows by the plain chunks a run needed (kubeconfig --help: commander; yaml, for a flow-style file)", () => {
     const tracedFile = join(dir, 'pack-grows.cjs');
     execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), tracedFile, '--trace']);
