@@ -42,7 +42,8 @@ export async function action(ctx: VerbContext, parsed: Record<string, unknown>):
     }
   }
   // --output /dev/stdout is --output -: the result lines then stay off the kubeconfig's stream
-  if (typeof flags.output === 'string' && flags.output !== '-' && (await isOwnStdout(flags.output))) flags = { ...flags, output: '-' };
+  // (blocking calls: nothing else runs yet; src/files/fs.ts blockingFs)
+  if (typeof flags.output === 'string' && flags.output !== '-' && (await isOwnStdout(flags.output, { blocking: true }))) flags = { ...flags, output: '-' };
   const o = resolveKubeconfigOptions(flags, ctx.env, namesFile);
   if (o.output === '-' && ctx.output.json) {
     throw stdoutTwice('--output - and --json', 'Write the kubeconfig to a file with --output FILE when using --json.');
@@ -61,7 +62,8 @@ export async function action(ctx: VerbContext, parsed: Record<string, unknown>):
   };
 
   if (o.vmNames.length === 1) {
-    const r = await getKubeconfig(o, o.vmNames[0]!, deps);
+    // one VM: its write is all this process has left to do, so it blocks (src/kubeconfig/get.ts blockingWrite)
+    const r = await getKubeconfig(o, o.vmNames[0]!, { ...deps, blockingWrite: true });
     if (r.path === '-') {
       ctx.output.clearProgress();
       ctx.output.verbose(describe(r));

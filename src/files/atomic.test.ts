@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isQksError } from '../errors.js';
 import { rejectionOf } from '../../test/helpers/errors.js';
-import { writeFileAtomic, writeFilesAtomic } from './atomic.js';
+import { isOwnStdout, writeFileAtomic, writeFilesAtomic } from './atomic.js';
 
 describe('atomic writes', () => {
   it('replaces a file whole, with mode 0600 even over a file of another mode', async () => {
@@ -213,6 +213,88 @@ describe('atomic writes', () => {
       );
       expect(readFileSync(join(dir, 'user-data'), 'utf8')).toBe('old');
       expect(lstatSync(join(dir, 'meta-data')).isFIFO()).toBe(true);
+    });
+  });
+
+  // the CLI's one-VM kubeconfig (src/files/fs.ts blockingFs): the same checks and outcomes, without the thread pool
+  describe('blocking: the same outcomes, no thread-pool request', () => {
+    const blocking = { blocking: true } as const;
+    const pending = () => process.getActiveResourcesInfo().filter((r) => r === 'FSReqCallback').length;
+
+    it('replaces a file whole (0600, parents 0700), and makes no fs request the event loop would wait for', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'qks-atomic-blocking-'));
+      const path = join(dir, 'a/kubeconfig');
+      mkdirSync(join(dir, 'a'), { mode: 0o700 });
+      writeFileSync(path, 'old', { mode: 0o644 });
+      const before = pending();
+      const threaded = writeFileAtomic(join(dir, 'b/other'), 'x');
+      expect(pending()).toBeGreaterThan(before); // the threaded form: a request in flight
+      await threaded;
+      const write = writeFileAtomic(path, 'new', blocking);
+      expect(pending()).toBe(before);
+      await write;
+      expect(readFileSync(path, 'utf8')).toBe('new');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      await writeFileAtomic(join(dir, 'c/d/file'), 'x', blocking);
+      expect(statSync(join(dir, 'c/d')).mode & 0o777).toBe(0o700);
+      expect(readdirSync(join(dir, 'a'))).toEqual(['kubeconfig']);
+    });
+
+    it('refuses what the threaded form refuses, with the same codes, nothing touched', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'qks-atomic-blocking-'));
+      mkdirSync(join(dir, 'isdir'));
+      expect((await rejectionOf(writeFileAtomic(join(dir, 'isdir'), 'x', blocking), 'OUTPUT_INVALID')).message).toMatch(/is a directory/);
+      symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
+      expect((await rejectionOf(writeFileAtomic(join(dir, 'dangling'), 'x', blocking), 'OUTPUT_INVALID')).message).toMatch(/does not exist/);
+      writeFileSync(join(dir, 'file'), 'keep');
+      expect((await rejectionOf(writeFileAtomic(join(dir, 'file', 'kubeconfig'), 'x', blocking), 'OUTPUT_INVALID')).exitCode).toBe(2);
+      const ro = join(dir, 'ro');
+      mkdirSync(ro, { mode: 0o500 });
+      expect((await rejectionOf(writeFileAtomic(process.getuid?.() === 0 ? '/sys/qks-atomic-test' : join(ro, 'f'), 'x', blocking), 'OUTPUT_PERMISSION')).exitCode).toBe(4);
+      expect(readdirSync(dir).sort()).toEqual(['dangling', 'file', 'isdir', 'ro']);
+      expect(readFileSync(join(dir, 'file'), 'utf8')).toBe('keep');
+    });
+
+    it('follows a symlink to its target, appends through /dev/fd/N, and still writes a FIFO as a stream', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'qks-atomic-blocking-'));
+      writeFileSync(join(dir, 'config'), 'old');
+      symlinkSync(join(dir, 'config'), join(dir, 'link'));
+      await writeFileAtomic(join(dir, 'link'), 'new', blocking);
+      expect(lstatSync(join(dir, 'link')).isSymbolicLink()).toBe(true);
+      expect(readFileSync(join(dir, 'config'), 'utf8')).toBe('new');
+      const fd = openSync(join(dir, 'out'), 'a');
+      try {
+        writeSync(fd, 'header\n');
+        await writeFileAtomic(`/dev/fd/${fd}`, 'data\n', blocking);
+        expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('header\ndata\n');
+      } finally {
+        closeSync(fd);
+      }
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect((await rejectionOf(writeFileAtomic(fifo, 'x', blocking), 'OUTPUT_INVALID')).message).toMatch(/no reader/);
+      const reader = spawn('cat', [fifo]);
+      let got = '';
+      reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+      const closed = new Promise((r) => reader.on('close', r));
+      for (let i = 0; i < 200; i++) {
+        try {
+          await writeFileAtomic(fifo, 'through the pipe', blocking);
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 10)); // the reader has not opened it yet
+        }
+      }
+      await closed;
+      expect(got).toBe('through the pipe');
+    });
+
+    it('isOwnStdout answers the same either way', async () => {
+      for (const o of [{}, blocking]) {
+        expect(await isOwnStdout('/dev/stdout', o)).toBe(true);
+        expect(await isOwnStdout('/proc/self/fd/1', o)).toBe(true);
+        expect(await isOwnStdout(join(tmpdir(), 'qks-not-stdout'), o)).toBe(false);
+      }
     });
   });
 });

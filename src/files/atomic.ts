@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { abortError, type QksError } from '../errors.js';
 import { kindOf, outputError, outputInvalid } from './errors.js';
-import { closeFd, fchmodFd, fstatFd, fsyncFd, lstat, mkdir, openFd, readlink, realpath, rename, rm, stat, writeFd as writeAll } from './fs.js';
+import { blockingFs, closeFd, fstatFd, openFd, threadedFs, type FsCalls } from './fs.js';
 
 export { outputError } from './errors.js';
 
@@ -14,6 +14,12 @@ export interface AtomicWriteOptions {
   dirMode?: number;
   /** Stops a write into a FIFO whose reader does not read. */
   signal?: AbortSignal;
+  /**
+   * A regular file is checked and written with blocking calls (src/files/fs.ts blockingFs): for a
+   * process with this one write to do (the CLI's one-VM kubeconfig). A stream is still written through
+   * the event loop, where `signal` can stop it.
+   */
+  blocking?: boolean;
 }
 
 export interface FileToWrite {
@@ -39,20 +45,20 @@ export type OutputTarget =
 const FD_LINK = /^\/(?:proc\/(?:self|thread-self|\d+)\/fd|dev\/fd)\/\d+$|^\/dev\/std(?:out|err)$/;
 
 /** Whether `path` (or a symlink on the way to its target) is an open-file link of a process. */
-async function isFdLink(path: string): Promise<boolean> {
-  return (await fdLinkOf(path)) !== undefined;
+async function isFdLink(path: string, fs: FsCalls): Promise<boolean> {
+  return (await fdLinkOf(path, fs)) !== undefined;
 }
 
 /**
  * Whether `path` names this process's stdout (`/dev/stdout`, `/proc/self/fd/1`, a symlink to one): a
  * verb then treats it as `--output -`, so its own result lines do not land in the middle of the data.
  */
-export async function isOwnStdout(path: string): Promise<boolean> {
-  return (await fdLinkOf(path))?.ownFd === 1;
+export async function isOwnStdout(path: string, options: { blocking?: boolean } = {}): Promise<boolean> {
+  return (await fdLinkOf(path, options.blocking ? blockingFs : threadedFs))?.ownFd === 1;
 }
 
 /** The first open-file link on the way from `path` to its target, and the descriptor it names when it is ours. */
-async function fdLinkOf(path: string): Promise<{ ownFd?: number } | undefined> {
+async function fdLinkOf(path: string, fs: FsCalls): Promise<{ ownFd?: number } | undefined> {
   let p = resolvePath(path);
   for (let hops = 0; hops < 40; hops++) {
     if (FD_LINK.test(p)) {
@@ -62,7 +68,7 @@ async function fdLinkOf(path: string): Promise<{ ownFd?: number } | undefined> {
       const mine = m[1] === undefined || m[1] === 'self' || m[1] === 'thread-self' || Number(m[1]) === process.pid;
       return mine ? { ownFd: Number(m[2]) } : {};
     }
-    const next = await readlink(p).catch(() => undefined);
+    const next = await fs.readlink(p).catch(() => undefined);
     if (next === undefined) return undefined;
     p = resolvePath(dirname(p), next);
   }
@@ -70,23 +76,23 @@ async function fdLinkOf(path: string): Promise<{ ownFd?: number } | undefined> {
 }
 
 /** Classifies an output path (see OutputTarget); throws OUTPUT_INVALID / OUTPUT_PERMISSION naming it. */
-export async function outputTarget(path: string): Promise<OutputTarget> {
+export async function outputTarget(path: string, fs: FsCalls = threadedFs): Promise<OutputTarget> {
   if (path === '' || path.endsWith('/')) throw outputInvalid(path, 'the path ends with "/": it names a directory, not a file');
   // the common cases in one call (a seed is several files per VM, an inventory many VMs): absent (so no
   // dangling link either), or a regular file that is no link and no open-file path; the rest below
-  const quick = await lstat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : undefined));
+  const quick = await fs.lstat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : undefined));
   if (quick === null || (quick?.isFile() && !FD_LINK.test(resolvePath(path)))) return { kind: 'file', path };
-  const st = await stat(path).catch((e: NodeJS.ErrnoException) => {
+  const st = await fs.stat(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw outputError(path, e);
   });
   if (!st) {
     // absent, or a symlink to nothing: writing through a dangling link would create a file wherever it points
-    const link = await lstat(path).catch(() => undefined);
+    const link = await fs.lstat(path).catch(() => undefined);
     if (link?.isSymbolicLink()) throw outputInvalid(path, 'it is a symbolic link to a path that does not exist', 'Remove the link or point it at an existing file.');
     return { kind: 'file', path };
   }
-  const link = await lstat(path).catch((e: unknown) => {
+  const link = await fs.lstat(path).catch((e: unknown) => {
     throw outputError(path, e);
   });
   // as the kernel's protected_symlinks does in /tmp: a link someone else owns is not followed, so a link
@@ -98,15 +104,15 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
   if (st.isFile()) {
     // `--output /dev/stdout` with stdout redirected to a file: append to what the shell holds open, as
     // `>>` would; replacing that file would discard what was written to it before
-    if (await isFdLink(path)) return { kind: 'stream', path, fifo: false, append: true };
+    if (await isFdLink(path, fs)) return { kind: 'stream', path, fifo: false, append: true };
     // the link is followed: its target is replaced atomically in the target's own directory (the link stays)
-    return { kind: 'file', path: link.isSymbolicLink() ? await realpath(path).catch((e: unknown) => { throw outputError(path, e); }) : path };
+    return { kind: 'file', path: link.isSymbolicLink() ? await fs.realpath(path).catch((e: unknown) => { throw outputError(path, e); }) : path };
   }
   if (st.isCharacterDevice() || st.isFIFO()) return { kind: 'stream', path, fifo: st.isFIFO() };
   if (st.isSocket()) {
     // `--output /dev/stdout` when stdout is a socket (a service, a parent process): a socket cannot be
     // reopened by path, so our own descriptor is written as it is
-    const ownFd = (await fdLinkOf(path))?.ownFd;
+    const ownFd = (await fdLinkOf(path, fs))?.ownFd;
     if (ownFd !== undefined) return { kind: 'fd', path, fd: ownFd };
   }
   throw outputInvalid(path, `it is ${kindOf(st)}; only a regular file, a character device or a FIFO can be written`);
@@ -121,7 +127,7 @@ export async function outputTarget(path: string): Promise<OutputTarget> {
  * refused with OUTPUT_INVALID (exit 2), nothing touched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const target = await outputTarget(path);
+  const target = await outputTarget(path, options.blocking ? blockingFs : threadedFs);
   if (target.kind !== 'file') {
     await (target.kind === 'fd' ? writeOwnFd(target.fd, data, options.signal) : writeStream(target, data, options.signal)).catch((e: unknown) => {
       throw outputError(path, e);
@@ -141,7 +147,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 export async function writeFilesAtomic(files: readonly FileToWrite[], options: AtomicWriteOptions = {}): Promise<void> {
   // every path is checked before anything is written; the checks only look, so they run together, and
   // the error is the first refusal in the list's order
-  const checked = await Promise.allSettled(files.map((f) => outputTarget(f.path)));
+  const fs = options.blocking ? blockingFs : threadedFs;
+  const checked = await Promise.allSettled(files.map((f) => outputTarget(f.path, fs)));
   const targets: FileToWrite[] = files.map((f, i) => {
     const r = checked[i]!;
     if (r.status === 'rejected') throw r.reason;
@@ -154,6 +161,7 @@ export async function writeFilesAtomic(files: readonly FileToWrite[], options: A
 
 /** writeFilesAtomic after the checks: every path is absent or a regular file (a link's target already resolved). */
 async function writeChecked(targets: readonly FileToWrite[], options: AtomicWriteOptions): Promise<void> {
+  const fs = options.blocking ? blockingFs : threadedFs;
   const temps: string[] = [];
   let current = targets[0]?.path ?? '';
   try {
@@ -163,12 +171,12 @@ async function writeChecked(targets: readonly FileToWrite[], options: AtomicWrit
       const dir = dirname(f.path);
       if (made.has(dir)) continue;
       current = f.path;
-      await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
+      await fs.mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
       made.add(dir);
     }
     // the temporaries are written and synced together, so their fsyncs overlap instead of queueing; a
     // failure of any waits for the others, and every temporary made is removed below
-    const written = await Promise.allSettled(targets.map((f) => writeTemp(f, f.mode ?? options.mode ?? 0o600)));
+    const written = await Promise.allSettled(targets.map((f) => writeTemp(f, f.mode ?? options.mode ?? 0o600, fs)));
     for (const r of written) if (r.status === 'fulfilled') temps.push(r.value);
     const failed = written.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
@@ -177,13 +185,13 @@ async function writeChecked(targets: readonly FileToWrite[], options: AtomicWrit
     }
     for (const [i, f] of targets.entries()) {
       current = f.path;
-      await rename(temps[i]!, f.path);
+      await fs.rename(temps[i]!, f.path);
     }
   } catch (e) {
-    await Promise.all(temps.map((t) => rm(t, { force: true }).catch(() => {})));
+    await Promise.all(temps.map((t) => fs.rm(t, { force: true }).catch(() => {})));
     throw outputError(current, e);
   }
-  for (const dir of new Set(targets.map((f) => dirname(f.path)))) await syncDir(dir);
+  for (const dir of new Set(targets.map((f) => dirname(f.path)))) await syncDir(dir, fs);
 }
 
 /**
@@ -250,29 +258,29 @@ function writePipe(fd: number, data: string | Uint8Array, signal?: AbortSignal):
 }
 
 /** fsync of a directory, so that renames in it are durable; some file systems refuse it: best effort. */
-async function syncDir(dir: string): Promise<void> {
-  const fd = await openFd(dir, 'r').catch(() => undefined);
+async function syncDir(dir: string, fs: FsCalls): Promise<void> {
+  const fd = await fs.openFd(dir, 'r').catch(() => undefined);
   if (fd === undefined) return;
-  await fsyncFd(fd).catch(() => {});
-  await closeFd(fd).catch(() => {});
+  await fs.fsyncFd(fd).catch(() => {});
+  await fs.closeFd(fd).catch(() => {});
 }
 
 /** A synced temporary copy of `f` beside it (its directory exists); returns its path. */
-async function writeTemp(f: FileToWrite, mode: number): Promise<string> {
+async function writeTemp(f: FileToWrite, mode: number, fs: FsCalls): Promise<string> {
   const dir = dirname(f.path);
   // the name need not be unguessable (open 'wx' refuses one that exists): Math.random, not node:crypto,
   // whose load cost a kubeconfig write 1-4 ms (bench/startup.md)
   const tmp = join(dir, `.${basename(f.path)}.${process.pid}.${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}.tmp`);
-  const fd = await openFd(tmp, 'wx', mode);
+  const fd = await fs.openFd(tmp, 'wx', mode);
   try {
-    await writeAll(fd, f.data);
-    await fchmodFd(fd, mode); // the umask may have narrowed or widened what open() gave
-    await fsyncFd(fd);
+    await fs.writeFd(fd, f.data);
+    await fs.fchmodFd(fd, mode); // the umask may have narrowed or widened what open() gave
+    await fs.fsyncFd(fd);
   } catch (e) {
-    await closeFd(fd).catch(() => {});
-    await rm(tmp, { force: true }).catch(() => {});
+    await fs.closeFd(fd).catch(() => {});
+    await fs.rm(tmp, { force: true }).catch(() => {});
     throw e;
   }
-  await closeFd(fd).catch(() => {}); // once: the number may be another file's after a close
+  await fs.closeFd(fd).catch(() => {}); // once: the number may be another file's after a close
   return tmp;
 }

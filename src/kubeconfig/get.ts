@@ -63,6 +63,11 @@ export interface GetKubeconfigDeps {
   apiGraceMs?: number;
   /** --merge: how long to wait for another writer's `<file>.lock`. Default MERGE_LOCK.waitMs. */
   lockWaitMs?: number;
+  /**
+   * Write the file with blocking calls (src/files/atomic.ts AtomicWriteOptions.blocking): for a process
+   * with this one VM to do, as the CLI is with one VM. Default false: other work runs on meanwhile.
+   */
+  blockingWrite?: boolean;
 }
 
 /** Under --wait, the longest wait for the API server to answer the TLS check once the kubeconfig is there (src/timeouts.ts). */
@@ -242,7 +247,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     deps.stdout(text);
     bytes = Buffer.byteLength(text);
   } else if (path !== undefined) {
-    bytes = await writeKubeconfig(path, text);
+    bytes = await writeKubeconfig(path, text, deps.blockingWrite ? { blocking: true } : {});
   }
   let merged: KubeconfigResult['merged'];
   if (mergeFile !== undefined) {
