@@ -21,10 +21,8 @@ export { FAKE_AGENT_VERSION, FAKE_COMMANDS } from './fake-agent/index.js';
 
 // libvirt without virsh: URIs, channel sockets and their ranking, domain XML, virt-install arguments
 export { DEFAULT_LIBVIRT_URI, libvirtdSocketCandidates, parseLibvirtUri, type LibvirtUri } from './libvirt/uri.js';
+export { AGENT_CHANNELS, DEDICATED_CHANNEL, STANDARD_CHANNEL } from './libvirt/channel-names.js';
 export {
-  AGENT_CHANNELS,
-  DEDICATED_CHANNEL,
-  STANDARD_CHANNEL,
   channelLayout,
   discoverChannelSockets,
   parseStatusXml,
@@ -40,7 +38,7 @@ export { VIRT_INSTALL_DEFAULTS, formatVirtInstall, virtInstallArgs, type VirtIns
 
 // remote hypervisors: qemu+ssh:// over the system OpenSSH client (an SshPool the caller owns), qemu+tls://
 export { openRemoteAgentSocket, remoteAgentCandidates, sshHostFor, type RemoteAgentOptions } from './remote/agent.js';
-export { DEFAULT_SSH_TIMEOUTS, SshHost, SshPool, type SshOptions } from './ssh/index.js';
+export { DEFAULT_SSH_TIMEOUTS, SshHost, SshPool, pooledHost, type SshOptions } from './ssh/index.js';
 export { sshDestination } from './remote/destination.js';
 export { discoverRemoteChannels, type RemoteDiscovery } from './remote/discover.js';
 export { connectLibvirtOverSsh, openLibvirtOverSsh } from './remote/libvirtd.js';

@@ -1,24 +1,19 @@
 /**
  * The one place that chooses and opens a way to a guest agent. Each way makes its own candidates
  * (data: a label and an open()), this file orders them and tries them:
- *   --socket PATH                  the direct transport on that socket
- *   qemu:///system, qemu:///session the VM's channel sockets (src/libvirt/channels.ts), then libvirtd's
- *                                  RPC socket (./libvirt-rpc/transport.ts)
- *   qemu+ssh://                    the forwarded dedicated channel, then libvirtd over the same SSH
- *                                  connection, then the standard channel (src/remote/agent.ts)
- *   qemu+tls://                    libvirtd's TLS listener (src/remote/tls.ts)
+ *   --socket PATH                  the direct transport on that socket (./direct-candidate.ts)
+ *   a VM name                      its libvirt URI's ways (./vm-plan.ts: channel sockets, libvirtd's RPC
+ *                                  socket, qemu+ssh://, qemu+tls://)
  * The candidate types live beside the transport interface (./transport.ts), so none of those files
  * imports this one. If every candidate fails, one QksError lists each one and why.
- * The libvirt RPC, SSH and TLS ways are imported when a target needs them: a `--socket` run does not
- * compile them (bench/startup.md).
+ * A VM name's ways are imported when a target names one: a `--socket` run compiles none of libvirt's
+ * paths, URIs, RPC, SSH or TLS (bench/startup.md).
  */
 import { toQksError, type ErrorCode, type QksError } from '../errors.js';
-import { DEFAULT_LIBVIRT_URI, parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
-import { discoverChannelSockets, DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channels.js';
 import { SshPool } from '../ssh/pool.js';
 import { AgentClient, type AgentClientOptions } from './client.js';
-import { connectDirect } from './direct.js';
-import { candidatesNeedSshPool, channelSocketsDenied, directCannotReachTls, noAgentTarget, noChannelSocket, noWayToAgent, unreachableError, type AttemptFailure } from './errors.js';
+import { directCandidate } from './direct-candidate.js';
+import { candidatesNeedSshPool, noAgentTarget, unreachableError, type AttemptFailure } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
 
@@ -48,72 +43,12 @@ export interface OpenAgentOptions extends AgentClientOptions {
 
 export type { AttemptFailure } from './errors.js';
 
-function channelLabel(channel: string | undefined): string {
-  if (channel === DEDICATED_CHANNEL) return 'dedicated channel';
-  if (channel === STANDARD_CHANNEL) return 'standard channel';
-  return 'socket';
-}
-
-function directCandidate(socketPath: string, channel: string | undefined, domain: string | undefined): AgentCandidate {
-  return {
-    label: `${channelLabel(channel)} ${socketPath}`,
-    kind: 'direct',
-    open: (o) =>
-      connectDirect(socketPath, {
-        handshakeTimeoutMs: o.handshakeTimeoutMs,
-        ...(channel ? { channel } : {}),
-        ...(domain ? { domain } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-      }),
-  };
-}
-
-/** The local URI's channel sockets, with why discovery found nothing as a note. */
-async function localChannelPlan(vmName: string, uri: LibvirtUri, ctx: CandidateContext): Promise<CandidatePlan> {
-  const found = await discoverChannelSockets(vmName, { mode: uri.mode, env: ctx.env, ...(ctx.root ? { root: ctx.root } : {}) });
-  const candidates = found.sockets.map((s) => directCandidate(s.path, s.channel, vmName));
-  if (found.sockets.length) return { candidates };
-  const error = found.denied.length ? channelSocketsDenied(vmName, found.denied) : noChannelSocket(vmName, uri.raw, found.searched);
-  return { candidates, notes: [{ label: `channel sockets of ${vmName}`, error }] };
-}
-
-/** libvirtd's RPC socket for the local URI (./libvirt-rpc/transport.ts), loaded on first need. */
-async function libvirtRpcCandidates(root: string | undefined): Promise<(target: AgentTarget, env: NodeJS.ProcessEnv) => AgentCandidate[]> {
-  const { libvirtAgentCandidates } = await import('./libvirt-rpc/transport.js');
-  return (t, e) => libvirtAgentCandidates(t, e, root);
-}
-
 /** Every way to try for a target, best first (the data openAgent walks). */
 async function planAttempts(target: AgentTarget, options: OpenAgentOptions, ctx: CandidateContext): Promise<CandidatePlan> {
-  const transport = target.transport ?? 'auto';
-  if (target.socket) return { candidates: [directCandidate(target.socket, undefined, target.vmName)] };
-  if (!target.vmName) {
-    throw noAgentTarget();
-  }
-  const vmName = target.vmName;
-  const uri = parseLibvirtUri(target.libvirtUri ?? ctx.env.LIBVIRT_URI ?? DEFAULT_LIBVIRT_URI);
-  let plan: CandidatePlan;
-  if (uri.transport === 'ssh') {
-    const { remoteAgentCandidates } = await import('../remote/agent.js');
-    plan = await remoteAgentCandidates({ uri, vmName, pool: ctx.ssh, transport, env: ctx.env, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  } else if (uri.transport === 'tls') {
-    if (transport === 'direct') {
-      throw directCannotReachTls(uri.raw);
-    }
-    const { tlsAgentCandidate } = await import('../remote/tls.js');
-    plan = { candidates: [tlsAgentCandidate(uri, vmName, ctx.env)] };
-  } else {
-    plan = transport !== 'libvirt' ? await localChannelPlan(vmName, uri, ctx) : { candidates: [] };
-    if (transport !== 'direct') {
-      const libvirt = options.libvirtCandidates ?? (await libvirtRpcCandidates(ctx.root));
-      plan.candidates.push(...libvirt(target, ctx.env));
-    }
-  }
-  if (!plan.candidates.length) {
-    if (plan.notes?.length) throw plan.notes[0]!.error;
-    throw noWayToAgent(vmName, transport, uri.raw);
-  }
-  return plan;
+  if (target.socket) return { candidates: [directCandidate(target.socket, 'socket', undefined, target.vmName)] };
+  if (!target.vmName) throw noAgentTarget();
+  const { vmPlan } = await import('./vm-plan.js');
+  return vmPlan({ ...target, vmName: target.vmName }, ctx, options.libvirtCandidates);
 }
 
 /**

@@ -3,7 +3,7 @@
  * transport, the client and the CLI say the same thing about the same failure.
  */
 import { QksError, type ErrorCode } from '../errors.js';
-import { DEDICATED_CHANNEL } from '../libvirt/channels.js';
+import { DEDICATED_CHANNEL } from '../libvirt/channel-names.js';
 
 export const PERMISSION_HINT =
   'The channel sockets belong to the qemu user (libvirt-qemu on Debian, qemu on RHEL): run as root or as a member of that group. ' +

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEDICATED_CHANNEL, discoverChannelSockets, matchesShortName, parseStatusXml, shortName, STANDARD_CHANNEL } from './channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channel-names.js';
+import { discoverChannelSockets, matchesShortName, parseStatusXml, shortName } from './channels.js';
 
 const roots: string[] = [];
 /** A fake root with the given files (sockets are plain files here: discovery only looks). */

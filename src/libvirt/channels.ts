@@ -14,12 +14,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The channel libvirt itself connects to and keeps open. */
-export const STANDARD_CHANNEL = 'org.qemu.guest_agent.0';
-/** Our dedicated channel: its own socket and its own qemu-ga in the guest; libvirt never touches it. */
-export const DEDICATED_CHANNEL = 'org.qemu.guest_agent.1';
-/** Preference order: the dedicated channel first (nobody holds it), then the standard one. */
-export const AGENT_CHANNELS = [DEDICATED_CHANNEL, STANDARD_CHANNEL] as const;
+import { AGENT_CHANNELS, DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channel-names.js';
 
 export const SHORT_NAME_MAX = 20;
 

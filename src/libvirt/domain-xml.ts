@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { QksError, zodIssuesToMessage } from '../errors.js';
-import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channel-names.js';
 import { VIRT_INSTALL_DEFAULTS } from './virt-install.js';
 
 /**

@@ -3,7 +3,7 @@
  * guest-agent channels (the standard one libvirt uses, and the dedicated one qemu-kubesolo uses) and
  * the seed as a CD-ROM when a cidata.iso was made. Pure: options in, argv out.
  */
-import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channel-names.js';
 import { shellQuote } from '../shell.js';
 
 export interface VirtInstallOptions {

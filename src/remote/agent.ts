@@ -7,9 +7,9 @@
  */
 import { connectDirect } from '../agent/direct.js';
 import type { AgentCandidate, AgentTransport, CandidatePlan, TransportInfo } from '../agent/transport.js';
-import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../libvirt/channel-names.js';
 import { parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
-import type { SshHost, SshOptions, SshPool } from '../ssh/index.js';
+import { pooledHost, type SshHost, type SshOptions, type SshPool } from '../ssh/index.js';
 import { sshDestination, uriSshHints, validateVmName } from './destination.js';
 import { discoverRemoteChannels, type RemoteDiscovery } from './discover.js';
 import { remoteDiscoveryError } from './errors.js';
@@ -39,7 +39,7 @@ export interface RemoteAgentOptions {
 /** The shared connection for a qemu+ssh URI from the caller's pool, with the URI's fixes in its messages. */
 export function sshHostFor(pool: SshPool, uri: LibvirtUri, opts: SshOptions = {}, env: NodeJS.ProcessEnv = process.env): SshHost {
   const dest = sshDestination(uri);
-  return pool.host(dest, { hints: uriSshHints(dest), ...opts }, env);
+  return pooledHost(pool, dest, { hints: uriSshHints(dest), ...opts }, env);
 }
 
 function setup(o: RemoteAgentOptions) {

@@ -16,6 +16,7 @@ import { QksError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { describeDestination, remoteCommand, sshBaseArgs, type SshDestination } from './args.js';
 import { classifySshFailure, type SshHints } from './failure.js';
+import type { SshPool } from './pool.js';
 import { runSsh, type RunResult } from './run.js';
 
 /** Every default bound of the SSH hop: the ssh row of the one timeouts table. */
@@ -217,4 +218,10 @@ async function waitGone(pid: number | undefined, boundMs: number): Promise<void>
       // gone meanwhile
     }
   }
+}
+
+/** The pool's connection for a destination (and ssh options): one per host, whatever the number of VMs. */
+export function pooledHost(pool: SshPool, dest: SshDestination, opts: SshOptions = {}, env: NodeJS.ProcessEnv = process.env): SshHost {
+  const key = JSON.stringify([dest, { ...opts, hints: undefined }, env.QKS_SSH_CONFIG ?? null]);
+  return pool.shared(key, () => new SshHost(dest, opts, env));
 }

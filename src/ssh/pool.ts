@@ -1,23 +1,28 @@
 /**
- * SSH connections as an object the caller owns: one SshHost per destination (and ssh options), shared
- * by every VM of that host; close() ends them all. The CLI makes one per command and closes it when
- * the command ends (src/cli/main.ts); a library user does the same, or lets openAgent make a private
+ * SSH connections as an object the caller owns: one connection per destination (and ssh options),
+ * shared by every VM of that host; close() ends them all. The CLI makes one per command and closes it when
+ * the command ends (src/cli/session.ts); a library user does the same, or lets openAgent make a private
  * one that closes with the client. No module-level state.
+ * The pool does not make connections itself (./connection.ts pooledHost does): every command makes a
+ * pool, and a `--socket` one should not load the SSH code to make it (bench/startup.md).
  */
-import { SshHost, type SshOptions } from './connection.js';
-import type { SshDestination } from './args.js';
+
+/** What a pool holds: a connection that can end and says whether it has. */
+export interface PooledConnection {
+  readonly isClosed: boolean;
+  close(): Promise<void>;
+}
 
 export class SshPool {
-  private readonly hosts = new Map<string, SshHost>();
+  private readonly hosts = new Map<string, PooledConnection>();
   private closed = false;
 
-  /** The shared connection for a destination: made on first use, one per host whatever the number of VMs. */
-  host(dest: SshDestination, opts: SshOptions = {}, env: NodeJS.ProcessEnv = process.env): SshHost {
+  /** The connection under `key`: made by `make` on first use, and again once the last one closed. */
+  shared<T extends PooledConnection>(key: string, make: () => T): T {
     if (this.closed) throw new Error('SshPool used after close()');
-    const key = JSON.stringify([dest, { ...opts, hints: undefined }, env.QKS_SSH_CONFIG ?? null]);
-    let h = this.hosts.get(key);
+    let h = this.hosts.get(key) as T | undefined;
     if (!h || h.isClosed) {
-      h = new SshHost(dest, opts, env);
+      h = make();
       this.hosts.set(key, h);
     }
     return h;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifySshFailure, describeDestination, sshBaseArgs, sshFailureKind, SshPool } from './index.js';
+import { classifySshFailure, describeDestination, pooledHost, sshBaseArgs, sshFailureKind, SshPool } from './index.js';
 
 describe('sshBaseArgs (one builder for --method ssh and qemu+ssh)', () => {
   it("puts the caller's -o options first (ssh keeps the first value), then ours; never a host", () => {
@@ -33,12 +33,13 @@ describe('classifySshFailure', () => {
 describe('SshPool', () => {
   it('one connection per destination, owned by whoever made the pool; unusable after close()', async () => {
     const pool = new SshPool();
-    const a = pool.host({ host: 'h1' }, {}, {});
-    expect(pool.host({ host: 'h1' }, {}, {})).toBe(a);
-    expect(pool.host({ host: 'h2' }, {}, {})).not.toBe(a);
+    const a = pooledHost(pool, { host: 'h1' }, {}, {});
+    expect(pooledHost(pool, { host: 'h1' }, {}, {})).toBe(a);
+    expect(pooledHost(pool, { host: 'h2' }, {}, {})).not.toBe(a);
+    expect(pooledHost(pool, { host: 'h1' }, { connectTimeoutSec: 3 }, {})).not.toBe(a);
     await pool.close();
     expect(a.isClosed).toBe(true);
-    expect(() => pool.host({ host: 'h1' }, {}, {})).toThrow(/after close/);
+    expect(() => pooledHost(pool, { host: 'h1' }, {}, {})).toThrow(/after close/);
   });
 });
 

@@ -10,7 +10,7 @@ import { agentCandidates, openAgent } from '../../src/agent/connect.js';
 import { connectDirect } from '../../src/agent/direct.js';
 import { isQksError, QksError } from '../../src/errors.js';
 import { startFakeAgent, type FakeAgentFaults } from '../../src/fake-agent/index.js';
-import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../../src/libvirt/channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../../src/libvirt/channel-names.js';
 import { rejectionOf } from '../helpers/errors.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAgent } from '../../src/agent/connect.js';
 import { startFakeAgent, type FakeAgent } from '../../src/fake-agent/index.js';
-import { DEDICATED_CHANNEL } from '../../src/libvirt/channels.js';
+import { DEDICATED_CHANNEL } from '../../src/libvirt/channel-names.js';
 import { readFromVm } from '../../src/kubeconfig/get.js';
 import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { describeWithPeers } from '../helpers/peers.js';

@@ -336,7 +336,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping, agent cat and kubeconfig --socket compile neither zod, yaml nor commander; artifacts no zod', () => {
+  it('agent ping, agent cat and kubeconfig --socket compile neither zod, yaml nor commander (the agent lines no channel discovery or SSH either); artifacts no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -348,6 +348,8 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     };
     const heavy = [chunkOf('zod'), chunkOf('yaml')];
     const commander = chunkOf('commander');
+    // a --socket line reaches no VM by name: libvirt's channel discovery and the SSH code stay out (src/agent/vm-plan.ts, src/ssh/pool.ts)
+    const byName = [chunkOf('libvirt/channels.ts'), chunkOf('ssh/connection.ts')];
     const text = join(dir, 'cat-me.txt');
     writeFileSync(text, 'hello\n');
     for (const args of [['agent', 'ping', '--socket', agent.socketPath], ['agent', 'cat', '--socket', agent.socketPath, text]]) {
@@ -358,6 +360,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
       for (const h of heavy) expect(ids, args.join(' ')).not.toContain(h);
       // src/cli/fast.ts runs these lines without commander
       expect(ids, args.join(' ')).not.toContain(commander);
+      for (const c of byName) expect(ids, args.join(' ')).not.toContain(c);
     }
     // kubeconfig --socket validates its options and the file without zod, and reads Kubesolo's block
     // YAML without the yaml library (src/kubeconfig/block-yaml.ts); a flow-style file still loads it

@@ -1,5 +1,5 @@
 /** doctor: the agent answers guest-ping, over whichever transport openAgent chose. */
-import { STANDARD_CHANNEL } from '../../libvirt/channels.js';
+import { STANDARD_CHANNEL } from '../../libvirt/channel-names.js';
 import type { Check } from '../types.js';
 
 export const agentCheck: Check = {

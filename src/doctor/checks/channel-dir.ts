@@ -1,7 +1,8 @@
 /** doctor: where libvirt put the VM's channel sockets (which layout). */
 import { dirname } from 'node:path';
 import { PERMISSION_HINT } from '../../agent/errors.js';
-import { DEDICATED_CHANNEL, STANDARD_CHANNEL, type ChannelSource } from '../../libvirt/channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../../libvirt/channel-names.js';
+import type { ChannelSource } from '../../libvirt/channels.js';
 import { accessFix } from '../identity.js';
 import { skipped, type Check } from '../types.js';
 

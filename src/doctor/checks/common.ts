@@ -1,5 +1,5 @@
 /** What several doctor checks share. */
-import { DEDICATED_CHANNEL } from '../../libvirt/channels.js';
+import { DEDICATED_CHANNEL } from '../../libvirt/channel-names.js';
 import type { DoctorState } from '../state.js';
 import { skipped } from '../types.js';
 

@@ -1,5 +1,5 @@
 /** doctor: the dedicated channel org.qemu.guest_agent.1 is there. */
-import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../../libvirt/channels.js';
+import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from '../../libvirt/channel-names.js';
 import { skipped, type Check } from '../types.js';
 import { ADD_CHANNEL_FIX } from './common.js';
 

@@ -3,7 +3,7 @@
  * found and openable by the SSH user. Over the doctor run's own SSH pool (closed with the run).
  */
 import { toQksError } from '../../errors.js';
-import { DEDICATED_CHANNEL } from '../../libvirt/channels.js';
+import { DEDICATED_CHANNEL } from '../../libvirt/channel-names.js';
 import { parseLibvirtUri, type LibvirtUri } from '../../libvirt/uri.js';
 import { sshHostFor } from '../../remote/agent.js';
 import { discoverRemoteChannels } from '../../remote/discover.js';
