@@ -16,6 +16,7 @@ import { directCandidate } from './direct-candidate.js';
 import { candidatesNeedSshPool, noAgentTarget, unreachableError, type AttemptFailure } from './errors.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
+import type { LibvirtCandidates } from './vm-plan.js';
 
 export type { AgentCandidate, AgentTarget } from './transport.js';
 
@@ -36,7 +37,7 @@ export interface OpenAgentOptions extends AgentClientOptions {
    * Candidates for the local libvirt transport, tried after the channel sockets. Default: libvirtd's RPC
    * socket for the URI (`libvirtAgentCandidates`); `() => []` turns the local libvirt transport off.
    */
-  libvirtCandidates?: (target: AgentTarget, env: NodeJS.ProcessEnv) => AgentCandidate[];
+  libvirtCandidates?: LibvirtCandidates;
   /** Replaces the candidate list entirely (tests, other hops). */
   candidates?: AgentCandidate[];
 }

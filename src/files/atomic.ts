@@ -41,6 +41,9 @@ export type OutputTarget =
   /** One of our own descriptors that cannot be reopened by path (stdout a socket): written as it is. */
   | { kind: 'fd'; path: string; fd: number };
 
+/** The calls a write makes: blocking ones when asked (AtomicWriteOptions.blocking), else through the thread pool. */
+const callsFor = (options: { blocking?: boolean }): FsCalls => (options.blocking ? blockingFs : threadedFs);
+
 /** A process's open file (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/3`): a stream someone else holds open. */
 const FD_LINK = /^\/(?:proc\/(?:self|thread-self|\d+)\/fd|dev\/fd)\/\d+$|^\/dev\/std(?:out|err)$/;
 
@@ -54,7 +57,7 @@ async function isFdLink(path: string, fs: FsCalls): Promise<boolean> {
  * verb then treats it as `--output -`, so its own result lines do not land in the middle of the data.
  */
 export async function isOwnStdout(path: string, options: { blocking?: boolean } = {}): Promise<boolean> {
-  return (await fdLinkOf(path, options.blocking ? blockingFs : threadedFs))?.ownFd === 1;
+  return (await fdLinkOf(path, callsFor(options)))?.ownFd === 1;
 }
 
 /** The first open-file link on the way from `path` to its target, and the descriptor it names when it is ours. */
@@ -127,7 +130,7 @@ export async function outputTarget(path: string, fs: FsCalls = threadedFs): Prom
  * refused with OUTPUT_INVALID (exit 2), nothing touched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const target = await outputTarget(path, options.blocking ? blockingFs : threadedFs);
+  const target = await outputTarget(path, callsFor(options));
   if (target.kind !== 'file') {
     await (target.kind === 'fd' ? writeOwnFd(target.fd, data, options.signal) : writeStream(target, data, options.signal)).catch((e: unknown) => {
       throw outputError(path, e);
@@ -147,7 +150,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 export async function writeFilesAtomic(files: readonly FileToWrite[], options: AtomicWriteOptions = {}): Promise<void> {
   // every path is checked before anything is written; the checks only look, so they run together, and
   // the error is the first refusal in the list's order
-  const fs = options.blocking ? blockingFs : threadedFs;
+  const fs = callsFor(options);
   const checked = await Promise.allSettled(files.map((f) => outputTarget(f.path, fs)));
   const targets: FileToWrite[] = files.map((f, i) => {
     const r = checked[i]!;
@@ -161,7 +164,7 @@ export async function writeFilesAtomic(files: readonly FileToWrite[], options: A
 
 /** writeFilesAtomic after the checks: every path is absent or a regular file (a link's target already resolved). */
 async function writeChecked(targets: readonly FileToWrite[], options: AtomicWriteOptions): Promise<void> {
-  const fs = options.blocking ? blockingFs : threadedFs;
+  const fs = callsFor(options);
   const temps: string[] = [];
   let current = targets[0]?.path ?? '';
   try {

@@ -247,7 +247,7 @@ export async function getKubeconfig(o: KubeconfigOptions, vm: string, deps: GetK
     deps.stdout(text);
     bytes = Buffer.byteLength(text);
   } else if (path !== undefined) {
-    bytes = await writeKubeconfig(path, text, deps.blockingWrite ? { blocking: true } : {});
+    bytes = await writeKubeconfig(path, text, { blocking: !!deps.blockingWrite });
   }
   let merged: KubeconfigResult['merged'];
   if (mergeFile !== undefined) {

@@ -33,6 +33,6 @@ export function mergeTarget(file: string | true | undefined, env: NodeJS.Process
 /** Writes the kubeconfig; returns the bytes written. */
 export async function writeKubeconfig(path: string, text: string, options: { blocking?: boolean } = {}): Promise<number> {
   const data = Buffer.from(text, 'utf8');
-  await writeFileAtomic(path, data, { mode: 0o600, dirMode: 0o700, ...(options.blocking ? { blocking: true } : {}) });
+  await writeFileAtomic(path, data, { mode: 0o600, dirMode: 0o700, blocking: !!options.blocking });
   return data.byteLength;
 }
