@@ -116,7 +116,7 @@ try {
     report(`whole process, ${m}`, base, hasPython ? [...rows, nodeBare] : rows);
   }
   if (before) {
-    const m = await besideModules(['src/agent/connect.ts']);
+    const m = await besideModules(['src/agent/connect.ts', 'src/agent/direct.ts'], ['src/agent/connect.ts']);
     const viaLib = (connect: typeof openAgent, method: 'file' | 'exec') => async () => {
       const c = await connect({ socket: sock });
       try {
@@ -130,10 +130,14 @@ try {
       if (r.status !== 0) throw new Error(`${bundle}: ${r.stderr.toString().slice(0, 300)}`);
     };
     const rows: { name: string; old: Sample; new: Sample }[] = [];
+    // the old build has no per-socket lock (src/agent/lock.ts, issue 17): this build also runs without
+    // it, in the same interleaving, so the rows show the lock's cost apart from the rest of the path
+    const newConnectDirect = m.new[1]!.connectDirect as typeof connectDirect;
+    const unlocked: typeof openAgent = (target, o) => m.new[0]!.openAgent(target, { ...o, candidates: [{ label: 'socket', kind: 'direct', open: (c: { handshakeTimeoutMs: number }) => newConnectDirect(sock, { ...c, lock: false }) }] });
     for (const method of ['file', 'exec'] as const) {
       const name = `openAgent + readFile (${method}) + close, in-process`;
-      const [n, o] = await measureInterleaved([{ name, fn: viaLib(m.new[0]!.openAgent, method) }, { name, fn: viaLib(m.old[0]!.openAgent, method) }], { iterations: 200, warmup: 20 });
-      rows.push({ name, new: n!, old: o! });
+      const [n, o, u] = await measureInterleaved([{ name, fn: viaLib(m.new[0]!.openAgent, method) }, { name, fn: viaLib(m.old[0]!.openAgent, method) }, { name, fn: viaLib(unlocked, method) }], { iterations: 200, warmup: 20 });
+      rows.push({ name, new: n!, old: o! }, { name: `  the same, this build without the lock (issue 17)`, new: u!, old: o! });
     }
     for (const method of ['file', 'exec'] as const) {
       const name = `qemu-kubesolo agent cat --method ${method} (whole process)`;

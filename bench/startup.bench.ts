@@ -2,7 +2,7 @@
  * Start-up of whole CLI processes, against issue 20's goals, each beside `node -e 0`, a minimal
  * stdlib client of the same job (Python, as in the reference baselines) and, for the agent rows, a bare
  * Node client of it (the floor for node + the job), measured in the same run with
- * the rows interleaved (round after round), so drift on a shared machine hits all rows alike:
+ * the rows interleaved (round after round, in a random order), so drift on a shared machine hits all rows alike:
  *
  *   --version                          <= 1.10x node -e 0
  *   agent ping / agent cat (qemu-ga)   <= node -e 0 + 15 ms, peak RSS <= 45 MiB
@@ -12,7 +12,7 @@
  * The CLI rows: the bundle as the command runs it (dist/qemu-kubesolo.cjs, its compile cache warm), the
  * same without its compile cache, the same as .mjs, the single executable (scripts/sea.mjs; linux-x64),
  * and with QKS_BENCH_BEFORE=FILE an older bundle to compare.
- * Peak RSS comes from a separate pass under /usr/bin/time. BENCH_ROUNDS sets the rounds (default 21).
+ * Peak RSS comes from a separate pass under /usr/bin/time. BENCH_ROUNDS sets the rounds (default 31).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ interface Measured extends Row {
   rssMiB?: number;
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
 const root = process.cwd();
 const dir = mkdtempSync(join(tmpdir(), 'qks-bench-startup-'));
 const sock = join(dir, 'qga.sock');
@@ -62,29 +62,45 @@ function peakRss(argv: string[]): number | undefined {
   return median(kib) / 1024;
 }
 
+/**
+ * Every row once per round, in a new random order each round (a fixed order would give one row the
+ * same neighbour, and whatever it leaves in the caches, every time). `ms[i]` is round i's time, so rows
+ * can also be compared round by round (table's paired column).
+ */
 function measureRows(rows: Row[]): Measured[] {
   const out: Measured[] = rows.map((r) => ({ ...r, ms: [] }));
   for (let round = -2; round < ROUNDS; round++) {
-    for (const r of out) {
-      const ms = runOnce(r.argv);
-      if (round >= 0) r.ms.push(ms); // two rounds of warm-up (page cache, qemu-ga)
+    const order = out.map((_, k) => k);
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(Math.random() * (j + 1));
+      [order[j], order[k]] = [order[k]!, order[j]!];
+    }
+    for (const k of order) {
+      const ms = runOnce(out[k]!.argv);
+      if (round >= 0) out[k]!.ms.push(ms); // two rounds of warm-up (page cache, qemu-ga)
     }
   }
   for (const r of out) r.rssMiB = peakRss(r.argv);
   return out;
 }
 
+/**
+ * The goal's measure is the difference of the two medians. Beside it, the median of the round-by-round
+ * differences: a burst of load lands on both runs of a round, so this one moves less from run to run.
+ */
 function table(title: string, goal: string, rows: Measured[]): void {
-  const node = median(rows.find((r) => r.role === 'node')!.ms);
+  const nodeMs = rows.find((r) => r.role === 'node')!.ms;
+  const node = median(nodeMs);
   const minimal = rows.find((r) => r.role === 'minimal');
   const min = minimal ? median(minimal.ms) : undefined;
   const w = Math.max(...rows.map((r) => r.name.length), 10);
   console.log(`\n## ${title}   (goal: ${goal})`);
-  console.log(`${'what'.padEnd(w)}  median ms     p90  x node -e 0  + ms over it${min ? '  x minimal' : ''}  peak RSS MiB`);
+  console.log(`${'what'.padEnd(w)}  median ms     p90  x node -e 0  + ms over it  paired +ms${min ? '  x minimal' : ''}  peak RSS MiB`);
   for (const r of rows) {
     const m = median(r.ms);
+    const paired = median(r.ms.map((ms, i) => ms - nodeMs[i]!));
     console.log(
-      `${r.name.padEnd(w)}  ${m.toFixed(1).padStart(9)}  ${p90(r.ms).toFixed(1).padStart(6)}  ${(m / node).toFixed(2).padStart(10)}x  ${(m - node).toFixed(1).padStart(11)}` +
+      `${r.name.padEnd(w)}  ${m.toFixed(1).padStart(9)}  ${p90(r.ms).toFixed(1).padStart(6)}  ${(m / node).toFixed(2).padStart(10)}x  ${(m - node).toFixed(1).padStart(11)}  ${paired.toFixed(1).padStart(10)}` +
         `${min ? `  ${(m / min).toFixed(2).padStart(8)}x` : ''}  ${r.rssMiB?.toFixed(1).padStart(12) ?? '           -'}`,
     );
   }
