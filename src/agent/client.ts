@@ -3,8 +3,8 @@
  * (direct unix socket, libvirtd, an SSH-forwarded socket). Every operation has a bound.
  */
 import { sleep, startDeadline, type Deadline } from '../deadline.js';
-import { QksError, isQksError } from '../errors.js';
-import { guestFileNotFound, guestFileTooLarge, protocolError } from './errors.js';
+import { isQksError } from '../errors.js';
+import { guestCatFailed, guestFileNotFound, guestFileTooLarge, operationTimeout, protocolError } from './errors.js';
 import { decodeBase64Strict, ExecStart, ExecStatus, FileHandle, FileRead, GuestInfo, parseReturn, type ExecStatusReply } from './messages.js';
 import { DEFAULT_TIMEOUTS, EXEC_POLL } from './timeouts.js';
 import type { AgentTransport, TransportInfo } from './transport.js';
@@ -67,7 +67,7 @@ const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 /** A budget shared by the steps of one operation (src/deadline.ts). */
 function operationDeadline(totalMs: number, what: string): Deadline {
   return startDeadline(totalMs, {
-    onTimeout: () => new QksError('AGENT_TIMEOUT', `${what} did not finish within ${totalMs} ms`, { hint: 'The guest is slow or the command hangs; raise --timeout.', details: { timeoutMs: totalMs } }),
+    onTimeout: () => operationTimeout(what, totalMs),
   });
 }
 
@@ -238,9 +238,7 @@ export class AgentClient {
     if (!execSucceeded(r)) {
       const stderr = r.stderr.toString('utf8').trim();
       if (NO_SUCH_FILE.test(stderr)) throw guestFileNotFound(path, { details: { method: 'exec', stderr } });
-      throw new QksError('COMMAND_FAILED', `cat ${path} failed in the guest (${describeExit(r)})${stderr ? `: ${stderr}` : ''}`, {
-        details: { path, exitCode: r.exitCode, ...(r.signal !== undefined ? { signal: r.signal } : {}), stderr },
-      });
+      throw guestCatFailed(path, describeExit(r), r, stderr);
     }
     if (r.stdoutTruncated || r.stdout.length > maxBytes) throw guestFileTooLarge(path, maxBytes);
     return r.stdout;

@@ -214,3 +214,15 @@ export function candidatesNeedSshPool(): QksError {
     hint: 'Pass an SshPool and close it when done, or use openAgent().',
   });
 }
+
+/** One operation's whole budget (a file read's steps, an exec and its polling) ran out. */
+export function operationTimeout(what: string, totalMs: number): QksError {
+  return new QksError('AGENT_TIMEOUT', `${what} did not finish within ${totalMs} ms`, { hint: 'The guest is slow or the command hangs; raise --timeout.', details: { timeoutMs: totalMs } });
+}
+
+/** `cat PATH` run by guest-exec ended otherwise than exit 0 (and not for a missing file). */
+export function guestCatFailed(path: string, exit: string, r: { exitCode?: number | undefined; signal?: number | undefined }, stderr: string): QksError {
+  return new QksError('COMMAND_FAILED', `cat ${path} failed in the guest (${exit})${stderr ? `: ${stderr}` : ''}`, {
+    details: { path, exitCode: r.exitCode, ...(r.signal !== undefined ? { signal: r.signal } : {}), stderr },
+  });
+}

@@ -178,3 +178,36 @@ export function noStdout(): QksError {
 export function apiNoAnswer(server: string, waitedMs: number): QksError {
   return new QksError('WAIT_TIMEOUT', `no answer from ${server} within ${Math.round(waitedMs / 1000)} s`);
 }
+
+/** The SSH read's shell found no POSIX sh or cat (exit 127). */
+export function sshNoShell(at: string, said: string, details: Record<string, unknown>): QksError {
+  return new QksError('SSH_FAILED', `the VM has no POSIX sh or cat for ${at}: ${said}`, { details });
+}
+
+/** The SSH read ended with another exit status than the cases above it name. */
+export function sshReadFailed(path: string, exitCode: number | null, said: string, details: Record<string, unknown>): QksError {
+  return new QksError('SSH_FAILED', `reading ${path} over SSH failed (exit ${exitCode}): ${said}`, { details });
+}
+
+/** --remote-path that the SSH read cannot quote safely or is no absolute path: `why` says which. */
+export function remotePathInvalid(path: string, why: string): QksError {
+  return new QksError('CONFIG_INVALID', `--remote-path ${JSON.stringify(path)}: ${why}`);
+}
+
+/** The guest's qemu-ga blocks both ways of reading a file. */
+export function agentCannotReadFiles(agentVersion: string | undefined): QksError {
+  return new QksError('COMMAND_DISABLED', 'the guest agent has both guest-file-* and guest-exec disabled: it cannot read files', {
+    hint: 'Enable guest-file-open/read/close or guest-exec in the guest\'s qemu-ga (--allow-rpcs / --block-rpcs), or use --method ssh.',
+    details: { agentVersion },
+  });
+}
+
+/** --wait ran out: names what it waited for and the last failure seen, whose hint it keeps. */
+export function waitTimedOut(what: string, timeoutMs: number, lastSeen: QksError | undefined): QksError {
+  const secs = Math.round(timeoutMs / 1000);
+  return new QksError('WAIT_TIMEOUT', `gave up after ${secs} s waiting for ${what}${lastSeen ? `; last: ${lastSeen.message} [${lastSeen.code}]` : ''}`, {
+    hint: lastSeen?.hint ?? 'Raise --timeout, or check the VM.',
+    details: { timeoutMs, ...(lastSeen ? { last: lastSeen.toJSON() } : {}) },
+    cause: lastSeen,
+  });
+}

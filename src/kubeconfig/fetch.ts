@@ -10,7 +10,7 @@ import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { TIMEOUTS } from '../timeouts.js';
-import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge } from './errors.js';
+import { agentCannotReadFiles, kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge, waitTimedOut } from './errors.js';
 import { sshReadFile, type SshTarget } from './ssh.js';
 
 /** How the bytes were read: guest-file-open/read, guest-exec of cat, or ssh. */
@@ -57,10 +57,7 @@ export async function fetchViaAgent(
     const info = await client.info();
     const method = chooseReadMethod(info.commands);
     if (!method) {
-      throw new QksError('COMMAND_DISABLED', 'the guest agent has both guest-file-* and guest-exec disabled: it cannot read files', {
-        hint: 'Enable guest-file-open/read/close or guest-exec in the guest\'s qemu-ga (--allow-rpcs / --block-rpcs), or use --method ssh.',
-        details: { agentVersion: info.version },
-      });
+      throw agentCannotReadFiles(info.version);
     }
     let data: Buffer;
     try {
@@ -140,13 +137,7 @@ export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, 
     const err = isQksError(e) ? e : undefined;
     const timedOut = deadline.signal.aborted || (opts.wait && err?.retryable && monotonicMs() - started >= opts.timeoutMs);
     if (timedOut) {
-      const lastSeen = err ?? last;
-      const secs = Math.round(opts.timeoutMs / 1000);
-      throw new QksError('WAIT_TIMEOUT', `gave up after ${secs} s waiting for ${opts.what}${lastSeen ? `; last: ${lastSeen.message} [${lastSeen.code}]` : ''}`, {
-        hint: lastSeen?.hint ?? 'Raise --timeout, or check the VM.',
-        details: { timeoutMs: opts.timeoutMs, ...(lastSeen ? { last: lastSeen.toJSON() } : {}) },
-        cause: lastSeen,
-      });
+      throw waitTimedOut(opts.what, opts.timeoutMs, err ?? last);
     }
     throw e;
   } finally {

@@ -8,9 +8,9 @@
  * (`IFS= read -r`), and the path is data from there on. Not root and not readable: the script tries
  * `doas -n` (what Alpine uses), then `sudo -n`, never prompting.
  */
-import { QksError } from '../errors.js';
+import type { QksError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
-import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge } from './errors.js';
+import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge, remotePathInvalid, sshNoShell, sshReadFailed } from './errors.js';
 import { classifySshFailure, describeDestination, runSsh, sshBaseArgs, type SshDestination } from '../ssh/index.js';
 
 export interface SshTarget {
@@ -98,9 +98,9 @@ export function sshFailure(t: SshTarget, path: string, exitCode: number | null, 
     return kubeconfigDenied(path, t.user ?? 'the SSH user', 'Use root, or allow the user `doas` / passwordless `sudo` for cat (the artifacts doas rule does).', { details });
   }
   if (exitCode === 127) {
-    return new QksError('SSH_FAILED', `the VM has no POSIX sh or cat for ${at}: ${msg}`, { details });
+    return sshNoShell(at, msg, details);
   }
-  return new QksError('SSH_FAILED', `reading ${path} over SSH failed (exit ${exitCode}): ${msg}`, { details });
+  return sshReadFailed(path, exitCode, msg, details);
 }
 
 /** Reads `path` from the VM over SSH. Bounded by `timeoutMs` and `maxBytes`; killed on abort. */
@@ -110,7 +110,7 @@ export function sshReadFile(
   opts: { maxBytes: number; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<Buffer> {
   const bad = checkRemotePath(path);
-  if (bad) return Promise.reject(new QksError('CONFIG_INVALID', `--remote-path ${JSON.stringify(path)}: ${bad}`));
+  if (bad) return Promise.reject(remotePathInvalid(path, bad));
   const timeoutMs = opts.timeoutMs ?? ((t.connectTimeoutSec ?? DEFAULT_SSH_CONNECT_TIMEOUT_SEC) + TIMEOUTS.sshReadExtraSec) * 1000;
   return runSsh(t.command ?? 'ssh', sshArgs(t), {
     timeoutMs,

@@ -6,7 +6,8 @@
  * are refused by the schema.
  */
 import { z } from 'zod';
-import { QksError, zodIssuesToMessage } from '../errors.js';
+import { zodIssuesToMessage } from '../errors.js';
+import { domainSpecInvalid, networkInvalid } from './errors.js';
 import { DEDICATED_CHANNEL, STANDARD_CHANNEL } from './channel-names.js';
 import { VIRT_INSTALL_DEFAULTS } from './virt-install.js';
 
@@ -41,9 +42,7 @@ export function parseNetwork(raw: string): Network {
   if (raw === 'none') return { type: 'none' };
   const m = /^(network|bridge)=(.+)$/.exec(raw);
   if (!m) {
-    throw new QksError('USAGE', `--network ${JSON.stringify(raw)}: expected network=NAME, bridge=IFACE or none`, {
-      hint: 'e.g. --network network=default or --network bridge=br0',
-    });
+    throw networkInvalid(raw);
   }
   return { type: m[1] as 'network' | 'bridge', source: m[2]! };
 }
@@ -100,9 +99,7 @@ export const DOMAIN_FIELD_FLAGS: Record<string, string> = {
 export function parseDomainSpec(input: DomainSpecInput, fieldNames: Record<string, string> = DOMAIN_FIELD_FLAGS): DomainSpec {
   const r = DomainSpecSchema.safeParse(input);
   if (!r.success) {
-    throw new QksError('CONFIG_INVALID', zodIssuesToMessage(r.error.issues, fieldNames), {
-      hint: 'Fix the value named above; see --help for the accepted forms.',
-    });
+    throw domainSpecInvalid(zodIssuesToMessage(r.error.issues, fieldNames));
   }
   return r.data;
 }

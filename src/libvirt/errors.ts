@@ -16,3 +16,15 @@ export function uriInvalid(raw: string, why: string, hint: string = URI_FORMS_HI
 export function uriParamsUnsupported(raw: string, unsupported: string[], over: string, supported: readonly string[], hint: string): QksError {
   return uriInvalid(raw, `parameter ${unsupported.join(', ')} is not supported over ${over} (supported: ${supported.join(', ')})`, hint);
 }
+
+/** --network in none of its three forms. */
+export function networkInvalid(raw: string): QksError {
+  return new QksError('USAGE', `--network ${JSON.stringify(raw)}: expected network=NAME, bridge=IFACE or none`, {
+    hint: 'e.g. --network network=default or --network bridge=br0',
+  });
+}
+
+/** The domain's fields failed their schema: `message` names each field as the caller's options do. */
+export function domainSpecInvalid(message: string): QksError {
+  return new QksError('CONFIG_INVALID', message, { hint: 'Fix the value named above; see --help for the accepted forms.' });
+}

@@ -12,10 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QksError } from '../errors.js';
+import type { QksError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { describeDestination, remoteCommand, sshBaseArgs, type SshDestination } from './args.js';
-import { classifySshFailure, type SshHints } from './failure.js';
+import { classifySshFailure, sshClosed, sshKeyfileMissing, type SshHints } from './failure.js';
 import type { SshPool } from './pool.js';
 import { runSsh, type RunResult } from './run.js';
 
@@ -93,7 +93,7 @@ export class SshHost {
 
   /** Connects (once; concurrent callers share the attempt). Throws SSH_HOST_KEY, SSH_AUTH, SSH_TIMEOUT, SSH_FAILED. */
   connect(signal?: AbortSignal): Promise<void> {
-    if (this.closed) return Promise.reject(new QksError('INTERNAL', `ssh connection to ${this.via} already closed`));
+    if (this.closed) return Promise.reject(sshClosed(this.via));
     // short path: unix socket paths are limited to 108 bytes
     if (!this.master && (!this.privateDir || !existsSync(this.privateDir))) this.privateDir = mkdtempSync(join(tmpdir(), 'qks-ssh-'));
     this.master ??= this.startMaster(signal).catch((e: unknown) => {
@@ -107,7 +107,7 @@ export class SshHost {
 
   private async startMaster(signal?: AbortSignal): Promise<void> {
     if (this.dest.keyfile && !existsSync(this.dest.keyfile)) {
-      throw new QksError('INPUT_NOT_FOUND', `keyfile ${this.dest.keyfile} does not exist`, { hint: 'Fix keyfile= in the URI.' });
+      throw sshKeyfileMissing(this.dest.keyfile);
     }
     const args = [
       ...this.base,

@@ -82,3 +82,13 @@ export function sshNotRunnable(command: string, e: NodeJS.ErrnoException): QksEr
   }
   return new QksError('SSH_FAILED', `cannot run ${command}: ${e.message}`, { cause: e });
 }
+
+/** A connection used after close(): our own mistake, not the user's. */
+export function sshClosed(via: string): QksError {
+  return new QksError('INTERNAL', `ssh connection to ${via} already closed`);
+}
+
+/** keyfile= in a qemu+ssh URI names no file. */
+export function sshKeyfileMissing(keyfile: string): QksError {
+  return new QksError('INPUT_NOT_FOUND', `keyfile ${keyfile} does not exist`, { hint: 'Fix keyfile= in the URI.' });
+}

@@ -214,3 +214,8 @@ export function remoteUriNeedsCarrier(uri: string): QksError {
     hint: 'Or give the local end of a forwarded libvirtd socket (socketPath).',
   });
 }
+
+/** An encoder given a fixed-length field of the wrong length: a bug of ours, never the peer's bytes. */
+export function fixedOpaqueLength(got: number, expected: number): QksError {
+  return new QksError('INTERNAL', `fixed opaque of ${got} bytes, expected ${expected}`);
+}

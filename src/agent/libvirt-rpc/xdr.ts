@@ -3,8 +3,7 @@
  * padded to 4 bytes, fixed opaques, and "optional" values (`type *name`: a bool then the value).
  * Pure: bytes in, values out. The only code in libvirt-rpc/ that touches offsets.
  */
-import { QksError } from '../../errors.js';
-import { malformedMessage } from './errors.js';
+import { fixedOpaqueLength, malformedMessage } from './errors.js';
 
 /** libvirt's bound on strings (VIR_NET_MESSAGE_STRING_MAX), so a bad length cannot make us allocate. */
 export const XDR_STRING_MAX = 4_194_304;
@@ -51,7 +50,7 @@ export class XdrWriter {
 
   /** Fixed-length opaque (e.g. a 16-byte UUID): bytes and padding, no length. */
   fixedOpaque(data: Uint8Array, length: number): this {
-    if (data.length !== length) throw new QksError('INTERNAL', `fixed opaque of ${data.length} bytes, expected ${length}`);
+    if (data.length !== length) throw fixedOpaqueLength(data.length, length);
     this.push(Buffer.from(data));
     return this.push(Buffer.alloc(pad(length)));
   }
