@@ -5,7 +5,7 @@
  */
 import pRetry from 'p-retry';
 import { monotonicMs } from '../deadline.js';
-import { abortError, isQksError, QksError } from '../errors.js';
+import { abortError, isQksError, type QksError } from '../errors.js';
 import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
 import type { TransportInfo } from '../agent/transport.js';
