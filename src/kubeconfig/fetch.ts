@@ -11,7 +11,7 @@ import type { AgentTarget } from '../agent/connect.js';
 import type { TransportInfo } from '../agent/transport.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { agentCannotReadFiles, kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge, waitTimedOut } from './errors.js';
-import { sshReadFile, type SshTarget } from './ssh.js';
+import type { SshTarget } from './ssh.js';
 
 /** How the bytes were read: guest-file-open/read, guest-exec of cat, or ssh. */
 export type ReadMethod = 'file-read' | 'exec' | 'ssh';
@@ -75,7 +75,9 @@ export async function fetchViaAgent(
 
 /** One attempt over SSH. */
 export async function fetchViaSsh(target: SshTarget, remotePath: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<Fetched> {
+  // loaded for an SSH read only: an agent read compiles no SSH code (bench/startup.md).
   // sshReadFile itself refuses (KUBECONFIG_INVALID) a file past the bound: nothing is cut
+  const { sshReadFile } = await import('./ssh.js');
   const data = await sshReadFile(target, remotePath, { maxBytes: opts.maxBytes, signal: opts.signal });
   return { data, method: 'ssh' };
 }

@@ -10,6 +10,7 @@
  */
 import type { QksError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
+import { checkRemotePath } from './remote-path.js';
 import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge, remotePathInvalid, sshNoShell, sshReadFailed } from './errors.js';
 import { classifySshFailure, describeDestination, runSsh, sshBaseArgs, type SshDestination } from '../ssh/index.js';
 
@@ -41,14 +42,6 @@ export const REMOTE_READ_SCRIPT =
   'if command -v doas >/dev/null 2>&1; then exec doas -n cat -- "$p"; fi; ' +
   'if command -v sudo >/dev/null 2>&1; then exec sudo -n cat -- "$p"; fi; ' +
   'exec cat -- "$p"';
-
-/** Paths we will send: absolute, one line, no NUL. */
-export function checkRemotePath(path: string): string | undefined {
-  if (!path.startsWith('/')) return 'must be an absolute path';
-  if (/[\0\n\r]/.test(path)) return 'must not contain NUL or line breaks';
-  if (path.length > 4096) return 'is too long';
-  return undefined;
-}
 
 function destinationOf(t: SshTarget): SshDestination {
   return {

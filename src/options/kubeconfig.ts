@@ -5,7 +5,7 @@
  */
 import { DEFAULT_LIBVIRT_URI } from '../libvirt/uri.js';
 import { isValidHost, readApiAddress, type ApiAddress } from '../kubeconfig/rewrite.js';
-import { checkRemotePath } from '../kubeconfig/ssh.js';
+import { checkRemotePath } from '../kubeconfig/remote-path.js';
 import { boolean, list, ok, oneOf, optional, string, wholeNumber, type Parser } from './parsers.js';
 import { opt } from './table.js';
 import { firstOfList, libvirtUriOption, parseVmName, transportOption, VM_NAME_ENV, DEFAULT_VM_NAME } from './shared.js';

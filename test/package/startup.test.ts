@@ -336,7 +336,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   });
 
   // the agent rows validate with plain parsers (src/options/parsers.ts): zod and yaml stay uncompiled
-  it('agent ping, agent cat and kubeconfig --socket compile neither zod, yaml nor commander (the agent lines no channel discovery or SSH either); artifacts no zod', () => {
+  it('agent ping, agent cat and kubeconfig --socket compile neither zod, yaml nor commander (the agent lines no channel discovery or SSH, kubeconfig no SSH read); artifacts no zod', () => {
     const file = join(dir, 'zod-free.cjs');
     const report = execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), file, '--trace', '--report'], { encoding: 'utf8' });
     // "--report": a chunk's line ("ABCD.js 188.2K ...") then its inputs ("   zod 188.1K, ...")
@@ -350,6 +350,8 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     const commander = chunkOf('commander');
     // a --socket line reaches no VM by name: libvirt's channel discovery and the SSH code stay out (src/agent/vm-plan.ts, src/ssh/pool.ts)
     const byName = [chunkOf('libvirt/channels.ts'), chunkOf('ssh/connection.ts')];
+    // an agent read of the kubeconfig runs no SSH: src/kubeconfig/fetch.ts imports ./ssh.ts for --method ssh only
+    const sshRead = [chunkOf('kubeconfig/ssh.ts'), byName[1]!];
     const text = join(dir, 'cat-me.txt');
     writeFileSync(text, 'hello\n');
     for (const args of [['agent', 'ping', '--socket', agent.socketPath], ['agent', 'cat', '--socket', agent.socketPath, text]]) {
@@ -366,7 +368,7 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     // YAML without the yaml library (src/kubeconfig/block-yaml.ts); a flow-style file still loads it
     const kc = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc.out'), '--no-verify-server', '--quiet']);
     expect(kc.status, kc.stderr).toBe(0);
-    for (const h of heavy) expect(traced(kc.stderr).map((c) => c.id)).not.toContain(h);
+    for (const h of [...heavy, ...sshRead]) expect(traced(kc.stderr).map((c) => c.id)).not.toContain(h);
     const flow = join(dir, 'flow.kubeconfig');
     writeFileSync(flow, readFileSync(join(root, 'fixtures/kubeconfig/admin.kubeconfig'), 'utf8').replace('preferences: {}', 'preferences: {colors: true}'));
     const kcFlow = run(file, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', flow, '--api-server', '10.0.0.50', '--output', join(dir, 'kc-flow.out'), '--no-verify-server', '--quiet']);
