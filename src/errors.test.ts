@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { SRC, sourceFiles } from '../test/helpers/source.js';
 import { ERROR_CODES, EXIT, QksError, toQksError, zodIssuesToMessage } from './errors.js';
 
 describe('QksError', () => {
@@ -33,20 +34,12 @@ describe('the house rule: errors are built by their domain\'s factories', () => 
   // every `new QksError(` outside an errors module is the value a named factory returns, so one case
   // is said one way (issue 16): the factory files are errors.ts (one per folder) and ssh/failure.ts
   it('no QksError is assembled inline where it is thrown', () => {
-    const src = __dirname;
     const offenders: string[] = [];
-    const walk = (d: string) => {
-      for (const e of readdirSync(d)) {
-        const p = join(d, e);
-        if (statSync(p).isDirectory()) walk(p);
-        else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !/[/\\](errors|failure)\.ts$/.test(p)) {
-          for (const line of readFileSync(p, 'utf8').split('\n')) {
-            if (line.includes('new QksError(') && !/^\s*return new QksError\(/.test(line)) offenders.push(`${p.slice(src.length + 1)}: ${line.trim()}`);
-          }
-        }
+    for (const p of sourceFiles().filter((f) => !/[/\\](errors|failure)\.ts$/.test(f))) {
+      for (const line of readFileSync(p, 'utf8').split('\n')) {
+        if (line.includes('new QksError(') && !/^\s*return new QksError\(/.test(line)) offenders.push(`${relative(SRC, p)}: ${line.trim()}`);
       }
-    };
-    walk(src);
+    }
     expect(offenders).toEqual([]);
   });
 });

@@ -3,30 +3,22 @@
  * other). Type-only imports are left out: they are erased and load nothing. Relative imports only; a
  * package cannot import us back.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const SRC = resolve(__dirname, '../src');
+import { SRC, sourceFiles } from './helpers/source.js';
 
 /** Each module's value imports (static and dynamic) of other modules in src/. */
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) {
-        const text = readFileSync(p, 'utf8');
-        const specs = [
-          ...[...text.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm)].filter((m) => !m[1]).map((m) => m[2]!),
-          ...[...text.matchAll(/\bimport\('(\.[^']+)'\)/g)].map((m) => m[1]!),
-        ];
-        graph.set(p, specs.map((s) => resolve(dirname(p), s.replace(/\.js$/, '.ts'))));
-      }
-    }
-  };
-  walk(SRC);
+  for (const p of sourceFiles()) {
+    const text = readFileSync(p, 'utf8');
+    const specs = [
+      ...[...text.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm)].filter((m) => !m[1]).map((m) => m[2]!),
+      ...[...text.matchAll(/\bimport\('(\.[^']+)'\)/g)].map((m) => m[1]!),
+    ];
+    graph.set(p, specs.map((s) => resolve(dirname(p), s.replace(/\.js$/, '.ts'))));
+  }
   return graph;
 }
 

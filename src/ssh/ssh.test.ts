@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SRC, sourceFiles } from '../../test/helpers/source.js';
 import { describe, expect, it } from 'vitest';
 import { classifySshFailure, describeDestination, pooledHost, sshBaseArgs, sshFailureKind, SshPool } from './index.js';
 
@@ -45,17 +46,9 @@ describe('SshPool', () => {
 
 describe('the house rule: nothing below src/cli/ installs process handlers or exits', () => {
   it('no process.on / process.exit outside src/cli/', () => {
-    const src = join(__dirname, '..');
-    const offenders: string[] = [];
-    const walk = (d: string) => {
-      for (const e of readdirSync(d)) {
-        const p = join(d, e);
-        if (statSync(p).isDirectory()) {
-          if (p !== join(src, 'cli')) walk(p);
-        } else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && /process\.(on|once|exit)\(/.test(readFileSync(p, 'utf8'))) offenders.push(p.slice(src.length + 1));
-      }
-    };
-    walk(src);
+    const offenders = sourceFiles([join(SRC, 'cli')])
+      .filter((p) => /process\.(on|once|exit)\(/.test(readFileSync(p, 'utf8')))
+      .map((p) => relative(SRC, p));
     expect(offenders).toEqual([]);
   });
 });
