@@ -14,7 +14,7 @@
 import { build, transform } from 'esbuild';
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
@@ -37,17 +37,18 @@ const zodEnglishOnly = {
 };
 
 /**
- * The verbs whose start-up is measured against goals (bench/startup.bench.ts): their chunks stay plain
- * text in the file; the other verbs' chunks are stored deflated (see singleFile). (`artifacts`: deflated,
- * its chunks cost node:zlib's load and the inflate, ~2-3 ms a run; plain, ~0.1 ms more for every start.)
+ * The lines a provisioning system runs per VM, often in a bare environment without a compile cache (no
+ * HOME): `--version`, `agent ping|cat` and `kubeconfig` without commander (src/cli/fast.ts). Their chunks
+ * are stored as plain text in the file, so that even an uncached run of them needs no node:zlib (~3 ms to
+ * load); every other chunk is stored compressed (brotli), inflated only by a run whose pack lacks it (a verb's first
+ * run of a build, or no cache), since a run served by its pack reads its source from the pack.
  */
-const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/options/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts', 'src/cli/main.ts', 'src/cli/agent.ts', 'src/cli/kubeconfig.ts', 'src/cli/artifacts.ts'];
+const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/options/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts'];
 
 /**
  * The chunks of the CLI as CommonJS module bodies, keyed by the id other chunks require them by, and
- * `hot`: the ids that HOT_ENTRIES load (their chunks and what those import statically), in the order of
- * HOT_ENTRIES (agent lines first, then kubeconfig's, then the rest): the file lays them out in that
- * order, so that a verb's pack reads one short span (see singleFile).
+ * `hot`: the ids that HOT_ENTRIES load (their chunks and what those import statically): stored plain
+ * (see singleFile), the rest compressed.
  */
 export async function buildChunks({ report = false } = {}) {
   const out = await build({
@@ -146,7 +147,7 @@ function load(id){
   const t1=now();
   const fn=packed??compile(id,src);
   const t2=now();
-  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3),...(packed?{packed:true}:fn.cachedDataRejected!==undefined?{cacheRejected:fn.cachedDataRejected}:{})};
+  const entry={id,bytes:src.length,fetch:+(t1-t0).toFixed(3),compile:+(t2-t1).toFixed(3),...(packed?{packed:true}:{})};
   trace.push(entry);
   fn(module.exports,load,module);
   entry.runInclusive=+(now()-t2).toFixed(3);
@@ -159,19 +160,19 @@ function load(id){
  * (or $XDG_CACHE_HOME, or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and
  * without HOME there is none), one set per verb (its first word, the agent's subcommand; `--version`
  * alone has its own): each holds what that verb runs.
- * - The plain chunks (the hot verbs', stored as text) a verb runs go in one pack, pack-<build>.v8: they
- *   are compiled together as one array of functions, from their text in this file, with V8's code cache
- *   of that script; one read and one deserialisation instead of one per chunk (kubeconfig runs ~38
- *   chunks, ~0.2 ms each apart: bench/startup.md, "Round 4: kubeconfig"). A run that needs a plain chunk
- *   the pack lacks compiles it alone and writes a new pack with it added (generation 1: compiled, not
- *   yet run); the next run served wholly by it writes it back with what it ran (generation 2); later runs
- *   only read it.
- * - A deflated chunk (a cold verb's: zod, memfs...) has a cache of its own, <its hash>.v8, and stays out
- *   of the pack: a pack that held one would inflate it at every start of the verb.
+ * - The chunks a verb runs go in one pack, pack-<build>.v8: their source and V8's code cache of it, the
+ *   chunks compiled together as one array of functions. One read and one deserialisation instead of one
+ *   per chunk (kubeconfig runs ~37 chunks, ~0.2 ms each apart: bench/startup.md, "Round 4: kubeconfig"),
+ *   and nothing read back from this file nor inflated, so most chunks can be stored compressed here (the
+ *   file's size is what every start pays: bench/startup.md, round 7). A run that needs a chunk the pack
+ *   lacks compiles it alone and writes a new pack with it added (generation 1: compiled, not yet run);
+ *   the next run served wholly by it writes it back with what it ran (generation 2); later runs only read it.
+ * - The pack's source is trusted as its code cache is: both are written by this loader, atomically, mode
+ *   0600 in the user's own 0700 directories, and named after this build's fingerprint.
  * - Caches are taken at the end of a successful run (Script#createCachedData), so they hold the
  *   functions that ran compiled, not only the top level: V8 compiles a function when it is first called,
  *   and a start calls most of its code once. Compiling zod's chunk takes ~30 ms, loading its cache ~2 ms.
- * - Names follow the content (the pack the build's fingerprint, a chunk its hash), V8 checks each cache
+ * - The name follows the content (the build's fingerprint), V8 checks the cache
  *   (version, flags, source) and compiles as usual when one does not fit, and the loader then writes a
  *   fresh one: atomically, mode 0600, in 0700 directories that must be the user's own.
  */
@@ -190,55 +191,50 @@ function cacheDirectory(){
 }
 const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})";
 let pack,missed=false,armed=false;
-const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",toCache=[],alone=[];
+const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",alone=[];
 function atExit(){if(!armed){armed=true;process.once("exit",(status)=>{if(status===0)writeCaches()})}}
-/** The verb's pack, or null. The file: u32 header length, header JSON {gen, ids}, V8's cache of packSource(ids). */
+/**
+ * The verb's pack, or null. The file: u32 header length, header JSON {gen, ids, src: the source's length},
+ * the pack's source (latin1), V8's cache of that source. A run served by it reads nothing of this file's
+ * chunks (Node has read the whole file once: each KB of it costs every start, bench/startup.md round 7).
+ */
 function openPack(){
   if(pack!==undefined)return pack;
   pack=null;
   try{
-    const b=nodeRequire("node:fs").readFileSync(packFile()),n=b.readUInt32LE(0),h=JSON.parse(b.toString("latin1",4,4+n));
-    if(!h.ids.every((id)=>index[id]&&!index[id][2]))return pack;
-    const script=new Script(packSource(h.ids),{filename:"qemu-kubesolo/pack",cachedData:b.subarray(4+n)}),fns=script.runInThisContext();
-    pack={ids:h.ids,fns:new Map(h.ids.map((id,k)=>[id,fns[k]])),script,gen:h.gen,rejected:script.cachedDataRejected};
+    const b=nodeRequire("node:fs").readFileSync(packFile()),n=b.readUInt32LE(0),h=JSON.parse(b.toString("latin1",4,4+n)),at=4+n+h.src;
+    if(!Array.isArray(h.ids)||!h.ids.every((id)=>index[id])||!(at<=b.length))return pack;
+    const src=b.toString("latin1",4+n,at),script=new Script(src,{filename:"qemu-kubesolo/pack",cachedData:b.subarray(at)}),fns=script.runInThisContext();
+    if(!Array.isArray(fns)||fns.length!==h.ids.length||!fns.every((f)=>typeof f==="function"))return pack;
+    pack={ids:h.ids,src,fns:new Map(h.ids.map((id,k)=>[id,fns[k]])),script,gen:h.gen,rejected:script.cachedDataRejected};
   }catch{}
   return pack;
 }
-/** A plain chunk's function from the pack, or undefined: it is then compiled alone (and the pack rewritten at exit). */
+/** A chunk's function from the pack, or undefined: it is then compiled alone (and the pack rewritten at exit). */
 function precompiled(id){
-  if(!index[id]||index[id][2]||!cacheDirectory())return;
+  if(!index[id]||!cacheDirectory())return;
   atExit();
   const f=openPack()?.fns.get(id);
   if(!f)missed=true;
   return f;
 }
 function compile(id,src){
-  const o={filename:"qemu-kubesolo/"+id.slice(2)},d=cacheDirectory(),code=wrap(src);
-  if(!d)return new Script(code,o).runInThisContext();
-  if(!index[id][2]){alone.push(id);return new Script(code,o).runInThisContext()}
-  const file=d+"/"+index[id][3]+".v8";
-  let data;try{data=nodeRequire("node:fs").readFileSync(file)}catch{}
-  const script=new Script(code,data?{...o,cachedData:data}:o),fn=script.runInThisContext();
-  fn.cachedDataRejected=data?script.cachedDataRejected:undefined;
-  if(data&&!script.cachedDataRejected)return fn;
-  atExit();
-  toCache.push([script,file]);
-  return fn;
+  if(cacheDirectory())alone.push(id);
+  return new Script(wrap(src),{filename:"qemu-kubesolo/"+id.slice(2)}).runInThisContext();
 }
+/** A pack's script: "[" + each chunk wrapped as compile() wraps one + "]" (made only when a pack is written). */
+const packSource=(ids)=>"["+ids.map((id)=>wrap(chunk(id))).join(",")+"]";
 function writeCaches(){
-  const fs=nodeRequire("node:fs"),put=(file,data)=>{try{const tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,data,{mode:0o600});fs.renameSync(tmp,file)}catch{}};
-  for(const [script,file] of toCache)put(file,script.createCachedData());
-  const p=pack,repack=missed||p&&(p.rejected||p.gen<2);
-  if(!toCache.length&&!repack)return; // the usual run: everything came from its caches, nothing to write
-  if(repack){
-    // wholly served: the pack's own script, with what ran; else a new one with the chunks it lacked
-    const whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone],head=Buffer.from(JSON.stringify({gen:whole?2:1,ids}),"latin1"),n=Buffer.alloc(4);
-    n.writeUInt32LE(head.length);
-    try{put(packFile(),Buffer.concat([n,head,(whole?p.script:new Script(packSource(ids),{filename:"qemu-kubesolo/pack"})).createCachedData()]))}catch{}
-  }
-  // other builds' caches go when this verb's are written, once a day old: two installed versions run in turn keep theirs
-  const keep=new Set([packFile().slice(cacheDir.length+1),...Object.values(index).map((v)=>v[3]+".v8")]),old=Date.now()-864e5;
-  try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&!keep.has(f)&&fs.statSync(cacheDir+"/"+f).mtimeMs<old)fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
+  const p=pack;
+  if(!missed&&!(p&&(p.rejected||p.gen<2)))return; // the usual run: everything came from its pack, nothing to write
+  // wholly served: the pack's own script, with what ran; else a new one with the chunks it lacked
+  const fs=nodeRequire("node:fs"),whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone],src=whole?p.src:packSource(ids);
+  const script=whole?p.script:new Script(src,{filename:"qemu-kubesolo/pack"}),head=Buffer.from(JSON.stringify({gen:whole?2:1,ids,src:src.length}),"latin1"),n=Buffer.alloc(4);
+  n.writeUInt32LE(head.length);
+  try{const file=packFile(),tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,Buffer.concat([n,head,Buffer.from(src,"latin1"),script.createCachedData()]),{mode:0o600});fs.renameSync(tmp,file)}catch{}
+  // other builds' packs (and older layouts' caches) go when this verb's is written, once a day old: two installed versions run in turn keep theirs
+  const keep=packFile().slice(cacheDir.length+1),old=Date.now()-864e5;
+  try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&f!==keep&&fs.statSync(cacheDir+"/"+f).mtimeMs<old)fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
 }`;
 
 /** Layouts without the on-disk cache (the single executable's strings) compile each chunk alone. */
@@ -250,7 +246,11 @@ export const CACHE_FROM = 16 * 1024;
 /** The parameters each chunk is compiled with (a CommonJS module body). */
 export const CHUNK_PARAMS = ['exports', 'require', 'module'];
 
-/** Chunks bigger than this are stored deflated (see singleFile). */
+/** A chunk stored compressed: brotli's best for text (12 % smaller than deflate's on these chunks; inflated as fast). */
+const brotli = (code) =>
+  brotliCompressSync(code, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: code.length } });
+
+/** Chunks bigger than this are stored compressed when no `hot` set is given (see singleFile). */
 const DEFLATE_OVER = 64 * 1024;
 
 /**
@@ -278,28 +278,23 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
-    // The chunks of verbs outside `hot` (zod, memfs among them) are deflated, and without `hot` the big ones: the whole file's
-    // size is what every start pays for (Node reads and scans it: ~4 us a KB, bench/startup.md), and a
-    // verb that needs one pays ~1-2 ms more to inflate it (node:zlib, the first time).
+    // The chunks outside `hot` are compressed, and without `hot` the big ones: the whole file's size is what
+    // every start pays for (Node reads and scans it: ~5 us a KB, bench/startup.md round 7), and only a run
+    // whose pack lacks one inflates it (node:zlib, ~3 ms to load).
     const parts = [];
     const index = {};
     let at = 0;
-    // plain chunks first, side by side: a verb's pack reads them in one span (see packSource below)
+    // plain chunks first, in `hot`'s order
     const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= DEFLATE_OVER);
-    // (`hot` in its own order: the agent lines' chunks, then kubeconfig's, then the rest)
     const plain = hot !== undefined ? [...hot].map((id) => [id, chunks[id]]) : Object.entries(chunks).filter(isPlain);
     const ordered = [...plain, ...Object.entries(chunks).filter((e) => !isPlain(e))];
     for (const [id, code] of ordered) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
-      // a hot chunk stays plain however big (yaml, 113 KB, for kubeconfig: inflating it cost 10-15 ms
-      // with node:zlib; plain it costs every start ~0.3 ms more to read)
-      const deflate = !isPlain([id, code]);
-      const text = deflate ? deflateRawSync(code, { level: 9 }).toString('base64') : code.replaceAll('*/', '*\x01/');
+      const packed = !isPlain([id, code]);
+      const text = packed ? brotli(code).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
-      // the chunk's compile-cache name: V8 checks a cache against the source's length only, so an
-      // entry chunk (main.js, whose name does not change with its content) needs its content's hash
-      index[id] = [at, text.length, deflate ? 1 : 0, createHash('sha256').update(code).digest('hex').slice(0, 16)];
-      if (!deflate && text !== code) index[id].push(1); // escaped: restored on load (the others are used as read)
+      index[id] = [at, text.length, packed ? 1 : 0];
+      if (!packed && text !== code) index[id].push(1); // escaped: restored on load (the others are used as read)
       at += text.length;
     }
     // the build's fingerprint closes the comment: a file replaced under a running process (an upgrade)
@@ -308,10 +303,10 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     tail = `/*\n${parts.join('')}${stamp}*/\n`;
     // offsets count back from the end of the file, so they do not depend on the loader's length
     for (const v of Object.values(index)) v[0] = tail.length - 3 - v[0];
-    // Each chunk is read on its own (pread at its offset), or a pack's at once (one pread of their span):
-    // Node has read and scanned the whole file once already; reading it all again as one string cost
-    // ~2 ms and a megabyte of heap a start. The stamp is checked with every read: the file may have been
-    // rewritten in place since.
+    // Each chunk is read on its own (pread at its offset), and only by a run its pack does not serve: Node
+    // has read and scanned the whole file once already; reading it all again as one string cost ~2 ms and
+    // a megabyte of heap a start. The stamp is checked with every read: the file may have been rewritten
+    // in place since.
     const end = JSON.stringify(stamp + '*/\n');
     table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let fd,size;`;
     table +=
@@ -319,16 +314,8 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
       'if(at(size-end.length,end.length).toString("latin1")!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
       'return at(size-pos,len)}' +
-      'const text=(at,s)=>at[2]?nodeRequire("node:zlib").inflateRawSync(Buffer.from(s,"base64")).toString("latin1"):at[4]?s.replaceAll("*\\x01/","*/"):s;' +
-      'function chunk(id){const at=index[id];if(!at)return;return text(at,bytes(at[0],at[1]).toString("latin1"))}' +
-      // a pack's script, "[" + each chunk wrapped as compile() wraps one + "]", made as one string from one
-      // read of the chunks' span (offsets count back from the end: it runs from the largest offset to the
-      // smallest one's end) copied into one buffer: the slices, wrappers and joins of strings it replaces
-      // made ~230 KB of young garbage for agent cat's 78 KB, enough for a scavenge (~0.7 ms) every run
-      'function packSource(ids){if(!ids.length)return"[]";const ats=ids.map((id)=>index[id]),hi=Math.max(...ats.map((a)=>a[0])),lo=Math.min(...ats.map((a)=>a[0]-a[1])),s=bytes(hi,hi-lo),' +
-      'open=Buffer.from("(function("+PARAMS+"){","latin1"),close=Buffer.from("\\n}),","latin1"),out=Buffer.allocUnsafe(1+ats.reduce((n,a)=>n+open.length+a[1]+close.length,0));' +
-      'let p=0;out[p++]=91;for(const a of ats){p+=open.copy(out,p);p+=s.copy(out,p,hi-a[0],hi-a[0]+a[1]);p+=close.copy(out,p)}out[p-1]=93;' +
-      'const t=out.toString("latin1",0,p);return ats.some((a)=>a[4])?t.replaceAll("*\\x01/","*/"):t}';
+      'const text=(at,s)=>at[2]?nodeRequire("node:zlib").brotliDecompressSync(Buffer.from(s,"base64")).toString("latin1"):at[3]?s.replaceAll("*\\x01/","*/"):s;' +
+      'function chunk(id){const at=index[id];if(!at)return;return text(at,bytes(at[0],at[1]).toString("latin1"))}';
     source = 'chunk(id)';
   }
   const compile = caches
