@@ -167,14 +167,14 @@ function load(id){
  *   file's size is what every start pays: bench/startup.md, round 7). A run that needs a chunk the pack
  *   lacks compiles it alone and writes a new pack with it added (generation 1: compiled, not yet run);
  *   the next run served wholly by it writes it back with what it ran (generation 2); later runs only read it.
- * - The pack's source is trusted as its code cache is: both are written by this loader, atomically, mode
- *   0600 in the user's own 0700 directories, and named after this build's fingerprint.
+ * - The pack's source is trusted as its code cache is (V8 checks a cache's version, flags and source
+ *   length, not its bytes): both are written by this loader, into the user's own directories (below).
  * - Caches are taken at the end of a successful run (Script#createCachedData), so they hold the
  *   functions that ran compiled, not only the top level: V8 compiles a function when it is first called,
  *   and a start calls most of its code once. Compiling zod's chunk takes ~30 ms, loading its cache ~2 ms.
- * - The name follows the content (the build's fingerprint), V8 checks the cache
- *   (version, flags, source) and compiles as usual when one does not fit, and the loader then writes a
- *   fresh one: atomically, mode 0600, in 0700 directories that must be the user's own.
+ * - The name follows the content (the build's fingerprint); a cache V8 refuses, or a pack that does not
+ *   read, is compiled as usual and a fresh one written: atomically, mode 0600, in 0700 directories that
+ *   must be the user's own.
  */
 const COMPILE_CACHE = `let cacheDir;
 function cacheDirectory(){
@@ -251,7 +251,7 @@ const brotli = (code) =>
   brotliCompressSync(code, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: code.length } });
 
 /** Chunks bigger than this are stored compressed when no `hot` set is given (see singleFile). */
-const DEFLATE_OVER = 64 * 1024;
+const COMPRESS_OVER = 64 * 1024;
 
 /**
  * The single file: a small loader, then the chunks, each compiled on its first require.
@@ -285,16 +285,16 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     const index = {};
     let at = 0;
     // plain chunks first, in `hot`'s order
-    const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= DEFLATE_OVER);
+    const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= COMPRESS_OVER);
     const plain = hot !== undefined ? [...hot].map((id) => [id, chunks[id]]) : Object.entries(chunks).filter(isPlain);
     const ordered = [...plain, ...Object.entries(chunks).filter((e) => !isPlain(e))];
     for (const [id, code] of ordered) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
-      const packed = !isPlain([id, code]);
-      const text = packed ? brotli(code).toString('base64') : code.replaceAll('*/', '*\x01/');
+      const compressed = !isPlain([id, code]);
+      const text = compressed ? brotli(code).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
-      index[id] = [at, text.length, packed ? 1 : 0];
-      if (!packed && text !== code) index[id].push(1); // escaped: restored on load (the others are used as read)
+      index[id] = [at, text.length, compressed ? 1 : 0];
+      if (!compressed && text !== code) index[id].push(1); // escaped: restored on load (the others are used as read)
       at += text.length;
     }
     // the build's fingerprint closes the comment: a file replaced under a running process (an upgrade)
