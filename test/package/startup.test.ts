@@ -226,17 +226,17 @@ describe('bundle compile cache', () => {
     expect(r.stdout).toBe(first.stdout);
     expect(packOf(r.stderr)).toBeUndefined();
     expect(packOf(run(tracedBundle, ['iso', '--help'], { HOME: home }).stderr)).toMatchObject({ cacheRejected: false });
+    // where a pack's source ends and V8's cache begins (scripts/bundle.mjs openPack)
+    const sourceEnd = (b: Buffer) => 4 + b.readUInt32LE(0) + (JSON.parse(b.toString('latin1', 4, 4 + b.readUInt32LE(0))) as { src: number }).src;
     // a pack cut short (its source ends past the file's end): not used
     const whole = readFileSync(pack);
-    const head = 4 + whole.readUInt32LE(0);
-    const source = head + (JSON.parse(whole.toString('latin1', 4, head)) as { src: number }).src;
-    writeFileSync(pack, whole.subarray(0, source - 1));
+    writeFileSync(pack, whole.subarray(0, sourceEnd(whole) - 1));
     const short = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(short.stdout).toBe(first.stdout);
     expect(packOf(short.stderr)).toBeUndefined();
     // a pack whose header and source read but whose V8 cache is damaged: V8 refuses it and compiles, the run writes a good one
     const b = readFileSync(pack);
-    const at = 4 + b.readUInt32LE(0) + (JSON.parse(b.toString('latin1', 4, 4 + b.readUInt32LE(0))) as { src: number }).src;
+    const at = sourceEnd(b);
     writeFileSync(pack, Buffer.concat([b.subarray(0, at), Buffer.alloc(b.length - at, 0x55)]));
     const damaged = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(damaged.stdout).toBe(first.stdout);
@@ -270,16 +270,16 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
   // the per-socket lock binds without net.Server#listen's cluster check (src/agent/lock.ts), and hashes
   // without node:crypto
   it('agent ping loads no tls, cluster, child_process, crypto or zlib', () => {
-    const r = run(bundle, ['agent', 'ping', '--socket', agent.socketPath]);
+    // a first run (no pack yet) inflates nothing: its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES)
+    const r = run(bundle, ['agent', 'ping', '--socket', agent.socketPath], { HOME: mkdtempSync(join(dir, 'home-')) });
     expect(r.status, r.stderr).toBe(0);
-    // zlib: its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES), nothing to inflate even without a pack
     for (const m of ['tls', 'cluster', 'child_process', 'crypto', 'dgram', 'zlib']) expect(r.builtins.has(m), m).toBe(false);
   });
 
-  // its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES): nothing to inflate even without a pack; the
-  // atomic write's temp name is no node:crypto (src/files/atomic.ts)
+  // a first run (no pack yet): its chunks are stored plain (scripts/bundle.mjs HOT_ENTRIES), nothing to
+  // inflate; the atomic write's temp name is no node:crypto (src/files/atomic.ts)
   it('kubeconfig --socket loads no zlib or crypto', () => {
-    const r = run(bundle, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc-zlib.out'), '--no-verify-server', '--quiet']);
+    const r = run(bundle, ['kubeconfig', '--socket', agent.socketPath, '--remote-path', join(root, 'fixtures/kubeconfig/admin.kubeconfig'), '--api-server', '10.0.0.50', '--output', join(dir, 'kc-zlib.out'), '--no-verify-server', '--quiet'], { HOME: mkdtempSync(join(dir, 'home-')) });
     expect(r.status, r.stderr).toBe(0);
     for (const m of ['zlib', 'crypto']) expect(r.builtins.has(m), m).toBe(false);
   });
