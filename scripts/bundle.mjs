@@ -40,8 +40,8 @@ const zodEnglishOnly = {
  * The lines a provisioning system runs per VM, often in a bare environment without a compile cache (no
  * HOME): `--version`, `agent ping|cat` and `kubeconfig` without commander (src/cli/fast.ts). Their chunks
  * are stored as plain text in the file, so that even an uncached run of them needs no node:zlib (~3 ms to
- * load); every other chunk is stored compressed (brotli), inflated only by a run whose pack lacks it (a verb's first
- * run of a build, or no cache), since a run served by its pack reads its source from the pack.
+ * load); every other chunk is stored compressed (brotli), inflated only by a run whose pack lacks it (a
+ * verb's first run of a build, or no cache): a run its pack serves reads the source from the pack.
  */
 const HOT_ENTRIES = ['src/cli/bin.ts', 'src/cli/fast.ts', 'src/cli/agent-verbs.ts', 'src/options/kubeconfig.ts', 'src/cli/kubeconfig-verb.ts'];
 
@@ -191,7 +191,7 @@ function cacheDirectory(){
 }
 const wrap=(src)=>"(function("+PARAMS+"){"+src+"\\n})";
 let pack,missed=false,armed=false;
-const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",alone=[];
+const packFile=()=>cacheDir+"/pack-"+STAMP+".v8",alone=new Map();
 function atExit(){if(!armed){armed=true;process.once("exit",(status)=>{if(status===0)writeCaches()})}}
 /**
  * The verb's pack, or null. The file: u32 header length, header JSON {gen, ids, src: the source's length},
@@ -219,16 +219,19 @@ function precompiled(id){
   return f;
 }
 function compile(id,src){
-  if(cacheDirectory())alone.push(id);
+  if(cacheDirectory())alone.set(id,src);
   return new Script(wrap(src),{filename:"qemu-kubesolo/"+id.slice(2)}).runInThisContext();
 }
-/** A pack's script: "[" + each chunk wrapped as compile() wraps one + "]" (made only when a pack is written). */
-const packSource=(ids)=>"["+ids.map((id)=>wrap(chunk(id))).join(",")+"]";
+/**
+ * A pack's script: "[" + each chunk wrapped as compile() wraps one + "]" (made only when a pack is written);
+ * the chunks this run compiled alone from their text as read (and inflated) then, the pack's others read again.
+ */
+const packSource=(ids)=>"["+ids.map((id)=>wrap(alone.get(id)??chunk(id))).join(",")+"]";
 function writeCaches(){
   const p=pack;
   if(!missed&&!(p&&(p.rejected||p.gen<2)))return; // the usual run: everything came from its pack, nothing to write
   // wholly served: the pack's own script, with what ran; else a new one with the chunks it lacked
-  const fs=nodeRequire("node:fs"),whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone],src=whole?p.src:packSource(ids);
+  const fs=nodeRequire("node:fs"),whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone.keys()],src=whole?p.src:packSource(ids);
   const script=whole?p.script:new Script(src,{filename:"qemu-kubesolo/pack"}),head=Buffer.from(JSON.stringify({gen:whole?2:1,ids,src:src.length}),"latin1"),n=Buffer.alloc(4);
   n.writeUInt32LE(head.length);
   try{const file=packFile(),tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,Buffer.concat([n,head,Buffer.from(src,"latin1"),script.createCachedData()]),{mode:0o600});fs.renameSync(tmp,file)}catch{}
@@ -249,9 +252,6 @@ export const CHUNK_PARAMS = ['exports', 'require', 'module'];
 /** A chunk stored compressed: brotli's best for text (12 % smaller than deflate's on these chunks; inflated as fast). */
 const brotli = (code) =>
   brotliCompressSync(code, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: code.length } });
-
-/** Chunks bigger than this are stored compressed when no `hot` set is given (see singleFile). */
-const COMPRESS_OVER = 64 * 1024;
 
 /**
  * The single file: a small loader, then the chunks, each compiled on its first require.
@@ -278,19 +278,15 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
-    // The chunks outside `hot` are compressed, and without `hot` the big ones: the whole file's size is what
-    // every start pays for (Node reads and scans it: ~5 us a KB, bench/startup.md round 7), and only a run
-    // whose pack lacks one inflates it (node:zlib, ~3 ms to load).
+    // The chunks outside `hot` (when given) are compressed: the whole file's size is what every start pays
+    // for (Node reads and scans it: ~5 us a KB, bench/startup.md round 7), and only a run whose pack lacks
+    // one inflates it (node:zlib, ~3 ms to load).
     const parts = [];
     const index = {};
     let at = 0;
-    // plain chunks first, in `hot`'s order
-    const isPlain = ([id, code]) => (hot !== undefined ? hot.has(id) : code.length <= COMPRESS_OVER);
-    const plain = hot !== undefined ? [...hot].map((id) => [id, chunks[id]]) : Object.entries(chunks).filter(isPlain);
-    const ordered = [...plain, ...Object.entries(chunks).filter((e) => !isPlain(e))];
-    for (const [id, code] of ordered) {
+    for (const [id, code] of Object.entries(chunks)) {
       if (code.includes('\x01')) throw new Error(`${id}: a raw \\x01 in the output`);
-      const compressed = !isPlain([id, code]);
+      const compressed = hot !== undefined && !hot.has(id);
       const text = compressed ? brotli(code).toString('base64') : code.replaceAll('*/', '*\x01/');
       parts.push(text);
       index[id] = [at, text.length, compressed ? 1 : 0];
