@@ -114,6 +114,9 @@ function packOf(stderr: string): { chunks: number; gen: number; cacheRejected: b
   return line === undefined ? undefined : JSON.parse(line);
 }
 
+/** Where a pack's source ends and V8's cache begins (scripts/bundle.mjs openPack). */
+const sourceEnd = (b: Buffer) => 4 + b.readUInt32LE(0) + (JSON.parse(b.toString('latin1', 4, 4 + b.readUInt32LE(0))) as { src: number }).src;
+
 // stdout is written with write(2) (src/cli/output.ts); a descriptor its giver left non-blocking and full
 // (EAGAIN) goes through Node's stream, which waits: the output still arrives whole, after what was there
 const NONBLOCKING_FULL_STDOUT = String.raw`
@@ -169,6 +172,8 @@ describe('bundle compile cache', () => {
     expect(statSync(join(pack, '..')).mode & 0o777).toBe(0o700);
     expect(statSync(join(pack, '..', '..')).mode & 0o777).toBe(0o700);
     const compiledOnly = statSync(pack).size;
+    // V8's part starts 8-aligned in the pack, so V8 uses it where it was read instead of copying it
+    expect(sourceEnd(readFileSync(pack)) % 8).toBe(0);
     // the second run takes every chunk from the pack (compiled, not yet run: generation 1) and writes it
     // back with the functions it ran; the third reads it all and writes nothing. The iso verb's chunks
     // are stored compressed in the file (it is not a start-up goal): only the first run inflated them.
@@ -181,6 +186,7 @@ describe('bundle compile cache', () => {
     expect(chunks).toHaveLength(packOf(second.stderr)!.chunks);
     expect(second.builtins.has('zlib')).toBe(false);
     expect(statSync(pack).size).toBeGreaterThan(compiledOnly);
+    expect(sourceEnd(readFileSync(pack)) % 8).toBe(0);
     const mtimes = cacheFiles(home).map((f) => statSync(f).mtimeMs);
     const third = run(tracedBundle, ['iso', '--help'], { HOME: home });
     expect(third.stdout).toBe(first.stdout);
@@ -226,8 +232,6 @@ describe('bundle compile cache', () => {
     expect(r.stdout).toBe(first.stdout);
     expect(packOf(r.stderr)).toBeUndefined();
     expect(packOf(run(tracedBundle, ['iso', '--help'], { HOME: home }).stderr)).toMatchObject({ cacheRejected: false });
-    // where a pack's source ends and V8's cache begins (scripts/bundle.mjs openPack)
-    const sourceEnd = (b: Buffer) => 4 + b.readUInt32LE(0) + (JSON.parse(b.toString('latin1', 4, 4 + b.readUInt32LE(0))) as { src: number }).src;
     // a pack cut short (its source ends past the file's end): not used
     const whole = readFileSync(pack);
     writeFileSync(pack, whole.subarray(0, sourceEnd(whole) - 1));
