@@ -233,7 +233,7 @@ function writeCaches(){
   // wholly served: the pack's own script, with what ran; else a new one with the chunks it lacked
   const fs=nodeRequire("node:fs"),whole=p&&!missed,ids=whole?p.ids:[...(p?p.ids:[]),...alone.keys()],src=whole?p.src:packSource(ids);
   // the header is padded (JSON allows trailing spaces) so that V8's part starts 8-aligned in the read buffer: V8 copies a cache that is not (bench/startup.md, round 8)
-  const script=whole?p.script:new Script(src,{filename:"qemu-kubesolo/pack"}),json=JSON.stringify({gen:whole?2:1,ids,src:src.length}),head=Buffer.from(json.padEnd(json.length+(8-((4+json.length+src.length)&7))%8),"latin1"),n=Buffer.alloc(4);
+  const script=whole?p.script:new Script(src,{filename:"qemu-kubesolo/pack"}),json=JSON.stringify({gen:whole?2:1,ids,src:src.length}),head=Buffer.from(json.padEnd(json.length+(-(4+json.length+src.length)&7)),"latin1"),n=Buffer.alloc(4);
   n.writeUInt32LE(head.length);
   try{const file=packFile(),tmp=file+"."+process.pid+".tmp";fs.writeFileSync(tmp,Buffer.concat([n,head,Buffer.from(src,"latin1"),script.createCachedData()]),{mode:0o600});fs.renameSync(tmp,file)}catch{}
   // other builds' packs (and older layouts' caches) go when this verb's is written, once a day old: two installed versions run in turn keep theirs
