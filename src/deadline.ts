@@ -3,6 +3,7 @@
  * wait in the agent path goes through `bounded` (one wait) or `startDeadline` (several steps sharing
  * one budget). The clock is read only here.
  */
+import type { CancelSignal } from './cancel.js';
 import { abortError } from './errors.js';
 
 /**
@@ -22,7 +23,7 @@ export interface BoundOptions {
   /** The error the wait rejects with when the bound runs out. */
   onTimeout: () => Error;
   /** Stops the wait early: rejects with the signal's QksError reason, else INTERRUPTED. */
-  signal?: AbortSignal | undefined;
+  signal?: CancelSignal | undefined;
   /** Runs once before a timeout or abort rejects (e.g. mark a connection for resync). */
   onCancel?: (why: 'timeout' | 'abort') => void;
 }
@@ -66,7 +67,7 @@ export function bounded<T>(options: BoundOptions, start: (settle: Settle<T>) => 
 }
 
 /** Waits `ms`; rejects at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: CancelSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const onAbort = () => {
@@ -102,7 +103,7 @@ export interface Deadline {
  * Made late, the signal is already aborted when the budget or the caller's signal has run out; made
  * after dispose(), it is as an eager one would be then: aborted only if either ran out before dispose.
  */
-export function startDeadline(totalMs: number, options: { onTimeout: () => Error; signal?: AbortSignal | undefined }): Deadline {
+export function startDeadline(totalMs: number, options: { onTimeout: () => Error; signal?: CancelSignal | undefined }): Deadline {
   return new LazyDeadline(totalMs, options.onTimeout, options.signal);
 }
 
@@ -116,7 +117,7 @@ class LazyDeadline implements Deadline {
   constructor(
     readonly totalMs: number,
     private readonly onTimeout: () => Error,
-    private readonly parent: AbortSignal | undefined,
+    private readonly parent: CancelSignal | undefined,
   ) {
     this.end = monotonicMs() + totalMs;
   }

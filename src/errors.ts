@@ -5,6 +5,7 @@
  * process exit status (one table, below) and whether retrying can help (`retryable`: `--wait` retries
  * only those). The message says what happened; `hint` says what to do about it.
  */
+import type { CancelSignal } from './cancel.js';
 
 /** Exit statuses of the CLI. Documented in `--help` and the README; wrappers may rely on them. */
 export const EXIT = {
@@ -160,7 +161,7 @@ export function interruptedError(by?: string): QksError {
 }
 
 /** The error an operation cancelled by `signal` ends with: the aborter's own QksError, else INTERRUPTED. */
-export function abortError(signal: AbortSignal): QksError {
+export function abortError(signal: CancelSignal): QksError {
   return signal.reason instanceof QksError ? signal.reason : interruptedError();
 }
 

@@ -3,6 +3,7 @@
  * (direct unix socket, libvirtd, an SSH-forwarded socket). Every operation has a bound.
  */
 import { sleep, startDeadline, type Deadline } from '../deadline.js';
+import type { CancelSignal } from '../cancel.js';
 import { isQksError } from '../errors.js';
 import { guestCatFailed, guestFileNotFound, guestFileTooLarge, operationTimeout, protocolError } from './errors.js';
 import { decodeBase64Strict, ExecStart, ExecStatus, FileHandle, FileRead, GuestInfo, parseReturn, type ExecStatusReply } from './messages.js';
@@ -23,7 +24,7 @@ export interface AgentInfo {
 export interface CallOptions {
   /** Bound on the whole operation, in ms. Defaults: DEFAULT_TIMEOUTS. */
   timeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface ExecOptions extends CallOptions {
@@ -244,7 +245,7 @@ export class AgentClient {
     return r.stdout;
   }
 
-  private call(command: string, args: Record<string, unknown>, deadline: Deadline, signal?: AbortSignal): Promise<unknown> {
+  private call(command: string, args: Record<string, unknown>, deadline: Deadline, signal?: CancelSignal): Promise<unknown> {
     return this.transport.execute(command, args, { timeoutMs: Math.min(deadline.left(), this.timeouts.commandMs), ...(signal ? { signal } : {}) });
   }
 

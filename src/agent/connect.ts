@@ -17,13 +17,14 @@ import { candidatesNeedSshPool, noAgentTarget, unreachableError, type AttemptFai
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
 import type { AgentCandidate, AgentTarget, AgentTransport, CandidateContext, CandidatePlan } from './transport.js';
 import type { LibvirtCandidates } from './vm-plan.js';
+import type { CancelSignal } from '../cancel.js';
 
 export type { AgentCandidate, AgentTarget } from './transport.js';
 
 export interface OpenAgentOptions extends AgentClientOptions {
   /** Bound on each candidate's handshake (ms). Default DEFAULT_TIMEOUTS.handshakeMs. */
   handshakeTimeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Environment (LIBVIRT_URI, XDG_RUNTIME_DIR, HOME, QKS_SSH_CONFIG). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Prefix for libvirt's paths (tests). Default `/`. */

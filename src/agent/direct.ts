@@ -9,6 +9,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { backoffMs, bounded, monotonicMs, sleep, startDeadline } from '../deadline.js';
+import type { CancelSignal } from '../cancel.js';
 import { QksError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { agentReplyError, connectError, disconnectedError, protocolError, timeoutError } from './errors.js';
@@ -35,7 +36,7 @@ export interface DirectOptions {
   domain?: string;
   /** Largest reply accepted (bytes). Default MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 type Waiter = {
@@ -100,7 +101,7 @@ export async function connectDirect(socketPath: string, options: DirectOptions =
  * connect(), retrying EAGAIN ("listen queue full": qemu-ga's tiny backlog while it serves another
  * client) with jittered backoff until `retryMs` has passed.
  */
-async function openSocket(socketPath: string, timeoutMs: number, retryMs: number, signal?: AbortSignal): Promise<Socket> {
+async function openSocket(socketPath: string, timeoutMs: number, retryMs: number, signal?: CancelSignal): Promise<Socket> {
   const end = monotonicMs() + retryMs;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -114,7 +115,7 @@ async function openSocket(socketPath: string, timeoutMs: number, retryMs: number
   }
 }
 
-function connectOnce(socketPath: string, timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
+function connectOnce(socketPath: string, timeoutMs: number, signal?: CancelSignal): Promise<Socket> {
   let socket: Socket | undefined;
   let connected = false;
   return bounded<Socket>({ timeoutMs, signal, onTimeout: () => timeoutError(`connect to ${socketPath}`, timeoutMs, { socketPath }) }, ({ resolve, reject }) => {
@@ -212,7 +213,7 @@ export class DirectTransport implements AgentTransport {
   }
 
   /** Waits for frames until `take` returns a value; one waiter at a time (commands are serialised). */
-  private wait<T>(take: (f: Frame) => T | undefined, timeoutMs: number, onTimeout: () => QksError, during: string, signal?: AbortSignal): Promise<T> {
+  private wait<T>(take: (f: Frame) => T | undefined, timeoutMs: number, onTimeout: () => QksError, during: string, signal?: CancelSignal): Promise<T> {
     if (this.closed) return Promise.reject(disconnectedError(this.socketPath, during));
     return bounded<T>({ timeoutMs, signal, onTimeout, onCancel: () => (this.needsResync = true) }, ({ resolve, reject }) => {
       this.waiter = {
@@ -240,7 +241,7 @@ export class DirectTransport implements AgentTransport {
    * Synchronises with the agent. `initial`: on a fresh connection silence means the socket is held
    * (SOCKET_HELD); later it means the agent is stuck (AGENT_TIMEOUT).
    */
-  async handshake(initial: boolean, signal?: AbortSignal, timeoutMs: number = this.handshakeTimeoutMs): Promise<void> {
+  async handshake(initial: boolean, signal?: CancelSignal, timeoutMs: number = this.handshakeTimeoutMs): Promise<void> {
     const hs = new Handshake({ socketPath: this.socketPath, channel: this.info.channel, initial, nextId: syncId });
     this.write(hs.start(syncId()));
     await this.wait(
@@ -292,7 +293,7 @@ export class DirectTransport implements AgentTransport {
     }
   }
 
-  private async roundTrip(command: string, args: Record<string, unknown> | undefined, leftMs: number, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  private async roundTrip(command: string, args: Record<string, unknown> | undefined, leftMs: number, timeoutMs: number, signal?: CancelSignal): Promise<unknown> {
     this.write(encodeCommand(command, args));
     let reply: Record<string, unknown>;
     try {
@@ -320,7 +321,7 @@ export class DirectTransport implements AgentTransport {
   }
 
   /** guest-file-close for every handle a late reply gave us; failures are dropped (the bound still holds). */
-  private async closeLateHandles(leftMs: number, signal?: AbortSignal): Promise<void> {
+  private async closeLateHandles(leftMs: number, signal?: CancelSignal): Promise<void> {
     while (this.lateHandles.length && !this.closed) {
       const handle = this.lateHandles.shift()!;
       await this.roundTrip('guest-file-close', { handle }, Math.min(leftMs, TIMEOUTS.agent.closeHandleMs), TIMEOUTS.agent.closeHandleMs, signal).catch(() => {});

@@ -16,6 +16,7 @@ import { realpathSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { bounded, backoffMs, sleep, startDeadline } from '../deadline.js';
+import type { CancelSignal } from '../cancel.js';
 import { abortError } from '../errors.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { busyError } from './errors.js';
@@ -33,7 +34,7 @@ export interface LockOptions {
   timeoutMs?: number;
   /** Shown to other waiters. Default: this process's verb (from its arguments). */
   verb?: string;
-  signal?: AbortSignal | undefined;
+  signal?: CancelSignal | undefined;
 }
 
 export interface SocketLock {
@@ -173,7 +174,7 @@ function once(f: () => void): SocketLock {
 }
 
 /** Binds the abstract name, retrying (jittered) while another process has it; asks the holder who it is. */
-async function bindAbstract(name: string, me: LockHolder, signal: AbortSignal, socketPath: string, seen: (h: LockHolder | undefined) => void): Promise<Server> {
+async function bindAbstract(name: string, me: LockHolder, signal: CancelSignal, socketPath: string, seen: (h: LockHolder | undefined) => void): Promise<Server> {
   for (let attempt = 0; ; attempt++) {
     if (signal.aborted) throw abortError(signal);
     const server = holderServer(me);

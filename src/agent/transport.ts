@@ -7,6 +7,7 @@
  */
 import type { QksError } from '../errors.js';
 import type { SshPool } from '../ssh/pool.js';
+import type { CancelSignal } from '../cancel.js';
 
 export type TransportKind = 'direct' | 'libvirt';
 
@@ -29,7 +30,7 @@ export interface ExecuteOptions {
   /** Bound on this one command, in milliseconds. Defaults: see DEFAULT_TIMEOUTS in ./timeouts.ts. */
   timeoutMs?: number;
   /** Stops waiting (e.g. Ctrl-C); the connection resynchronises before its next command. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface AgentTransport {
@@ -64,7 +65,7 @@ export interface AgentCandidate {
   /** Human label for messages, e.g. `dedicated channel /run/libvirt/qemu/channel/1-vm/org.qemu.guest_agent.1`. */
   label: string;
   kind: 'direct' | 'libvirt' | 'ssh';
-  open(options: { handshakeTimeoutMs: number; signal?: AbortSignal }): Promise<AgentTransport>;
+  open(options: { handshakeTimeoutMs: number; signal?: CancelSignal }): Promise<AgentTransport>;
 }
 
 /** What the candidate makers get from the chooser (src/agent/connect.ts). */
@@ -72,7 +73,7 @@ export interface CandidateContext {
   env: NodeJS.ProcessEnv;
   /** Prefix for libvirt's local paths (tests). Default `/`. */
   root?: string;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** SSH connections for remote URIs: owned by the caller of openAgent (src/ssh/pool.ts). */
   ssh: SshPool;
 }

@@ -17,6 +17,7 @@ import { gather, parseGathered, type TableOutput } from '../options/table.js';
 import { objectSchema } from '../options/zod.js';
 import { addOptions, givenFlags } from './options.js';
 import type { RunAction } from './main.js';
+import type { CancelSignal } from '../cancel.js';
 
 export type IsoOptions = TableOutput<typeof ISO_OPTIONS> & { files: string[] };
 
@@ -35,7 +36,7 @@ export function parseFileArg(arg: string): { name: string; localPath: string } {
 }
 
 /** One input, read bounded (src/files/read.ts): a FIFO or /dev/zero neither hangs nor fills memory. */
-async function readIsoInput(name: string, localPath: string, signal: AbortSignal): Promise<IsoFile> {
+async function readIsoInput(name: string, localPath: string, signal: CancelSignal): Promise<IsoFile> {
   try {
     return { path: name, data: await readInput(localPath, 'isoFile', { what: 'input file', signal }) };
   } catch (e) {

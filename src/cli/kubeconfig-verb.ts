@@ -13,6 +13,7 @@ import { resolveKubeconfigOptions } from '../kubeconfig/options.js';
 import { KUBECONFIG_OPTIONS } from '../options/kubeconfig.js';
 import { givenFlags } from './flags.js';
 import type { VerbContext } from './context.js';
+import type { CancelSignal } from '../cancel.js';
 
 function describe(r: KubeconfigResult): string {
   const via = r.transport ? ` over ${r.transport.channel ?? r.transport.kind}` : '';
@@ -49,7 +50,7 @@ export async function action(ctx: VerbContext, parsed: Record<string, unknown>):
     throw stdoutTwice('--output - and --json', 'Write the kubeconfig to a file with --output FILE when using --json.');
   }
   const deps = {
-    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: AbortSignal }) => openAgent(target, { env: ctx.env, sshPool: ctx.sshPool, ...options }),
+    openAgent: (target: Parameters<typeof openAgent>[0], options?: { signal?: CancelSignal }) => openAgent(target, { env: ctx.env, sshPool: ctx.sshPool, ...options }),
     signal: ctx.signal,
     env: ctx.env,
     stdout: (text: string) => ctx.output.raw(text),

@@ -10,6 +10,7 @@ import { noteStdoutFailure, Output, stderr, stdout, watchStdout, writeStdout } f
 import { contextFor, type VerbContext } from './context.js';
 import { inSession, reportStdoutFailure, runAction } from './session.js';
 import { VERSION } from '../version.js';
+import type { CancelSignal } from '../cancel.js';
 
 /** A verb module: adds its command(s) to the program. `run` wraps an action with error handling. */
 export interface VerbModule {
@@ -56,7 +57,7 @@ Exit codes:
   130  interrupted (Ctrl-C, SIGTERM)
   141  stdout closed by its reader before all output was written (as SIGPIPE)`;
 
-export async function buildProgram(signal: AbortSignal, argv: string[] = process.argv): Promise<Command> {
+export async function buildProgram(signal: CancelSignal, argv: string[] = process.argv): Promise<Command> {
   const program = new Command();
   program
     .name('qemu-kubesolo')

@@ -3,6 +3,7 @@
  * Ctrl-C/SIGTERM abort the command's signal, a verb's action sets the exit status, and a failed stdout
  * decides it at the end. No commander here.
  */
+import { Cancellation, type CancelSignal } from '../cancel.js';
 import { abortError, EXIT, interruptedError } from '../errors.js';
 import type { VerbContext } from './context.js';
 import { flushStdout, Output, stdout, stdoutFailure, watchStdout, type GlobalFlags } from './output.js';
@@ -12,10 +13,10 @@ import { flushStdout, Output, stdout, stdoutFailure, watchStdout, type GlobalFla
  * flags `body` returns. A failed stdout (`| head`, `> /dev/full`) is recorded, reported once and decides
  * the exit status, never a stack trace; a failed stderr has nowhere to be reported.
  */
-export async function inSession(body: (signal: AbortSignal) => Promise<GlobalFlags>): Promise<void> {
-  const controller = new AbortController();
+export async function inSession(body: (signal: CancelSignal) => Promise<GlobalFlags>): Promise<void> {
+  const controller = new Cancellation(); // not AbortController: src/deadline.ts CancelSignal
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
+    if (controller.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
     controller.abort(interruptedError(sig));
     process.exitCode = EXIT.INTERRUPTED;
   };
@@ -24,7 +25,7 @@ export async function inSession(body: (signal: AbortSignal) => Promise<GlobalFla
   process.on('SIGTERM', onSignal);
   let flags: GlobalFlags = {};
   try {
-    flags = await body(controller.signal);
+    flags = await body(controller);
   } finally {
     await reportStdoutFailure(flags);
     process.off('SIGINT', onSignal);
@@ -33,7 +34,7 @@ export async function inSession(body: (signal: AbortSignal) => Promise<GlobalFla
 }
 
 /** A verb's action in its context: its result is the exit status, a thrown error is reported; its SSH connections end with it. */
-export async function runAction(ctx: VerbContext, signal: AbortSignal, action: () => Promise<number | void>): Promise<void> {
+export async function runAction(ctx: VerbContext, signal: CancelSignal, action: () => Promise<number | void>): Promise<void> {
   try {
     const code = await action();
     process.exitCode = code ?? EXIT.OK;

@@ -16,6 +16,7 @@ import { networkProblems } from './network.js';
 import { parseSshPublicKey } from './ssh-key.js';
 import { readInputText } from '../files/read.js';
 import { readdir } from '../files/fs.js';
+import type { CancelSignal } from '../cancel.js';
 
 /** The guide's default password (console only; warned). Every other default is in the option table. */
 export const DEFAULT_PASSWORD = 'alpine';
@@ -119,7 +120,7 @@ export interface ResolveOptions {
   /** Base for relative paths read from files (ssh key paths): the cwd, or the inventory's directory. */
   cwd?: string;
   /** Stops reading key files (Ctrl-C). */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** The default --arch: the host's, when it is one Kubesolo builds for Alpine. */
@@ -131,7 +132,7 @@ export function hostArch(arch: string = process.arch): (typeof ARCHES)[number] {
 const PREFERRED_KEYS = ['id_ed25519.pub', 'id_ecdsa.pub', 'id_ed25519_sk.pub', 'id_ecdsa_sk.pub', 'id_rsa.pub'];
 
 /** Finds the user's public key in ~/.ssh; returns the key and its path, or undefined. */
-export async function detectSshKey(home: string, signal?: AbortSignal): Promise<{ key: string; path: string } | undefined> {
+export async function detectSshKey(home: string, signal?: CancelSignal): Promise<{ key: string; path: string } | undefined> {
   const dir = join(home, '.ssh');
   let names: string[];
   try {
@@ -153,7 +154,7 @@ export async function detectSshKey(home: string, signal?: AbortSignal): Promise<
 }
 
 /** A --ssh-key value may be the key itself or a path to a .pub file. */
-async function sshKeyValue(value: string, cwd: string, home: string, label: string, signal?: AbortSignal): Promise<{ key: string; source: string } | undefined> {
+async function sshKeyValue(value: string, cwd: string, home: string, label: string, signal?: CancelSignal): Promise<{ key: string; source: string } | undefined> {
   const looksLikePath = /^(?:\/|\.{1,2}\/|~\/)/.test(value) || (value.endsWith('.pub') && !/\s/.test(value));
   if (!looksLikePath) return undefined;
   const path = value.startsWith('~/') ? join(home, value.slice(2)) : isAbsolute(value) ? value : resolvePath(cwd, value);

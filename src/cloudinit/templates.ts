@@ -8,6 +8,7 @@ import { templateMissing } from './errors.js';
 import { readInputText } from '../files/read.js';
 import { EMBEDDED_TEMPLATES } from './embedded-templates.js';
 import type { TemplateSource } from './render.js';
+import type { CancelSignal } from '../cancel.js';
 
 export const TEMPLATE_FILES = {
   userData: 'user-data.template',
@@ -57,7 +58,7 @@ export function builtinTemplates(): TemplateSet {
  * Loads a user's template directory. user-data.template is required; meta-data and network-config
  * fall back to the built-in ones when the directory lacks them.
  */
-export async function loadTemplateDir(dir: string, signal?: AbortSignal): Promise<TemplateSet> {
+export async function loadTemplateDir(dir: string, signal?: CancelSignal): Promise<TemplateSet> {
   const builtin = builtinTemplates();
   const load = async (file: string, fallback?: TemplateSource): Promise<TemplateSource> => {
     const path = join(dir, file);

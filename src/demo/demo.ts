@@ -13,6 +13,7 @@ import { detectSshKey, resolveArtifactsConfig } from '../cloudinit/config.js';
 import { startFakeAgent } from '../fake-agent/index.js';
 import { fetchKubeconfig, type KubeconfigEvents, type KubeconfigResult } from '../kubeconfig/get.js';
 import { DEFAULT_REMOTE_PATH } from '../kubeconfig/options.js';
+import type { CancelSignal } from '../cancel.js';
 
 export interface DemoOptions {
   /** Where the artifacts and the kubeconfig go. Default ./qemu-kubesolo-demo. */
@@ -20,7 +21,7 @@ export interface DemoOptions {
   /** How long after the fake VM starts its kubeconfig appears, ms. Default 1500. */
   kubeconfigDelayMs?: number;
   env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Step-by-step narration (the CLI prints it on stderr). */
   events?: KubeconfigEvents & { step?(n: number, of: number, message: string): void };
 }

@@ -15,6 +15,7 @@ import { parseLibvirtUri, type LibvirtUri } from '../libvirt/uri.js';
 import { DEFAULT_REMOTE_PATH } from '../kubeconfig/options.js';
 import { SshPool } from '../ssh/pool.js';
 import { identityOf, type Identity } from './identity.js';
+import type { CancelSignal } from '../cancel.js';
 
 export interface DoctorOptions {
   vmName?: string;
@@ -42,7 +43,7 @@ export interface DoctorOptions {
   openAgent?: (target: AgentTarget, options: OpenAgentOptions) => Promise<AgentClient>;
   /** Reads a file's SELinux context; undefined when it has none. Default: stat -c %C / getfattr. */
   selinuxContext?: (path: string) => Promise<string | undefined>;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** SSH connections for a qemu+ssh URI (the caller closes it). Default: the run's own, closed with it. */
   sshPool?: SshPool;
 }

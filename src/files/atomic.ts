@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { abortError, type QksError } from '../errors.js';
 import { kindOf, outputError, outputInvalid } from './errors.js';
 import { blockingFs, closeFd, fstatFd, openFd, threadedFs, type FsCalls } from './fs.js';
+import type { CancelSignal } from '../cancel.js';
 
 export { outputError } from './errors.js';
 
@@ -13,7 +14,7 @@ export interface AtomicWriteOptions {
   /** Mode for parent directories created on the way. Default 0o700. */
   dirMode?: number;
   /** Stops a write into a FIFO whose reader does not read. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /**
    * A regular file is checked and written with blocking calls (src/files/fs.ts blockingFs): for a
    * process with this one write to do (the CLI's one-VM kubeconfig). A stream is still written through
@@ -46,6 +47,8 @@ const callsFor = (options: { blocking?: boolean }): FsCalls => (options.blocking
 
 /** A process's open file (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/3`): a stream someone else holds open. */
 const FD_LINK = /^\/(?:proc\/(?:self|thread-self|\d+)\/fd|dev\/fd)\/\d+$|^\/dev\/std(?:out|err)$/;
+// every such path starts so: the pattern only for those (a start's first patterns cost ~0.5 ms, bench/startup.md round 9)
+const isFdLinkPath = (p: string) => (p.startsWith('/proc/') || p.startsWith('/dev/')) && FD_LINK.test(p);
 
 /** Whether `path` (or a symlink on the way to its target) is an open-file link of a process. */
 async function isFdLink(path: string, fs: FsCalls): Promise<boolean> {
@@ -64,7 +67,7 @@ export async function isOwnStdout(path: string, options: { blocking?: boolean } 
 async function fdLinkOf(path: string, fs: FsCalls): Promise<{ ownFd?: number } | undefined> {
   let p = resolvePath(path);
   for (let hops = 0; hops < 40; hops++) {
-    if (FD_LINK.test(p)) {
+    if (isFdLinkPath(p)) {
       const std = /^\/dev\/std(out|err)$/.exec(p);
       if (std) return { ownFd: std[1] === 'out' ? 1 : 2 };
       const m = /^\/(?:proc\/(self|thread-self|\d+)\/fd|dev\/fd)\/(\d+)$/.exec(p)!;
@@ -84,7 +87,7 @@ export async function outputTarget(path: string, fs: FsCalls = threadedFs): Prom
   // the common cases in one call (a seed is several files per VM, an inventory many VMs): absent (so no
   // dangling link either), or a regular file that is no link and no open-file path; the rest below
   const quick = await fs.lstat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : undefined));
-  if (quick === null || (quick?.isFile() && !FD_LINK.test(resolvePath(path)))) return { kind: 'file', path };
+  if (quick === null || (quick?.isFile() && !isFdLinkPath(resolvePath(path)))) return { kind: 'file', path };
   const st = await fs.stat(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw outputError(path, e);
@@ -201,7 +204,7 @@ async function writeChecked(targets: readonly FileToWrite[], options: AtomicWrit
  * Writes into a character device or a FIFO without replacing it. A FIFO is opened O_NONBLOCK (no
  * reader: ENXIO at once, not a hang) and written through the event loop, so an abort stops it.
  */
-async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, data: string | Uint8Array, signal?: CancelSignal): Promise<void> {
   const flags = constants.O_WRONLY | constants.O_NOCTTY | (target.fifo ? constants.O_NONBLOCK : 0) | (target.append ? constants.O_APPEND : 0);
   const fd = await openFd(target.path, flags).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENXIO') throw outputInvalid(target.path, 'it is a FIFO with no reader', 'Start the reader first (e.g. cat FIFO &).', 'ENXIO');
@@ -225,7 +228,7 @@ async function writeStream(target: Extract<OutputTarget, { kind: 'stream' }>, da
 const EAGAIN_RETRY_MS = 5;
 
 /** Writes all of `data` to one of our descriptors (left open): non-blocking ones are retried on EAGAIN until aborted. */
-async function writeOwnFd(fd: number, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+async function writeOwnFd(fd: number, data: string | Uint8Array, signal?: CancelSignal): Promise<void> {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   for (let off = 0; off < buf.byteLength; ) {
     if (signal?.aborted) throw abortError(signal);
@@ -243,7 +246,7 @@ function writeFd(fd: number, buf: Uint8Array, off: number): Promise<number> {
 }
 
 /** The socket owns `fd` and closes it. */
-function writePipe(fd: number, data: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+function writePipe(fd: number, data: string | Uint8Array, signal?: CancelSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const sock = new Socket({ fd, readable: false, writable: true });
     const done = (err?: unknown) => {

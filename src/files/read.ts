@@ -13,6 +13,7 @@ import { abortError } from '../errors.js';
 import { INPUT_CAPS, type InputKind } from './caps.js';
 import { inputError, inputNotRegular, inputTimeout, inputTooLarge, kindOf } from './errors.js';
 import { closeFd, fstatFd, openFd, stat } from './fs.js';
+import type { CancelSignal } from '../cancel.js';
 
 export { INPUT_CAPS, type InputKind } from './caps.js';
 
@@ -28,7 +29,7 @@ export interface ReadInputOptions {
   what: string;
   /** The cap (default: INPUT_CAPS[kind]). */
   maxBytes?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Bound for pipes (default INPUT_PIPE_TIMEOUT_MS). */
   timeoutMs?: number;
 }

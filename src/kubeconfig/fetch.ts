@@ -5,6 +5,7 @@
  */
 import pRetry from 'p-retry';
 import { monotonicMs } from '../deadline.js';
+import { Cancellation, platformSignal, type CancelSignal } from '../cancel.js';
 import { abortError, isQksError, type QksError } from '../errors.js';
 import type { AgentClient } from '../agent/client.js';
 import type { AgentTarget } from '../agent/connect.js';
@@ -18,7 +19,7 @@ export type ReadMethod = 'file-read' | 'exec' | 'ssh';
 
 /** The part of AgentClient this module uses (tests pass stubs of this shape). */
 export type AgentLike = Pick<AgentClient, 'transportInfo' | 'info' | 'readFile' | 'close'>;
-export type OpenAgent = (target: AgentTarget, options?: { signal?: AbortSignal }) => Promise<AgentLike>;
+export type OpenAgent = (target: AgentTarget, options?: { signal?: CancelSignal }) => Promise<AgentLike>;
 
 export interface Fetched {
   data: Buffer;
@@ -50,7 +51,7 @@ export async function fetchViaAgent(
   openAgent: OpenAgent,
   target: AgentTarget,
   remotePath: string,
-  opts: { maxBytes: number; signal?: AbortSignal },
+  opts: { maxBytes: number; signal?: CancelSignal },
 ): Promise<Fetched> {
   const client = await openAgent(target, { signal: opts.signal });
   try {
@@ -74,7 +75,7 @@ export async function fetchViaAgent(
 }
 
 /** One attempt over SSH. */
-export async function fetchViaSsh(target: SshTarget, remotePath: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<Fetched> {
+export async function fetchViaSsh(target: SshTarget, remotePath: string, opts: { maxBytes: number; signal?: CancelSignal }): Promise<Fetched> {
   // loaded for an SSH read only: an agent read compiles no SSH code (bench/startup.md).
   // sshReadFile itself refuses (KUBECONFIG_INVALID) a file past the bound: nothing is cut
   const { sshReadFile } = await import('./ssh.js');
@@ -88,7 +89,7 @@ export interface WaitOptions {
   timeoutMs: number;
   /** What is waited for, for messages: e.g. `the kubeconfig of VM kubesolo`. */
   what: string;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Called after each failed attempt while waiting (elapsed ms, the error). */
   onProgress?: (elapsedMs: number, last: QksError) => void;
   /** Longest pause between attempts. Default 500 ms: with an attempt's own few ms, the file is seen within a second. */
@@ -100,11 +101,17 @@ export interface WaitOptions {
  * `timeoutMs` passes (WAIT_TIMEOUT naming what it last saw). Each attempt gets a signal that aborts at the
  * deadline or on the caller's signal.
  */
-export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, opts: WaitOptions): Promise<T> {
+export async function withWait<T>(attempt: (signal: CancelSignal) => Promise<T>, opts: WaitOptions): Promise<T> {
   const started = monotonicMs();
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+  // the deadline or the caller's signal: a Cancellation rather than AbortSignal.any of two controllers
+  // (~1 ms of a start, bench/startup.md round 9); p-retry, which needs the platform's, gets one for --wait
+  const signal = new Cancellation();
+  let expired = false;
+  const timer = setTimeout(() => ((expired = true), signal.abort(undefined)), opts.timeoutMs);
+  const parent = opts.signal;
+  const onParent = () => signal.abort(parent!.reason);
+  if (parent?.aborted) onParent();
+  else parent?.addEventListener('abort', onParent, { once: true });
   let last: QksError | undefined;
   // an attempt stuck in I/O must not outlive the deadline: race it against the signal
   const bounded = () =>
@@ -125,7 +132,7 @@ export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, 
       factor: 1.5,
       maxTimeout: opts.maxDelayMs ?? TIMEOUTS.waitRetry.maxMs,
       maxRetryTime: opts.timeoutMs,
-      signal,
+      signal: platformSignal(signal),
       unref: true,
       shouldRetry: ({ error }) => isQksError(error) && error.retryable,
       onFailedAttempt: ({ error }) => {
@@ -137,12 +144,13 @@ export async function withWait<T>(attempt: (signal: AbortSignal) => Promise<T>, 
   } catch (e) {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     const err = isQksError(e) ? e : undefined;
-    const timedOut = deadline.signal.aborted || (opts.wait && err?.retryable && monotonicMs() - started >= opts.timeoutMs);
+    const timedOut = expired || (opts.wait && err?.retryable && monotonicMs() - started >= opts.timeoutMs);
     if (timedOut) {
       throw waitTimedOut(opts.what, opts.timeoutMs, err ?? last);
     }
     throw e;
   } finally {
     clearTimeout(timer);
+    parent?.removeEventListener('abort', onParent);
   }
 }

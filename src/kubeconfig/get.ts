@@ -10,6 +10,7 @@ import { fetchViaAgent, fetchViaSsh, withWait, type Fetched, type OpenAgent, typ
 import { resolveKubeconfigOptions, type KubeconfigOptions } from './options.js';
 import { isLoopbackHost, parseServerUrl, serverEdits, serverPort, type ClusterEdit, type ServerChange } from './rewrite.js';
 import { monotonicMs, sleep, startDeadline } from '../deadline.js';
+import type { CancelSignal } from '../cancel.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { contextNameProblem, entriesOf } from './merge-entries.js';
 import { apiNoAnswer, apiUnreachable, apiWaitTimeout, contextNameInvalid, noStdout, outputIsMainKubeconfig } from './errors.js';
@@ -52,7 +53,7 @@ export interface KubeconfigResult {
 export interface GetKubeconfigDeps {
   /** The agent connector. Default: src/agent/connect.ts openAgent with `env`. */
   openAgent?: OpenAgent;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   events?: KubeconfigEvents;
   env?: NodeJS.ProcessEnv;
   /** Writes '-' output (stdout); the CLI passes its raw output. */
@@ -94,7 +95,7 @@ export function readFromVm(o: KubeconfigOptions, vm: string, deps: GetKubeconfig
   const maxBytes = deps.maxBytes ?? MAX_KUBECONFIG_BYTES;
   let announced = false;
   const what = o.method === 'ssh' ? `${o.remotePath} on ${o.vmIp} over SSH` : `${o.remotePath} in VM ${vm} through the guest agent`;
-  const readOnce = (signal: AbortSignal): Promise<Fetched> =>
+  const readOnce = (signal: CancelSignal): Promise<Fetched> =>
     o.method === 'ssh'
       ? fetchViaSsh(
           { host: o.vmIp!.replace(/^\[|\]$/g, ''), user: o.sshUser, key: o.sshKey && expandHome(o.sshKey, deps.env ?? process.env), port: o.sshPort, options: o.sshOptions },
@@ -325,7 +326,7 @@ export interface FetchKubeconfigInput {
  */
 export async function fetchKubeconfig(
   input: FetchKubeconfigInput = {},
-  ctx: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; events?: KubeconfigEvents } = {},
+  ctx: { signal?: CancelSignal; env?: NodeJS.ProcessEnv; events?: KubeconfigEvents } = {},
 ): Promise<KubeconfigResult & { kubeconfig?: string }> {
   const env = ctx.env ?? process.env;
   const o = resolveKubeconfigOptions(

@@ -8,6 +8,7 @@ import { mkdir, open, readFile, realpath, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFilesAtomic } from '../files/atomic.js';
 import { sleep } from '../deadline.js';
+import type { CancelSignal } from '../cancel.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { kubeconfigLocked, mergeLockDenied, mergeTargetInvalid, mergeTargetUnreadable } from './errors.js';
 import type { MergeEntries } from './merge-entries.js';
@@ -33,7 +34,7 @@ async function describeHolder(lock: string): Promise<string> {
 }
 
 /** Runs `fn` holding `<file>.lock`; waits for it (bounded) when someone else holds it. */
-export async function withKubeconfigLock<T>(file: string, fn: () => Promise<T>, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+export async function withKubeconfigLock<T>(file: string, fn: () => Promise<T>, opts: { waitMs?: number; signal?: CancelSignal } = {}): Promise<T> {
   const lock = `${file}.lock`;
   const waitMs = opts.waitMs ?? MERGE_LOCK.waitMs;
   const started = performance.now();
@@ -99,7 +100,7 @@ export interface MergeFileResult extends MergeResult {
 export async function mergeIntoFile(
   file: string,
   entries: MergeEntries,
-  opts: { name: string; useContext: boolean; signal?: AbortSignal; lockWaitMs?: number },
+  opts: { name: string; useContext: boolean; signal?: CancelSignal; lockWaitMs?: number },
 ): Promise<MergeFileResult> {
   return withKubeconfigLock(
     file,

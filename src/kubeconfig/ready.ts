@@ -11,6 +11,7 @@
 import { Agent, request } from 'node:https';
 import { abortError, isQksError, QksError } from '../errors.js';
 import { sleep, startDeadline } from '../deadline.js';
+import type { CancelSignal } from '../cancel.js';
 import { TIMEOUTS } from '../timeouts.js';
 import { apiAuthFailed, apiCertRejected, apiUnreachable, apiWaitTimeout, READY_STAGE_NAMES, readyEndpointInvalid } from './errors.js';
 import { isIpAddress, parseServerUrl, serverPort } from './rewrite.js';
@@ -185,7 +186,7 @@ export interface ReadyResult {
 export interface ReadyOptions {
   /** The bound on the whole wait (the rest of --timeout). */
   timeoutMs: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** A stage is done. */
   onStage?: (stage: ReadyStage, ms: number, detail: string) => void;
   /** Still waiting at `stage`: what was last seen. */
@@ -288,7 +289,7 @@ export interface ReadyStepOptions {
   vm: string;
   /** The bound on the whole wait (what is left of --timeout). */
   timeoutMs: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Whether --api-server rewrote the server; a loopback server left as written is this host's own. */
   rewritten: boolean;
   events?: { info?(m: string): void; progress?(m: string): void };

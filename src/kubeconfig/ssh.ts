@@ -13,6 +13,7 @@ import { TIMEOUTS } from '../timeouts.js';
 import { checkRemotePath } from './remote-path.js';
 import { kubeconfigDenied, kubeconfigNotYet, kubeconfigTooLarge, remotePathInvalid, sshNoShell, sshReadFailed } from './errors.js';
 import { classifySshFailure, describeDestination, runSsh, sshBaseArgs, type SshDestination } from '../ssh/index.js';
+import type { CancelSignal } from '../cancel.js';
 
 export interface SshTarget {
   /** Host name or IP of the VM (--vm-ip). */
@@ -100,7 +101,7 @@ export function sshFailure(t: SshTarget, path: string, exitCode: number | null, 
 export function sshReadFile(
   t: SshTarget,
   path: string,
-  opts: { maxBytes: number; timeoutMs?: number; signal?: AbortSignal },
+  opts: { maxBytes: number; timeoutMs?: number; signal?: CancelSignal },
 ): Promise<Buffer> {
   const bad = checkRemotePath(path);
   if (bad) return Promise.reject(remotePathInvalid(path, bad));

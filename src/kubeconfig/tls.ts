@@ -16,6 +16,7 @@ import { apiCertNamesNeither, apiCertNotFromCa } from './errors.js';
 import { TIMEOUTS } from '../timeouts.js';
 import type { KubeconfigCluster } from './schema.js';
 import { isIpAddress, isLoopbackHost, parseServerUrl, serverPort } from './rewrite.js';
+import type { CancelSignal } from '../cancel.js';
 
 /** Bound on the whole handshake. A reachable API server answers in milliseconds. */
 export const DEFAULT_TLS_TIMEOUT_MS = TIMEOUTS.apiTlsCheckMs;
@@ -57,7 +58,7 @@ export interface Handshake {
 }
 
 /** Connects, completes the TLS handshake, and hangs up. Rejects with the socket error (code kept). */
-export function tlsHandshake(opts: { host: string; port: number; ca?: string; servername?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<Handshake> {
+export function tlsHandshake(opts: { host: string; port: number; ca?: string; servername?: string; timeoutMs?: number; signal?: CancelSignal }): Promise<Handshake> {
   return new Promise((resolve, reject) => {
     const servername = opts.servername ?? (isIpAddress(opts.host) ? undefined : opts.host);
     const sock = connect({
@@ -123,7 +124,7 @@ const UNREACHABLE = new Set(['CONNECT_TIMEOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 
  */
 export async function verifyCluster(
   cluster: KubeconfigCluster,
-  opts: { rewritten: boolean; timeoutMs?: number; signal?: AbortSignal; handshake?: typeof tlsHandshake } = { rewritten: true },
+  opts: { rewritten: boolean; timeoutMs?: number; signal?: CancelSignal; handshake?: typeof tlsHandshake } = { rewritten: true },
 ): Promise<TlsResult> {
   const u = parseServerUrl(cluster.server);
   if (!u) return { verified: false, reason: 'handshake-failed', detail: `server ${cluster.server} is not a URL` };

@@ -17,6 +17,7 @@ import { forwardRemoteSocket } from './forward.js';
 import { connectLibvirtOverSsh, REMOTE_START_MS } from './libvirtd.js';
 import type { LibvirtConnection } from '../agent/libvirt-rpc/transport.js';
 import { DEFAULT_TIMEOUTS } from '../agent/timeouts.js';
+import type { CancelSignal } from '../cancel.js';
 
 export interface RemoteAgentOptions {
   /** A qemu+ssh:// URI (string or parsed). */
@@ -26,7 +27,7 @@ export interface RemoteAgentOptions {
   pool: SshPool;
   /** `auto` (default): dedicated channel, libvirtd, standard channel; `direct`: channels only; `libvirt`: libvirtd only. */
   transport?: 'auto' | 'direct' | 'libvirt';
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** QKS_SSH_CONFIG, QKS_CHANNEL_ROOT. Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Prefix for the remote libvirt paths (tests). Default env QKS_CHANNEL_ROOT, else `/`. */
@@ -110,7 +111,7 @@ function forwardedCandidate(ssh: SshHost, uri: LibvirtUri, vmName: string, s: { 
  * One libvirtd session per host and URI, shared by every VM of a batch (SshHost.cache: it ends with the
  * SSH connection, whose close() ends the helper). A session that died (libvirtd restarted) is re-made.
  */
-async function sharedLibvirtd(ssh: SshHost, uri: LibvirtUri, timeoutMs: number, signal?: AbortSignal): Promise<LibvirtConnection> {
+async function sharedLibvirtd(ssh: SshHost, uri: LibvirtUri, timeoutMs: number, signal?: CancelSignal): Promise<LibvirtConnection> {
   const key = `libvirtd ${uri.raw}`;
   const cached = ssh.cache.get(key) as Promise<LibvirtConnection> | undefined;
   if (cached) {

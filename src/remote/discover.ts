@@ -14,6 +14,7 @@ import type { SshHost } from '../ssh/index.js';
 import { validateVmName } from './destination.js';
 import { remoteSessionUnsupported } from './errors.js';
 import { TIMEOUTS } from '../timeouts.js';
+import type { CancelSignal } from '../cancel.js';
 
 export type RemoteAccess = 'ok' | 'perm' | 'notsock';
 
@@ -38,7 +39,7 @@ export interface RemoteDiscoverOptions {
   channels?: readonly string[];
   /** Reuse a scan of the host younger than this (ms), when it knows the VM. Default SCAN_TTL_MS; 0 = always scan. */
   maxAgeMs?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** A host scan serves every VM of a batch: one remote command for 20 VMs instead of 20. */
@@ -112,21 +113,21 @@ function baseOf(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
 
-async function runScan(ssh: SshHost, items: string[], signal?: AbortSignal): Promise<Scan> {
+async function runScan(ssh: SshHost, items: string[], signal?: CancelSignal): Promise<Scan> {
   const boundary = `--qks-${randomBytes(8).toString('hex')}--`;
   const r = await ssh.exec(SCRIPT, [boundary, ...items], signal);
   return parseScanOutput(r.stdout.toString('utf8'), boundary);
 }
 
 /** Every VM's channel sockets on the host, in one remote command. */
-function scanHost(ssh: SshHost, l: Layout, signal?: AbortSignal): Promise<Scan> {
+function scanHost(ssh: SshHost, l: Layout, signal?: CancelSignal): Promise<Scan> {
   return runScan(ssh, [...l.channels.map((c) => `C:${c}`), ...l.stateDirs.map((sd) => `X:${sd}`), ...l.stateDirs.map((sd) => `L:${join(sd, 'channel')}`), `L:${l.target}`], signal);
 }
 
 type ScanCache = Map<string, { at: number; scan: Promise<Scan> }>;
 
 // Recent scans live on the connection (SshHost.cache), shared by concurrent callers, gone with it.
-function cachedScan(ssh: SshHost, l: Layout, maxAgeMs: number, signal?: AbortSignal): { scan: Promise<Scan>; fresh: boolean } {
+function cachedScan(ssh: SshHost, l: Layout, maxAgeMs: number, signal?: CancelSignal): { scan: Promise<Scan>; fresh: boolean } {
   const key = JSON.stringify([l.stateDirs, l.target, l.channels]);
   let byLayout = ssh.cache.get('scans') as ScanCache | undefined;
   if (!byLayout) ssh.cache.set('scans', (byLayout = new Map()));

@@ -13,6 +13,7 @@
 import { rmSync } from 'node:fs';
 import { forwardPathInvalid } from './errors.js';
 import type { SshHost } from '../ssh/index.js';
+import type { CancelSignal } from '../cancel.js';
 
 export interface RemoteSocketForward {
   /** The local end: connect here to reach `remotePath`. */
@@ -25,7 +26,7 @@ export interface RemoteSocketForward {
 }
 
 /** Forwards `remotePath` on the host behind `ssh` to a fresh local socket. */
-export async function forwardRemoteSocket(ssh: SshHost, remotePath: string, options: { signal?: AbortSignal } = {}): Promise<RemoteSocketForward> {
+export async function forwardRemoteSocket(ssh: SshHost, remotePath: string, options: { signal?: CancelSignal } = {}): Promise<RemoteSocketForward> {
   if (remotePath.includes(':') || !remotePath.startsWith('/')) {
     throw forwardPathInvalid(remotePath);
   }

@@ -19,6 +19,7 @@ import type { LibvirtUri } from '../libvirt/uri.js';
 import { classifySshFailure, type SshHost } from '../ssh/index.js';
 import { remoteHelperError } from './errors.js';
 import { remoteHelper, uriSshHints, type RemoteHelper } from './destination.js';
+import type { CancelSignal } from '../cancel.js';
 
 /**
  * The far side's command (constant; every value is an argument): $1 proxy, $2 URI, $3 socket or '',
@@ -70,7 +71,7 @@ export interface LibvirtOverSshOptions {
   /** Bound on helper start + authentication + open (+ lookup). Default connectMs + handshakeMs. */
   timeoutMs?: number;
   commandTimeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /**

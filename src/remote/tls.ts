@@ -22,6 +22,7 @@ import type { AgentCandidate } from '../agent/transport.js';
 import { uriParamsUnsupported } from '../libvirt/errors.js';
 import { LIBVIRT_TLS_PORT, type LibvirtUri } from '../libvirt/uri.js';
 import { tlsError } from './errors.js';
+import type { CancelSignal } from '../cancel.js';
 
 /** libvirt's tls-transport parameters we honour (libvirt's uri.html). */
 export const TLS_URI_PARAMS = ['pkipath', 'no_verify', 'name'] as const;
@@ -126,7 +127,7 @@ export function tlsConnectError(t: TlsTarget, ca: string, e: NodeJS.ErrnoExcepti
   return tlsError.failed(t.where, e);
 }
 
-function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: number, signal?: AbortSignal): Promise<TLSSocket> {
+function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: number, signal?: CancelSignal): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const socket = tlsConnect({
@@ -179,7 +180,7 @@ function connectTls(t: TlsTarget, pki: LoadedPki, caPath: string, timeoutMs: num
 export interface LibvirtOverTlsOptions {
   timeoutMs?: number;
   commandTimeoutMs?: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   env?: NodeJS.ProcessEnv;
   /** Default: this process's uid. */
   uid?: number;
@@ -218,7 +219,7 @@ export async function openLibvirtOverTls(uri: LibvirtUri, o: LibvirtOverTlsOptio
 }
 
 /** doctor's TLS hop: PKI found and valid, handshake done, server certificate checked; throws what fails. */
-export async function probeTls(uri: LibvirtUri, o: { env?: NodeJS.ProcessEnv; uid?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ where: string; pkiDir: string; protocol: string; server: string; verified: boolean; ms: number }> {
+export async function probeTls(uri: LibvirtUri, o: { env?: NodeJS.ProcessEnv; uid?: number; timeoutMs?: number; signal?: CancelSignal } = {}): Promise<{ where: string; pkiDir: string; protocol: string; server: string; verified: boolean; ms: number }> {
   const started = performance.now();
   const t = tlsTarget(uri);
   const env = o.env ?? process.env;

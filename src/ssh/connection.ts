@@ -18,6 +18,7 @@ import { describeDestination, remoteCommand, sshBaseArgs, type SshDestination } 
 import { classifySshFailure, sshClosed, sshKeyfileMissing, type SshHints } from './failure.js';
 import type { SshPool } from './pool.js';
 import { runSsh, type RunResult } from './run.js';
+import type { CancelSignal } from '../cancel.js';
 
 /** Every default bound of the SSH hop: the ssh row of the one timeouts table. */
 export const DEFAULT_SSH_TIMEOUTS = TIMEOUTS.ssh;
@@ -82,7 +83,7 @@ export class SshHost {
     return [...this.base, '-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath.replace(/%/g, '%%')}`];
   }
 
-  private run(args: string[], what: string, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+  private run(args: string[], what: string, timeoutMs: number, signal?: CancelSignal): Promise<RunResult> {
     return runSsh(this.ssh, args, { timeoutMs, ...(signal ? { signal } : {}), where: this.via, what });
   }
 
@@ -92,7 +93,7 @@ export class SshHost {
   }
 
   /** Connects (once; concurrent callers share the attempt). Throws SSH_HOST_KEY, SSH_AUTH, SSH_TIMEOUT, SSH_FAILED. */
-  connect(signal?: AbortSignal): Promise<void> {
+  connect(signal?: CancelSignal): Promise<void> {
     if (this.closed) return Promise.reject(sshClosed(this.via));
     // short path: unix socket paths are limited to 108 bytes
     if (!this.master && (!this.privateDir || !existsSync(this.privateDir))) this.privateDir = mkdtempSync(join(tmpdir(), 'qks-ssh-'));
@@ -105,7 +106,7 @@ export class SshHost {
     return this.master;
   }
 
-  private async startMaster(signal?: AbortSignal): Promise<void> {
+  private async startMaster(signal?: CancelSignal): Promise<void> {
     if (this.dest.keyfile && !existsSync(this.dest.keyfile)) {
       throw sshKeyfileMissing(this.dest.keyfile);
     }
@@ -129,7 +130,7 @@ export class SshHost {
   }
 
   /** Runs `sh -c SCRIPT qks ARGS...` on the host (through the master), every word quoted. */
-  async exec(script: string, args: readonly string[] = [], signal?: AbortSignal): Promise<RunResult> {
+  async exec(script: string, args: readonly string[] = [], signal?: CancelSignal): Promise<RunResult> {
     await this.connect(signal);
     const timeoutMs = this.opts.commandTimeoutMs ?? DEFAULT_SSH_TIMEOUTS.commandMs;
     const r = await this.retryOnStaleMaster(() => this.run([...this.muxArgs(), '-n', '--', this.dest.host, remoteCommand(script, args)], 'a remote command', timeoutMs, signal), signal);
@@ -139,7 +140,7 @@ export class SshHost {
   }
 
   /** A mux request (`-O forward -L ...`, `-O cancel ...`). */
-  async control(op: 'forward' | 'cancel', forwardSpec: string[], signal?: AbortSignal): Promise<void> {
+  async control(op: 'forward' | 'cancel', forwardSpec: string[], signal?: CancelSignal): Promise<void> {
     await this.connect(signal);
     const timeoutMs = this.opts.commandTimeoutMs ?? DEFAULT_SSH_TIMEOUTS.commandMs;
     const r = await this.retryOnStaleMaster(() => this.run([...this.muxArgs(), '-O', op, ...forwardSpec, '--', this.dest.host], `${op} a socket`, timeoutMs, signal), signal);
@@ -150,7 +151,7 @@ export class SshHost {
    * Starts `sh -c SCRIPT qks ARGS...` on the host with its stdio as a byte pipe (libvirt's remote
    * helper: src/remote/libvirtd.ts). The caller owns the process; close() ends any still running.
    */
-  async spawnStdio(script: string, args: readonly string[] = [], signal?: AbortSignal): Promise<ChildProcess> {
+  async spawnStdio(script: string, args: readonly string[] = [], signal?: CancelSignal): Promise<ChildProcess> {
     await this.connect(signal);
     if (!existsSync(this.controlPath)) {
       this.master = undefined;
@@ -163,7 +164,7 @@ export class SshHost {
   }
 
   // The master ends itself after ControlPersist idle seconds; reconnect once when that happened.
-  private async retryOnStaleMaster(run: () => Promise<RunResult>, signal?: AbortSignal): Promise<RunResult> {
+  private async retryOnStaleMaster(run: () => Promise<RunResult>, signal?: CancelSignal): Promise<RunResult> {
     const r = await run();
     if (r.code === 255 && /Control socket connect|No ControlPath specified|master is not running/i.test(r.stderr) && !existsSync(this.controlPath)) {
       this.master = undefined;

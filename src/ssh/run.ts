@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { abortError, type QksError } from '../errors.js';
 import { sshNotRunnable, sshOutputTooLarge, sshTimeout } from './failure.js';
+import type { CancelSignal } from '../cancel.js';
 
 export interface RunResult {
   code: number | null;
@@ -15,7 +16,7 @@ export interface RunResult {
 
 export interface RunOptions {
   timeoutMs: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** `user@host:port`, for messages. */
   where: string;
   /** What the run is for, for messages ("connect", "a remote command"). */

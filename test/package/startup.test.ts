@@ -288,6 +288,33 @@ describeWithPeers('bundle start-up against the real qemu-ga', ['qemu-ga'], () =>
     for (const m of ['zlib', 'crypto']) expect(r.builtins.has(m), m).toBe(false);
   });
 
+  // Node's AbortController and EventTarget cost ~1 ms the first time a process uses them: the command
+  // signal is a Cancellation (src/deadline.ts), and withWait does without AbortSignal.any
+  it('agent ping, agent cat and kubeconfig --socket make no AbortController and add no AbortSignal listener', () => {
+    const counter = join(dir, 'abort-hook.cjs');
+    writeFileSync(
+      counter,
+      `let made = 0, listened = 0;
+const AC = globalThis.AbortController;
+globalThis.AbortController = class extends AC { constructor() { super(); made++; } };
+const any = AbortSignal.any, add = EventTarget.prototype.addEventListener;
+AbortSignal.any = function (...a) { made++; return any.apply(this, a); };
+EventTarget.prototype.addEventListener = function (...a) { if (this instanceof AbortSignal) listened++; return add.apply(this, a); };
+process.on('exit', () => require('fs').writeSync(2, 'ABORT ' + made + ' ' + listened + '\\n'));
+`,
+    );
+    const guestFile = join(root, 'fixtures/kubeconfig/admin.kubeconfig');
+    for (const args of [
+      ['agent', 'ping', '--socket', agent.socketPath],
+      ['agent', 'cat', '--socket', agent.socketPath, guestFile],
+      ['kubeconfig', '--socket', agent.socketPath, '--remote-path', guestFile, '--api-server', '10.0.0.50', '--output', join(dir, 'kc-abort.out'), '--no-verify-server', '--quiet'],
+    ]) {
+      const r = spawnSync(process.execPath, ['--require', counter, bundle, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: join(dir, 'home') }, timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(/ABORT (\d+) (\d+)/.exec(r.stderr)?.slice(1), args.slice(0, 2).join(' ')).toEqual(['0', '0']);
+    }
+  });
+
   // scripts/bundle.mjs COMPILE_CACHE: a verb's pack holds its chunks' source beside their code cache, so a
   // run it serves reads nothing of the file past what Node itself reads (the file's size is what every start pays)
   it("a run served by its pack reads none of the file's chunks: agent cat with the chunks' text blanked out", () => {

@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { bounded } from '../../deadline.js';
+import type { CancelSignal } from '../../cancel.js';
 import type { QksError } from '../../errors.js';
 import { callTimeout, connectTimeout, libvirtErrorToQks, sessionClosed, sessionClosedByPeer, sessionError, socketConnectError, type ErrorContext } from './errors.js';
 import { MessageDecoder, MessageStatus, MessageType, type RpcMessage } from './framing.js';
@@ -16,7 +17,7 @@ export interface CallOptions {
   /** What the call is for: names it in errors and decides how libvirt errors map. */
   context: ErrorContext;
   /** Stops waiting (Ctrl-C); a late reply is dropped. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 interface Pending {
@@ -51,7 +52,7 @@ export class LibvirtSession {
   }
 
   /** Connects to the socket within `timeoutMs`. ENOENT/ECONNREFUSED: LIBVIRT_NOT_RUNNING; EACCES: LIBVIRT_AUTH. */
-  static connect(socketPath: string, options: { timeoutMs: number; signal?: AbortSignal; tap?: TrafficTap }): Promise<LibvirtSession> {
+  static connect(socketPath: string, options: { timeoutMs: number; signal?: CancelSignal; tap?: TrafficTap }): Promise<LibvirtSession> {
     const onTimeout = () => connectTimeout(socketPath, options.timeoutMs);
     return bounded<LibvirtSession>({ timeoutMs: options.timeoutMs, signal: options.signal, onTimeout }, ({ resolve, reject }) => {
       const socket = connect(socketPath);

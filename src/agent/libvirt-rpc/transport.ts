@@ -29,6 +29,7 @@ import {
   type RemoteDomain,
 } from './protocol.js';
 import { LibvirtSession, type TrafficTap } from './session.js';
+import type { CancelSignal } from '../../cancel.js';
 
 
 export interface LibvirtTransportOptions {
@@ -44,7 +45,7 @@ export interface LibvirtTransportOptions {
   commandTimeoutMs?: number;
   /** Environment for the session socket paths (XDG_RUNTIME_DIR). Default process.env. */
   env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Raw traffic observer (fixtures, debugging). */
   tap?: TrafficTap;
 }

@@ -3,6 +3,7 @@
  * with the kubeconfig's own CA and client credentials at the --api-server address — the same requests
  * `kubeconfig --ready` waits on (src/kubeconfig/ready.ts), made once, no waiting.
  */
+import { platformSignal } from '../../cancel.js';
 import { isQksError, type QksError } from '../../errors.js';
 import { Agent } from 'node:https';
 import { apiAuthFailed } from '../../kubeconfig/errors.js';
@@ -46,7 +47,7 @@ async function probe(s: DoctorState): Promise<Probe> {
   }
   if (!ep.cert && !ep.token) return { skip: 'the kubeconfig carries no client certificate or token to ask with' };
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const signal = s.options.signal ? AbortSignal.any([s.options.signal, AbortSignal.timeout(timeoutMs * 2)]) : AbortSignal.timeout(timeoutMs * 2);
+  const signal = s.options.signal ? AbortSignal.any([platformSignal(s.options.signal), AbortSignal.timeout(timeoutMs * 2)]) : AbortSignal.timeout(timeoutMs * 2);
   const get = async (path: string) => {
     const t0 = performance.now();
     const r = await apiGet(ep, path, { agent, signal, connectMs: timeoutMs, requestMs: timeoutMs }).catch((e: NodeJS.ErrnoException) => ({ failure: `${e.code ?? ''} ${e.message}`.trim() }));

@@ -10,6 +10,7 @@ import { discoverRemoteChannels } from '../../remote/discover.js';
 import { remoteDiscoveryError } from '../../remote/errors.js';
 import type { SshOptions, SshPool } from '../../ssh/index.js';
 import { skipped, type Check, type CheckOutcome } from '../types.js';
+import type { CancelSignal } from '../../cancel.js';
 
 export const SSH_HOP_CHECK = { id: 'ssh-hop', title: 'SSH hop to the hypervisor' } as const;
 
@@ -23,7 +24,7 @@ export interface SshHopOptions {
   env?: NodeJS.ProcessEnv;
   channelRoot?: string;
   ssh?: SshOptions;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 /** Never throws: every failure is a `fail` line with its fix. */
