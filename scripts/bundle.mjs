@@ -122,7 +122,7 @@ function printReport(metafile) {
  */
 const LAZY_BUILTINS = `const lazy=new Set(${JSON.stringify(['child_process', 'crypto', 'fs/promises', 'tls', 'https', 'http', 'tty', 'os'])});
 function builtin(id){
-  if(!lazy.has(id.replace(/^node:/,"")))return nodeRequire(id);
+  if(!lazy.has(id.startsWith("node:")?id.slice(5):id))return nodeRequire(id);
   let real;const m=()=>real??=nodeRequire(id);
   return new Proxy({},{get:(_,k)=>m()[k],has:(_,k)=>k in m(),ownKeys:()=>Reflect.ownKeys(m()),
     getOwnPropertyDescriptor:(_,k)=>{const d=Reflect.getOwnPropertyDescriptor(m(),k);if(d)d.configurable=true;return d}});
@@ -184,7 +184,7 @@ function cacheDirectory(){
   if(e.QKS_COMPILE_CACHE==="0")return null;
   const base=e.QKS_COMPILE_CACHE||(e.XDG_CACHE_HOME?e.XDG_CACHE_HOME+"/qemu-kubesolo":e.HOME?e.HOME+"/.cache/qemu-kubesolo":"");
   if(!base)return null;
-  const args=process.argv.slice(2),words=args.filter((a)=>!a.startsWith("-")),ok=(w)=>/^[a-z][a-z0-9-]{0,39}$/.test(w??"");
+  const args=process.argv.slice(2),words=args.filter((a)=>!a.startsWith("-")),ok=(w)=>!!w&&w.length<=40&&w[0]>="a"&&w[0]<="z"&&[...w].every((c)=>(c>="a"&&c<="z")||(c>="0"&&c<="9")||c==="-");
   const verb=ok(words[0])?words[0]+(words[0]==="agent"&&ok(words[1])?"-"+words[1]:""):args.length===1&&(args[0]==="--version"||args[0]==="-V")?"-version":"-";
   try{const fs=nodeRequire("node:fs"),d=base+"/v8-"+process.version+"-"+process.arch+"/"+verb;let st;try{st=fs.statSync(d)}catch{fs.mkdirSync(d,{recursive:true,mode:0o700});st=fs.statSync(d)}if(st.isDirectory()&&st.uid===process.getuid())cacheDir=d}catch{}
   return cacheDir;

@@ -9,7 +9,7 @@
  * (./main.ts), which parses it and reports what is wrong as it always did.
  */
 import { AGENT_CAT_OPTIONS, AGENT_TARGET_OPTIONS } from '../options/agent.js';
-import { longFlags, type OptionDef, type OptionTable } from '../options/table.js';
+import { flagNames, longFlags, valueKind, type OptionDef, type OptionTable } from '../options/table.js';
 import { contextOf } from './context.js';
 import { attributeOf } from './flags.js';
 import type { GlobalFlags } from './output.js';
@@ -69,7 +69,7 @@ export function matchFast(argv: readonly string[]): FastCall | undefined {
     const name = eq < 0 ? w : w.slice(0, eq);
     const flag = rows.get(name);
     // only options that take a value (all of these subcommands' do); anything else is commander's
-    if (!flag || !/ <[^>]+>$/.test(flag)) return undefined;
+    if (!flag || valueKind(flag) !== 'required') return undefined;
     const value = eq < 0 ? words[++i] : w.slice(eq + 1);
     const key = attributeOf(flag);
     if (value === undefined || value.startsWith('-') || key in flags) return undefined;
@@ -105,7 +105,7 @@ export function matchVerb(argv: readonly string[], verb: string, table: OptionTa
   let i = leadingGlobals(words, globals);
   if (words[i] !== verb) return undefined;
   const rows = new Map<string, OptionDef>(); // each flag (-o, --output) -> its row
-  for (const d of Object.values(table)) for (const f of d.flag.match(/(?<![\w-])--?[a-z0-9][a-z0-9-]*/gi) ?? []) rows.set(f, d);
+  for (const d of Object.values(table)) for (const f of flagNames(d.flag)) rows.set(f, d);
   const flags: FastVerbCall['flags'] = {};
   for (i++; i < words.length; i++) {
     const w = words[i]!;
@@ -118,10 +118,10 @@ export function matchVerb(argv: readonly string[], verb: string, table: OptionTa
     if (!w.startsWith('-')) return undefined; // the verb takes no arguments
     const eq = w.startsWith('--') ? w.indexOf('=') : -1;
     const d = rows.get(eq < 0 ? w : w.slice(0, eq));
-    if (!d || / \[[^\]]+\]$/.test(d.flag)) return undefined; // unknown, help, or an optional value (--merge [file])
+    if (!d || valueKind(d.flag) === 'optional') return undefined; // unknown, help, or an optional value (--merge [file])
     const key = attributeOf(d.flag);
     if (!d.list && key in flags) return undefined;
-    if (/ <[^>]+>$/.test(d.flag)) {
+    if (valueKind(d.flag) === 'required') {
       const value = eq < 0 ? words[++i] : w.slice(eq + 1);
       // a value that starts with `-` may be a flag of the program's, which commander takes first; `-` is none
       if (value === undefined || (value.startsWith('-') && value !== '-')) return undefined;

@@ -10,7 +10,7 @@ export const DEFAULT_VM_NAME = 'kubesolo';
 export const parseVmName = string(
   [(s) => s.length >= 1, 'must not be empty'],
   [(s) => s.length <= 200, 'is too long'],
-  [(s) => !/[/\0\n\r]/.test(s) && s !== '.' && s !== '..' && !s.startsWith('-'), 'must not contain "/" or line breaks, start with "-", or be . or ..'],
+  [(s) => !['/', '\0', '\n', '\r'].some((c) => s.includes(c)) && s !== '.' && s !== '..' && !s.startsWith('-'), 'must not contain "/" or line breaks, start with "-", or be . or ..'],
 );
 
 /** The first item of a comma/space list (KUBECONFIG_API_ADDRESS lists several addresses). */

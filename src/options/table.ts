@@ -72,16 +72,59 @@ export type RowOutput<D> = D extends { parse: (value: unknown) => Parsed<infer V
 /** The typed options a table resolves to: each row's output, keyed by field name. */
 export type TableOutput<T extends Record<string, unknown>> = { [K in keyof T]: RowOutput<T[K]> };
 
+/**
+ * A flag text's words as commander splits them (on spaces, commas and `|`): '-o, --output <file>' is
+ * ['-o', '--output', '<file>']. String scans, not regular expressions: a process's first regular
+ * expressions cost the agent verbs ~0.5 ms of a start (bench/startup.md, round 9).
+ */
+export function flagWords(flag: string): string[] {
+  const words: string[] = [];
+  let from = 0;
+  for (let i = 0; i <= flag.length; i++) {
+    const c = flag[i];
+    if (c !== undefined && c !== ' ' && c !== ',' && c !== '|') continue;
+    if (i > from) words.push(flag.slice(from, i));
+    from = i + 1;
+  }
+  return words;
+}
+
+/** A word's leading name characters (ASCII letters, digits, `-`): '--output' of '--output=x'. */
+function nameChars(word: string): string {
+  let i = 0;
+  for (; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) break;
+  }
+  return word.slice(0, i);
+}
+
+/** Every flag of a row, short and long: ['-o', '--output'] for '-o, --output <file>'. */
+export function flagNames(flag: string): string[] {
+  return flagWords(flag)
+    .filter((w) => w.length > 1 && w[0] === '-' && w !== '--')
+    .map(nameChars)
+    .filter((n) => n.length > 1 && n !== '--');
+}
+
+/** How a row takes its value: `<value>` (required), `[value]` (optional), or none (a switch). */
+export function valueKind(flag: string): 'required' | 'optional' | undefined {
+  const last = flagWords(flag).at(-1) ?? '';
+  if (last[0] === '<' && last.endsWith('>')) return 'required';
+  if (last[0] === '[' && last.endsWith(']')) return 'optional';
+  return undefined;
+}
+
 /** The long flag that names an option: '--vm-name' for '--vm-name, --name <name>' or '-o, --output <f>'. */
 export function longFlag(d: OptionDef): string {
-  const m = /--[a-z0-9-]+/i.exec(d.flag);
-  if (!m) throw new Error(`option table: ${d.flag} has no long flag`);
-  return m[0];
+  const f = longFlags(d)[0];
+  if (!f) throw new Error(`option table: ${d.flag} has no long flag`);
+  return f;
 }
 
 /** All long flags of a row (the name first, then aliases). */
 export function longFlags(d: OptionDef): string[] {
-  return d.flag.match(/--[a-z0-9-]+/gi) ?? [];
+  return flagNames(d.flag).filter((f) => f.startsWith('--'));
 }
 
 /** How errors name an option: "--flag (VAR)" or "--flag (VAR1, VAR2)" or "--flag". */

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { resolveTarget } from '../../src/cli/agent.js';
@@ -13,7 +14,7 @@ import { resolveDomainSpec } from '../../src/cli/domain-xml.js';
 import { resolveKubeconfigOptions } from '../../src/kubeconfig/options.js';
 import { isQksError } from '../../src/errors.js';
 import { markdownTable, parseMarkdownTable, readmeBlock, renderReadme } from '../../src/options/readme.js';
-import { defaultTextOf, gather, longFlag, longFlags, nameOf, parseGathered, type OptionDef } from '../../src/options/table.js';
+import { defaultTextOf, flagNames, gather, longFlag, longFlags, nameOf, parseGathered, valueKind, type OptionDef } from '../../src/options/table.js';
 import { objectSchema } from '../../src/options/zod.js';
 import { README_TABLES, VERB_OPTIONS } from '../../src/options/verbs.js';
 import { runCli } from '../helpers/cli.js';
@@ -115,6 +116,42 @@ describe('flags without commander (src/cli/flags.ts)', () => {
     for (const flag of [...flags, '-o, --output <file>', '--no-verify-server', '--vm-name, --name <name>', '-j, --jobs <n>']) {
       expect(attributeOf(flag), flag).toBe(new Option(flag).attributeName());
     }
+  });
+});
+
+describe('flag texts read without regular expressions (src/options/table.ts flagWords)', () => {
+  // the expressions these replaced (src/cli/fast.ts, src/options/table.ts before round 9 of bench/startup.md)
+  const old = {
+    names: (f: string) => f.match(/(?<![\w-])--?[a-z0-9][a-z0-9-]*/gi) ?? [],
+    longs: (f: string) => f.match(/--[a-z0-9-]+/gi) ?? [],
+    kind: (f: string) => (/ <[^>]+>$/.test(f) ? 'required' : / \[[^\]]+\]$/.test(f) ? 'optional' : undefined),
+  };
+  const same = (flag: string) => {
+    expect(flagNames(flag), flag).toEqual(old.names(flag));
+    expect(longFlags({ flag } as OptionDef), flag).toEqual(old.longs(flag));
+    expect(valueKind(flag), flag).toBe(old.kind(flag));
+    expect(attributeOf(flag), flag).toBe(new Option(flag).attributeName());
+  };
+
+  it('every row of every table, as the expressions read them', () => {
+    for (const flag of VERB_OPTIONS.flatMap((v) => v.tables.flatMap((t) => Object.values(t).map((d) => d.flag)))) same(flag);
+  });
+
+  it('any flag text of the tables\' form: [-x, ]--long[, --alias] [<value> | [value]]', () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9]{0,4}(-[a-z0-9]{1,4}){0,2}$/);
+    const flag = fc
+      .record({
+        short: fc.option(fc.stringMatching(/^[a-zA-Z0-9]$/), { nil: undefined }),
+        longs: fc.array(name, { minLength: 1, maxLength: 2 }),
+        no: fc.boolean(),
+        value: fc.option(fc.tuple(fc.constantFrom('<>', '[]'), fc.stringMatching(/^[a-zA-Z0-9:=._]{1,8}$/)), { nil: undefined }),
+      })
+      // commander takes a short flag and one long, or a long and an alias
+      .map(({ short, longs: all, no, value }) => ({ short, longs: short ? all.slice(0, 1) : all, no, value }))
+      .map(({ short, longs, no, value }) =>
+        [short && `-${short},`, ...longs.map((l, i) => `--${no && i === 0 ? 'no-' : ''}${l}${i < longs.length - 1 ? ',' : ''}`), value && `${value[0][0]}${value[1]}${value[0][1]}`].filter(Boolean).join(' '),
+      );
+    fc.assert(fc.property(flag, same), { numRuns: 1000 });
   });
 });
 
