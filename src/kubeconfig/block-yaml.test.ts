@@ -147,6 +147,17 @@ describe('readBlockYaml', () => {
     seq: fc.array(tie('tree'), { minLength: 1, maxLength: 3 }),
   })).map;
 
+  // ./block-yaml.ts runs its core-schema expressions only on text whose first character they can match
+  it('agrees with the library on every core-schema word and number form, as a key, a value and an item', () => {
+    const words = ['null', 'Null', 'NULL', '~', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', '_x', 'nil', 'Nope', 'Tiny', 'fx', 'Fx', '~x'];
+    const numbers = ['0', '-5', '+1', '1e3', '.5', '-.5', '0o17', '0x1f', '.inf', '-.Inf', '+.INF', '.NaN', '.nan', '.x', '+x', '-x', '1.2.3', '127.0.0.1'];
+    let read = 0;
+    for (const w of [...words, ...numbers]) {
+      for (const text of [`${w}: v\n`, `k: ${w}\n`, `k:\n- ${w}\n`, `k:\n  ${w}: ${w}\n`]) if (agrees(text)) read++;
+    }
+    expect(read).toBeGreaterThan(40);
+  });
+
   it('agrees with the library on generated block documents', () => {
     const numRuns = 400;
     let read = 0;

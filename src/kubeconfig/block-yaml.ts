@@ -102,19 +102,37 @@ interface Line {
   indent: number;
 }
 
-/** A key: starts with a letter or `_`, then word characters, `.`, `/`, `-` (kubeconfig keys, extension names). */
-const KEY = /^([A-Za-z_][A-Za-z0-9_./-]*):(?= |$)/;
 /** Keys yaml would read as something other than that string (core schema), or that JS objects treat specially. */
-const SPECIAL_KEY = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE|__proto__)$/;
+const SPECIAL_KEY = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__']);
 
 // YAML 1.2 core schema (yaml's default): plain scalars that are not strings
-const NULL = /^(?:~|null|Null|NULL)$/;
-const TRUE = /^(?:true|True|TRUE)$/;
-const FALSE = /^(?:false|False|FALSE)$/;
+// (words in sets, and NUMBER only on text that starts as a number can: a process's first regular
+// expressions cost a start ~0.5 ms, bench/startup.md round 9; most kubeconfig values are base64 and names)
+const NULL = new Set(['~', 'null', 'Null', 'NULL']);
+const TRUE = new Set(['true', 'True', 'TRUE']);
+const FALSE = new Set(['false', 'False', 'FALSE']);
 /** Numbers (int, octal, hex, float, inf, nan): left to the yaml library, kubeconfigs hold none. */
 const NUMBER = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 /** Characters a plain scalar may not start with here (YAML's indicators, and `-`, `?`, `:` to stay simple). */
-const PLAIN_FIRST = /^[-?:,[\]{}#&*!|>'"%@`]/;
+const PLAIN_FIRST = new Set('-?:,[]{}#&*!|>\'"%@`');
+const NUMBER_FIRST = new Set('-+.0123456789');
+
+const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+
+/**
+ * The key `s` starts with, or undefined. A key starts with a letter or `_`, then letters, digits, `_`, `.`,
+ * `/`, `-` (kubeconfig keys, extension names), and ends at a `:` followed by a space or the end.
+ */
+function keyOf(s: string): string | undefined {
+  const c0 = s.charCodeAt(0);
+  if (!(isAsciiLetter(c0) || c0 === 0x5f)) return undefined;
+  let i = 1;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(isAsciiLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2f || c === 0x2d)) break;
+  }
+  return s[i] === ':' && (i + 1 === s.length || s[i + 1] === ' ') ? s.slice(0, i) : undefined;
+}
 
 const DOUBLE_ESCAPES: Record<string, string> = { '\\': '\\', '"': '"', '/': '/', n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
 
@@ -156,7 +174,7 @@ class Reader {
   private block(col: number): BlockNode {
     const body = this.lines[this.i]!.text.slice(col);
     if (isItem(body)) return this.seq(col);
-    if (KEY.test(body)) return this.map(col);
+    if (keyOf(body) !== undefined) return this.map(col);
     return outside();
   }
 
@@ -172,7 +190,7 @@ class Reader {
       // `-` with its item on the lines below, and `- -`, are left to yaml
       if (content === '' || content.startsWith('#') || isItem(content)) outside();
       const itemCol = col + 1 + (rest.length - content.length);
-      if (KEY.test(content)) {
+      if (keyOf(content) !== undefined) {
         items.push(this.map(itemCol));
       } else {
         items.push(this.inline(line, itemCol));
@@ -197,9 +215,9 @@ class Reader {
         break;
       }
       // not a key at the map's column (a `- ` item after an inline value, say): not YAML, or not ours
-      const key = KEY.exec(line.text.slice(col))?.[1] ?? outside();
+      const key = keyOf(line.text.slice(col)) ?? outside();
       first = false;
-      if (SPECIAL_KEY.test(key) || NUMBER.test(key) || seen.has(key)) outside();
+      if (SPECIAL_KEY.has(key) || (NUMBER_FIRST.has(key[0]!) && NUMBER.test(key)) || seen.has(key)) outside();
       seen.add(key);
       const keyStart = line.at + col;
       const after = col + key.length + 1;
@@ -246,12 +264,12 @@ class Reader {
       if (!m) outside();
       return m![1] === '{}' ? { kind: 'map', flow: true, items: [] } : { kind: 'seq', flow: true, items: [] };
     }
-    if (PLAIN_FIRST.test(s)) outside();
+    if (PLAIN_FIRST.has(s[0]!)) outside();
     // a plain scalar ends at a comment (` #`) or the end of the line
     const hash = s.indexOf(' #');
     const text = (hash === -1 ? s : s.slice(0, hash)).trimEnd();
     if (text.includes(': ') || text.endsWith(':')) outside();
-    const value = NULL.test(text) ? null : TRUE.test(text) ? true : FALSE.test(text) ? false : NUMBER.test(text) ? outside() : text;
+    const value = NULL.has(text) ? null : TRUE.has(text) ? true : FALSE.has(text) ? false : NUMBER_FIRST.has(text[0]!) && NUMBER.test(text) ? outside() : text;
     return { kind: 'scalar', value, style: 'plain', range: [start, start + text.length] };
   }
 }
