@@ -14,7 +14,7 @@ import { flushStdout, Output, stdout, stdoutFailure, watchStdout, type GlobalFla
  * the exit status, never a stack trace; a failed stderr has nowhere to be reported.
  */
 export async function inSession(body: (signal: CancelSignal) => Promise<GlobalFlags>): Promise<void> {
-  const controller = new Cancellation(); // not AbortController: src/deadline.ts CancelSignal
+  const controller = new Cancellation(); // not AbortController: src/cancel.ts
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.aborted) process.exit(EXIT.INTERRUPTED); // a second Ctrl-C: stop now
     controller.abort(interruptedError(sig));
