@@ -217,7 +217,8 @@ class Reader {
       // not a key at the map's column (a `- ` item after an inline value, say): not YAML, or not ours
       const key = keyOf(line.text.slice(col)) ?? outside();
       first = false;
-      if (SPECIAL_KEY.has(key) || (NUMBER_FIRST.has(key[0]!) && NUMBER.test(key)) || seen.has(key)) outside();
+      // (no key is a number: keyOf's keys start with a letter or `_`)
+      if (SPECIAL_KEY.has(key) || seen.has(key)) outside();
       seen.add(key);
       const keyStart = line.at + col;
       const after = col + key.length + 1;
