@@ -1,8 +1,7 @@
 // Builds the single-file CLI (dist/qemu-kubesolo.cjs, the package's command, and the same program as
 // dist/qemu-kubesolo.mjs): runs with a bare `node`, no node_modules.
-// usage: node scripts/bundle.mjs [OUTFILE...] [--cjs] [--strings] [--report] [--trace]
+// usage: node scripts/bundle.mjs [OUTFILE...] [--cjs] [--report] [--trace]
 //   OUTFILE    CommonJS when it ends in .cjs (or with --cjs), else ESM
-//   --strings  the chunks as string literals (what scripts/sea.mjs uses) instead of a trailing comment
 //   --report   print each chunk's size, inputs and imports
 //   --trace    a loader that prints each chunk's fetch/compile/run times on stderr at exit (profiling)
 //
@@ -132,7 +131,7 @@ function builtin(id){
  * `--trace`: the same loader, timing each chunk (fetch, compile, run including what it requires) and
  * each built-in module it loads, printed on stderr at exit as one JSON line per load.
  */
-const TRACE_LOADER = (source) => `const trace=[],now=()=>performance.now();
+const TRACE_LOADER = `const trace=[],now=()=>performance.now();
 process.on("exit",()=>{for(const t of trace)process.stderr.write(JSON.stringify(t)+"\\n")});
 function load(id){
   const done=loaded.get(id);
@@ -140,7 +139,7 @@ function load(id){
   const t0=now();
   const packed=precompiled(id);
   if(packed&&!trace.some((t)=>t.id==="pack"))trace.push({id:"pack",ms:+(now()-t0).toFixed(3),chunks:pack.ids.length,gen:pack.gen,cacheRejected:pack.rejected});
-  const src=packed?"":${source};
+  const src=packed?"":chunk(id);
   if(src===undefined){const m=builtin(id);trace.push({id,builtin:true,ms:+(now()-t0).toFixed(3)});return m}
   const module={exports:{}};
   loaded.set(id,module);
@@ -155,10 +154,10 @@ function load(id){
 }`;
 
 /**
- * The bundle's compile cache (a file on disk; the single executable has its caches inside), as Node >= 22
+ * The compile cache (the bundle's and the single executable's: files on disk), as Node >= 22
  * does for modules with module.enableCompileCache(): under ~/.cache/qemu-kubesolo/v8-<node version>-<arch>/<verb>/
  * (or $XDG_CACHE_HOME, or the directory QKS_COMPILE_CACHE names; QKS_COMPILE_CACHE=0 turns it off, and
- * without HOME there is none), one set per verb (its first word, the agent's subcommand; `--version`
+ * without HOME there is none: the single executable then has its built-in caches), one set per verb (its first word, the agent's subcommand; `--version`
  * alone has its own): each holds what that verb runs.
  * - The chunks a verb runs go in one pack, pack-<build>.v8: their source and V8's code cache of it, the
  *   chunks compiled together as one array of functions. One read and one deserialisation instead of one
@@ -220,7 +219,7 @@ function precompiled(id){
 }
 function compile(id,src){
   if(cacheDirectory())alone.set(id,src);
-  return new Script(wrap(src),{filename:"qemu-kubesolo/"+id.slice(2)}).runInThisContext();
+  return new Script(wrap(src),{filename:"qemu-kubesolo/"+id.slice(2),...builtinCache(id)}).runInThisContext();
 }
 /**
  * A pack's script: "[" + each chunk wrapped as compile() wraps one + "]" (made only when a pack is written);
@@ -241,14 +240,14 @@ function writeCaches(){
   try{for(const f of fs.readdirSync(cacheDir))if(f.endsWith(".v8")&&f!==keep&&fs.statSync(cacheDir+"/"+f).mtimeMs<old)fs.rmSync(cacheDir+"/"+f,{force:true})}catch{}
 }`;
 
-/** Layouts without the on-disk cache (the single executable's strings) compile each chunk alone. */
-const NO_PACK = 'function precompiled(){}';
-
 /** The single executable's chunks at least this big carry a code cache (scripts/sea.mjs; smaller ones compile in well under a millisecond). */
 export const CACHE_FROM = 16 * 1024;
 
 /** The parameters each chunk is compiled with (a CommonJS module body). */
 export const CHUNK_PARAMS = ['exports', 'require', 'module'];
+
+/** A chunk as the loader compiles it (COMPILE_CACHE's `wrap`): a built-in code cache must be of exactly this text. */
+export const wrapChunk = (code) => `(function(${CHUNK_PARAMS}){${code}\n})`;
 
 /** A chunk stored compressed: brotli's best for text (12 % smaller than deflate's on these chunks; inflated as fast). */
 const brotli = (code) =>
@@ -256,13 +255,16 @@ const brotli = (code) =>
 
 /**
  * The single file: a small loader, then the chunks, each compiled on its first require.
- * `caches` (strings layout only): V8 code caches by chunk id, base64, made by the very node that will
- * run the file (scripts/sea.mjs); V8 checks them and compiles as usual when one does not fit.
+ * Both layouts keep each verb's pack on disk (COMPILE_CACHE); they differ in where a chunk's text is
+ * when no pack has it:
  * - `layout: 'comment'` (a file on disk): the chunks sit in one comment at the end, which V8 skips at
  *   almost no cost; the loader reads its own file when a chunk is first needed (measured: cheaper than
  *   the same text as string literals, whose escapes the scanner decodes, or compressed).
- * - `layout: 'strings'` (the single executable, whose main script cannot read itself back): string
- *   literals; the executable's code cache holds them already parsed.
+ * - `layout: 'assets'` (the single executable, scripts/sea.mjs): each chunk is an asset of the
+ *   executable under its id (node:sea, Node >= 20.12), and `caches` (a Set of ids) says which also have a
+ *   V8 code cache of wrapChunk's text under "v8:" + id. The main script is only the loader: as string
+ *   literals the chunks and caches (2.5 MB) were deserialised by every start: agent cat took ~10 ms
+ *   more than with assets (bench/startup.md, round 10).
  */
 export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches, hot } = {}) {
   const prelude =
@@ -271,11 +273,13 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
       : `import{createRequire as cr}from"node:module";import{fileURLToPath as fu}from"node:url";const nodeRequire=cr(import.meta.url),self=fu(import.meta.url);`;
   let table;
   let tail = '';
-  let source;
-  if (layout === 'strings') {
-    table = `const sources=${JSON.stringify(chunks)};`;
-    source = 'sources[id]';
-    if (caches) table += `const caches=${JSON.stringify(caches)};`;
+  if (layout === 'assets') {
+    // index: 1 = the chunk is an asset, 2 = and so is its built-in code cache ("v8:" + id)
+    const index = Object.fromEntries(Object.keys(chunks).map((id) => [id, caches?.has(id) ? 2 : 1]));
+    const stamp = createHash('sha256').update(JSON.stringify(chunks)).digest('hex').slice(0, 16);
+    table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let sea;const asset=(k)=>Buffer.from((sea??=nodeRequire("node:sea")).getRawAsset(k));`;
+    // a chunk its pack does not serve (no cache directory, or a verb's first run) is read from the executable, and compiled with its built-in cache if it has one
+    table += 'const chunk=(id)=>index[id]?asset(id).toString("latin1"):undefined,builtinCache=(id)=>index[id]===2?{cachedData:asset("v8:"+id)}:undefined;';
   } else {
     // inside a comment `*/` would end it: written as `*\x01/` (the chunks are ASCII without control
     // characters: charset ascii) and restored on load
@@ -307,33 +311,27 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     const end = JSON.stringify(stamp + '*/\n');
     table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let fd,size;`;
     table +=
-      'function bytes(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b:Buffer.alloc(0)};' +
+      'const builtinCache=()=>undefined;function bytes(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b:Buffer.alloc(0)};' +
       'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
       'if(at(size-end.length,end.length).toString("latin1")!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
       'return at(size-pos,len)}' +
       'const text=(at,s)=>at[2]?nodeRequire("node:zlib").brotliDecompressSync(Buffer.from(s,"base64")).toString("latin1"):at[3]?s.replaceAll("*\\x01/","*/"):s;' +
       'function chunk(id){const at=index[id];if(!at)return;return text(at,bytes(at[0],at[1]).toString("latin1"))}';
-    source = 'chunk(id)';
   }
-  const compile = caches
-    ? `function compile(id,src){const c=caches[id];return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2),...(c?{cachedData:Buffer.from(c,"base64")}:{})})}${NO_PACK}`
-    : layout === 'strings'
-      ? `function compile(id,src){return compileFunction(src,PARAMS,{filename:"qemu-kubesolo/"+id.slice(2)})}${NO_PACK}`
-      : COMPILE_CACHE;
   return `#!/usr/bin/env node
 ${prelude}
-const {compileFunction,Script}=nodeRequire("node:vm");
+const {Script}=nodeRequire("node:vm");
 ${table}
 const PARAMS=${JSON.stringify(CHUNK_PARAMS)};
-${compile}
+${COMPILE_CACHE}
 const loaded=new Map();
 ${LAZY_BUILTINS}
-${trace ? TRACE_LOADER(source) : `function load(id){
+${trace ? TRACE_LOADER : `function load(id){
   const done=loaded.get(id);
   if(done)return done.exports;
   let fn=precompiled(id);
   if(!fn){
-    const src=${source};
+    const src=chunk(id);
     if(src===undefined)return builtin(id);
     fn=compile(id,src);
   }
@@ -349,7 +347,6 @@ ${tail}`;
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const report = args.includes('--report');
-  const layout = args.includes('--strings') ? 'strings' : 'comment';
   const trace = args.includes('--trace');
   const named = args.filter((a) => !a.startsWith('--'));
   // the command is the .cjs (a .mjs main costs node ~8 ms more to start: its ESM loader); the .mjs is
@@ -360,7 +357,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const format = args.includes('--cjs') || outfile.endsWith('.cjs') ? 'cjs' : 'esm';
     const tmp = `${outfile}.${process.pid}.tmp`;
     mkdirSync(dirname(outfile), { recursive: true });
-    writeFileSync(tmp, singleFile(chunks, { format, layout, trace, hot }), { mode: 0o755 });
+    writeFileSync(tmp, singleFile(chunks, { format, trace, hot }), { mode: 0o755 });
     chmodSync(tmp, 0o755);
     renameSync(tmp, outfile); // a concurrent reader (tests, bench) never sees half a bundle
   }

@@ -10,8 +10,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileFunction } from 'node:vm';
-import { buildChunks, CACHE_FROM, CHUNK_PARAMS, singleFile } from './bundle.mjs';
+import * as nodeSea from 'node:sea';
+import { Script } from 'node:vm';
+import { buildChunks, CACHE_FROM, singleFile, wrapChunk } from './bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Node's own fuse name (doc/api/single-executable-applications.md): postject flips it to say a blob is there
@@ -19,32 +20,48 @@ const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /**
  * V8 code caches of the chunks, made here by the node that becomes the executable, so they always fit
- * (measured: compiling zod's chunk drops from ~32 ms to ~2 ms). Only a chunk's top level is in its
- * cache (functions compile when first called), which is where scope-hoisted libraries spend it.
- * Small chunks compile in well under a millisecond: their caches would only cost memory (each cache
- * is held as a string by the main script for the whole run).
+ * (measured: compiling zod's chunk drops from ~32 ms to ~2 ms). They serve a run without a cache
+ * directory (no HOME: `env -i`) and a verb's first run; later runs read the verb's pack from disk, as the
+ * bundle's do (COMPILE_CACHE in scripts/bundle.mjs), which also holds the functions that ran. Only a
+ * chunk's top level is in these (functions compile when first called), which is where scope-hoisted
+ * libraries spend it. Small chunks compile in well under a millisecond: their caches would only cost
+ * memory (each cache is held as a string by the main script for the whole run).
  */
 function codeCaches(chunks) {
-  const caches = {};
+  const caches = new Map();
   for (const [id, code] of Object.entries(chunks)) {
-    if (code.length < CACHE_FROM) continue;
-    const fn = compileFunction(code, CHUNK_PARAMS, { filename: `qemu-kubesolo/${id.slice(2)}`, produceCachedData: true });
-    if (fn.cachedData) caches[id] = fn.cachedData.toString('base64');
+    if (code.length >= CACHE_FROM) caches.set(id, new Script(wrapChunk(code), { filename: `qemu-kubesolo/${id.slice(2)}` }).createCachedData());
   }
   return caches;
+}
+
+/** The executable's assets (scripts/bundle.mjs, layout 'assets'): each chunk under its id, each cache under "v8:" + id; a file each in `dir`. */
+function writeAssets(dir, chunks, caches) {
+  const assets = {};
+  let n = 0;
+  const put = (key, data) => {
+    const file = join(dir, `${n++}`);
+    writeFileSync(file, data);
+    assets[key] = file;
+  };
+  for (const [id, code] of Object.entries(chunks)) put(id, Buffer.from(code, 'latin1'));
+  for (const [id, cache] of caches) put(`v8:${id}`, cache);
+  return assets;
 }
 
 /** Builds (or takes from the cache) the executable and copies it to `outfile`; returns `outfile`. */
 export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, { log = () => {}, trace = false } = {}) {
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the single executable is built for linux-x64 only (this is ${process.platform}-${process.arch})`);
-  // The main script as string literals (a single executable's script cannot read itself back, and
-  // the code cache holds the literals already parsed): see singleFile in scripts/bundle.mjs.
+  if (typeof nodeSea.getRawAsset !== 'function') throw new Error(`the single executable keeps its parts as assets (node:sea), which needs Node >= 20.12 to build (this is ${process.version})`);
+  // The main script is the loader; the chunks and their caches are the executable's assets: see singleFile in scripts/bundle.mjs.
   const { chunks } = await buildChunks();
-  const main = singleFile(chunks, { format: 'cjs', layout: 'strings', caches: codeCaches(chunks), trace });
+  const caches = codeCaches(chunks);
+  const main = singleFile(chunks, { format: 'cjs', layout: 'assets', caches: new Set(caches.keys()), trace });
   const postjectCli = createRequire(import.meta.url).resolve('postject/dist/cli.js');
   const node = process.execPath;
   const key = createHash('sha256')
     .update(main)
+    .update(JSON.stringify(chunks))
     .update(`${process.version} ${node} ${statSync(node).size} ${statSync(node).mtimeMs} ${readFileSync(postjectCli).length}`)
     .digest('hex')
     .slice(0, 16);
@@ -56,9 +73,11 @@ export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, 
     const work = mkdtempSync(join(cacheDir, 'build-'));
     try {
       writeFileSync(join(work, 'main.cjs'), main);
+      mkdirSync(join(work, 'assets'));
+      const assets = writeAssets(join(work, 'assets'), chunks, caches);
       writeFileSync(
         join(work, 'sea-config.json'),
-        JSON.stringify({ main: join(work, 'main.cjs'), output: join(work, 'blob'), useCodeCache: true, disableExperimentalSEAWarning: true }),
+        JSON.stringify({ main: join(work, 'main.cjs'), output: join(work, 'blob'), useCodeCache: true, disableExperimentalSEAWarning: true, assets }),
       );
       // both chatter on success (postject: LIEF's "Can't find string offset" warnings): their output
       // is shown only when they fail (execFileSync's error carries it)

@@ -7,8 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRealAgent, type AgentPeer } from '../agent/peers.js';
 import { describeWithPeers } from '../helpers/peers.js';
 
@@ -60,3 +61,21 @@ for (const name of ['qemu-kubesolo.cjs', 'qemu-kubesolo.mjs']) {
     });
   });
 }
+
+describe('the loader and the single executable agree on what a chunk compiles as', () => {
+  it("a built-in code cache of wrapChunk's text (scripts/sea.mjs) is taken by V8 for the loader's own wrap", async () => {
+    const { singleFile, wrapChunk, CHUNK_PARAMS } = (await import(pathToFileURL(join(root, 'scripts/bundle.mjs')).href)) as {
+      singleFile: (chunks: Record<string, string>, o: object) => string;
+      wrapChunk: (code: string) => string;
+      CHUNK_PARAMS: string[];
+    };
+    const code = 'module.exports=()=>42;';
+    const text = singleFile({ './main.js': code }, { format: 'cjs', layout: 'assets', caches: new Set(['./main.js']) });
+    const wrapSource = /const wrap=(\(src\)=>[^;]+);/.exec(text)?.[1];
+    expect(wrapSource).toBeDefined();
+    const wrap = new Function('PARAMS', `return ${wrapSource}`)(CHUNK_PARAMS) as (src: string) => string;
+    expect(wrap(code)).toBe(wrapChunk(code));
+    const script = new Script(wrap(code), { cachedData: new Script(wrapChunk(code)).createCachedData() });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+});

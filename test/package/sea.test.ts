@@ -2,7 +2,7 @@
  * The single executable (`npm run sea`, scripts/sea.mjs) on a host without Node: run with an empty
  * environment (no PATH, so no `node` to fall back on) from an empty directory, it answers --version,
  * writes artifacts and a cidata.iso that isoinfo and bsdtar read back, and reads a guest file through
- * the real qemu-ga.
+ * the real qemu-ga. With a HOME it keeps each verb's pack there, as the bundle does.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -67,6 +67,34 @@ describeWithPeers(
       const r = run(['agent', 'cat', '--socket', agent.socketPath, path]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe(kubeconfigLike());
+      expect(readdirSync(cwd)).toEqual([]);
+    });
+
+    it('keeps a pack per verb under HOME, as the bundle does, and a later run is served by it alone', () => {
+      const home = join(tmp, 'home');
+      mkdirSync(home);
+      const path = join(agent.dir, 'admin.kubeconfig');
+      agent.writeGuestFile(path, kubeconfigLike());
+      const cat = () => {
+        const r = spawnSync(exe, ['agent', 'cat', '--socket', agent.socketPath, path], { cwd, env: { HOME: home }, encoding: 'utf8', timeout: 30_000 });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toBe(kubeconfigLike());
+      };
+      const verbDir = join(home, '.cache/qemu-kubesolo', `v8-${process.version}-${process.arch}`, 'agent-cat');
+      const pack = () => {
+        const files = readdirSync(verbDir).filter((f) => f.endsWith('.v8'));
+        expect(files).toHaveLength(1);
+        const b = readFileSync(join(verbDir, files[0]!));
+        const st = statSync(join(verbDir, files[0]!));
+        return { gen: (JSON.parse(b.toString('latin1', 4, 4 + b.readUInt32LE(0))) as { gen: number }).gen, ino: st.ino, mode: st.mode & 0o777 };
+      };
+      cat(); // compiled from the executable's chunks: a pack of what it compiled
+      expect(pack()).toMatchObject({ gen: 1, mode: 0o600 });
+      cat(); // served by it: written back with what ran
+      const second = pack();
+      expect(second.gen).toBe(2);
+      cat(); // served wholly by a pack V8 took: nothing to write (the loader rewrites a pack it lacked a chunk of, or V8 refused)
+      expect(pack().ino).toBe(second.ino);
       expect(readdirSync(cwd)).toEqual([]);
     });
 
