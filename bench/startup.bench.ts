@@ -9,9 +9,10 @@
  *   kubeconfig --socket                <= node -e 0 + 25 ms
  *   artifacts --create-iso             <= node -e 0 + 40 ms
  *
- * The CLI rows: the bundle as the command runs it (dist/qemu-kubesolo.cjs, its compile cache warm), the
- * same without its compile cache, the same as .mjs, the single executable (scripts/sea.mjs; linux-x64),
- * and with QKS_BENCH_BEFORE=FILE an older bundle to compare.
+ * The CLI rows: the command as npm installs it (dist/bin/qemu-kubesolo.cjs and its .chunks file, its
+ * compile cache warm; the goals are its), the same without its compile cache, the single-file bundles
+ * (.cjs, .mjs), the single executable (scripts/sea.mjs; linux-x64) with and without its compile cache, and
+ * with QKS_BENCH_BEFORE=FILE an older bundle to compare.
  * Peak RSS comes from a separate pass under /usr/bin/time. BENCH_ROUNDS sets the rounds (default 31);
  * the rows run with PATH and HOME only (rowEnv, below).
  */
@@ -127,9 +128,10 @@ const before = process.env.QKS_BENCH_BEFORE;
 // the bundle's compile cache in a directory of this run (warm after the warm-up rounds), and without it
 const cacheDir = join(dir, 'compile-cache');
 const clis: [string, string[]][] = [
-  ['bundle: node qemu-kubesolo.cjs', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/qemu-kubesolo.cjs')]],
-  ['bundle .cjs, QKS_COMPILE_CACHE=0', ['/usr/bin/env', 'QKS_COMPILE_CACHE=0', process.execPath, join(root, 'dist/qemu-kubesolo.cjs')]],
-  ['bundle: node qemu-kubesolo.mjs', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/qemu-kubesolo.mjs')]],
+  ['command: dist/bin (loader + .chunks)', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/bin/qemu-kubesolo.cjs')]],
+  ['command, QKS_COMPILE_CACHE=0', ['/usr/bin/env', 'QKS_COMPILE_CACHE=0', process.execPath, join(root, 'dist/bin/qemu-kubesolo.cjs')]],
+  ['one file: node qemu-kubesolo.cjs', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/qemu-kubesolo.cjs')]],
+  ['one file: node qemu-kubesolo.mjs', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, process.execPath, join(root, 'dist/qemu-kubesolo.mjs')]],
   ...(builtSea
     ? ([
         ['single executable', ['/usr/bin/env', `QKS_COMPILE_CACHE=${cacheDir}`, sea]],

@@ -1,7 +1,10 @@
-// Builds the single-file CLI (dist/qemu-kubesolo.cjs, the package's command, and the same program as
-// dist/qemu-kubesolo.mjs): runs with a bare `node`, no node_modules.
-// usage: node scripts/bundle.mjs [OUTFILE...] [--cjs] [--report] [--trace]
-//   OUTFILE    CommonJS when it ends in .cjs (or with --cjs), else ESM
+// Builds the CLI without node_modules: the package's command (dist/bin/qemu-kubesolo.cjs, a loader, and
+// qemu-kubesolo.chunks beside it), and the same program as single files that run with a bare `node`
+// (dist/qemu-kubesolo.cjs, and dist/qemu-kubesolo.mjs as an ES module).
+// usage: node scripts/bundle.mjs [OUTFILE...] [--cjs] [--split] [--report] [--trace]
+//   OUTFILE    CommonJS when it ends in .cjs (or with --cjs), else ESM; by default the two single files
+//              and the installed command (BIN: a loader, and its chunks in a file beside it)
+//   --split    OUTFILE as the installed command is made (splitFiles): OUTFILE and OUTFILE's name .chunks
 //   --report   print each chunk's size, inputs and imports
 //   --trace    a loader that prints each chunk's fetch/compile/run times on stderr at exit (profiling)
 //
@@ -12,12 +15,15 @@
 // Scanning a string literal costs a fraction of compiling the same text as code.
 import { build, transform } from 'esbuild';
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { brotliCompressSync, constants as zlibConstants } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The installed command (package.json's bin), made by splitFiles: this loader and, beside it, qemu-kubesolo.chunks. */
+export const BIN = 'dist/bin/qemu-kubesolo.cjs';
 
 // zod re-exports all of its ~50 message locales; the CLI speaks English only. Keeping just `en`
 // halves zod's share of the bundle.
@@ -266,10 +272,27 @@ const brotli = (code) =>
  *   literals the chunks and caches (2.5 MB) were deserialised by every start: agent cat took ~10 ms
  *   more than with assets (bench/startup.md, round 10).
  */
-export function singleFile(chunks, { format = 'esm', layout = 'comment', trace = false, caches, hot } = {}) {
+export function singleFile(chunks, options = {}) {
+  const { head, tail } = loaderAndChunks(chunks, options);
+  return head + tail;
+}
+
+/**
+ * The installed command (package.json's bin): the same loader in one file, and the chunks in
+ * `sidecar`, a file beside it. The comment layout's text, split: Node reads the whole main file at every
+ * start, and a run its pack serves needs none of the chunks (the command started 2-4 ms sooner than the
+ * single file: bench/startup.md, round 10). The single file stays, for copying to a host alone.
+ */
+export function splitFiles(chunks, { sidecar, hot, trace = false }) {
+  const { head, tail } = loaderAndChunks(chunks, { format: 'cjs', hot, trace, sidecar });
+  return { main: head, chunks: tail };
+}
+
+function loaderAndChunks(chunks, { format = 'esm', layout = 'comment', trace = false, caches, hot, sidecar } = {}) {
+  // `self`: the file the chunks' text is read from (this one, or the sidecar beside it; Node gives a main module's real path)
   const prelude =
     format === 'cjs'
-      ? `"use strict";const nodeRequire=require,self=__filename;`
+      ? `"use strict";const nodeRequire=require,self=${sidecar ? `__dirname+${JSON.stringify(`/${sidecar}`)}` : '__filename'};`
       : `import{createRequire as cr}from"node:module";import{fileURLToPath as fu}from"node:url";const nodeRequire=cr(import.meta.url),self=fu(import.meta.url);`;
   let table;
   let tail = '';
@@ -312,13 +335,13 @@ export function singleFile(chunks, { format = 'esm', layout = 'comment', trace =
     table = `const index=${JSON.stringify(index)},STAMP=${JSON.stringify(stamp)};let fd,size;`;
     table +=
       'const builtinCache=()=>undefined;function bytes(pos,len){const fs=nodeRequire("node:fs"),end=' + end + ',at=(p,l)=>{const b=Buffer.allocUnsafe(l);return p>=0&&fs.readSync(fd,b,0,l,p)===l?b:Buffer.alloc(0)};' +
-      'if(fd===undefined){fd=fs.openSync(self,"r");size=fs.fstatSync(fd).size}' +
+      'if(fd===undefined){try{fd=fs.openSync(self,"r")}catch(e){process.stderr.write("error: cannot read "+self+" ("+e.code+"), a part of this command: reinstall it\\n");process.exit(1)}size=fs.fstatSync(fd).size}' +
       'if(at(size-end.length,end.length).toString("latin1")!==end){process.stderr.write("error: "+self+" is not the file this run started from (replaced or damaged): run the command again, or reinstall it\\n");process.exit(1)}' +
       'return at(size-pos,len)}' +
       'const text=(at,s)=>at[2]?nodeRequire("node:zlib").brotliDecompressSync(Buffer.from(s,"base64")).toString("latin1"):at[3]?s.replaceAll("*\\x01/","*/"):s;' +
       'function chunk(id){const at=index[id];if(!at)return;return text(at,bytes(at[0],at[1]).toString("latin1"))}';
   }
-  return `#!/usr/bin/env node
+  const head = `#!/usr/bin/env node
 ${prelude}
 const {Script}=nodeRequire("node:vm");
 ${table}
@@ -341,7 +364,8 @@ ${trace ? TRACE_LOADER : `function load(id){
   return module.exports;
 }`}
 load("./main.js");
-${tail}`;
+`;
+  return { head, tail };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -349,16 +373,28 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const report = args.includes('--report');
   const trace = args.includes('--trace');
   const named = args.filter((a) => !a.startsWith('--'));
-  // the command is the .cjs (a .mjs main costs node ~8 ms more to start: its ESM loader); the .mjs is
-  // the same program for those who run `node qemu-kubesolo.mjs`
-  const outfiles = named.length ? named : [`${root}dist/qemu-kubesolo.cjs`, `${root}dist/qemu-kubesolo.mjs`];
+  // single files: the .cjs (a .mjs main costs node ~8 ms more to start: its ESM loader), and the .mjs,
+  // the same program for those who run `node qemu-kubesolo.mjs`; and the installed command, split
+  const outfiles = named.length ? named : [`${root}dist/qemu-kubesolo.cjs`, `${root}dist/qemu-kubesolo.mjs`, `${root}${BIN}`];
+  const split = args.includes('--split');
   const { chunks, hot } = await buildChunks({ report });
+  // a concurrent reader (tests, bench) never sees half a file
+  const put = (file, text, mode) => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(tmp, text, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, file);
+  };
   for (const outfile of outfiles) {
+    if (split || outfile === `${root}${BIN}`) {
+      const sidecar = `${basename(outfile).replace(/\.cjs$/, '')}.chunks`;
+      const files = splitFiles(chunks, { sidecar, hot, trace });
+      put(join(dirname(outfile), sidecar), files.chunks, 0o644); // the chunks first: the new loader checks their stamp
+      put(outfile, files.main, 0o755);
+      continue;
+    }
     const format = args.includes('--cjs') || outfile.endsWith('.cjs') ? 'cjs' : 'esm';
-    const tmp = `${outfile}.${process.pid}.tmp`;
-    mkdirSync(dirname(outfile), { recursive: true });
-    writeFileSync(tmp, singleFile(chunks, { format, trace, hot }), { mode: 0o755 });
-    chmodSync(tmp, 0o755);
-    renameSync(tmp, outfile); // a concurrent reader (tests, bench) never sees half a bundle
+    put(outfile, singleFile(chunks, { format, trace, hot }), 0o755);
   }
 }

@@ -1,11 +1,11 @@
 /**
- * What `npm pack` ships, and that it works once installed: the tarball holds the bundle, the library's
+ * What `npm pack` ships, and that it works once installed: the tarball holds the command (dist/bin) and the bundles, the library's
  * JavaScript and .d.ts files, templates, the guide's two scripts and the README, and nothing else
  * (no tests, fixtures, TypeScript sources or source maps); `npm install -g` of it gives a working bin
  * and a library importable, with types, from both entry points (`qemu-kubesolo`, `qemu-kubesolo/low-level`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ describe('npm pack and install -g', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('ships only what users need', () => {
+    expect(files).toContain('dist/bin/qemu-kubesolo.cjs');
+    expect(files).toContain('dist/bin/qemu-kubesolo.chunks');
     expect(files).toContain('dist/qemu-kubesolo.cjs');
     expect(files).toContain('dist/qemu-kubesolo.mjs');
     expect(files).toContain('dist/lib/index.js');
@@ -47,13 +49,18 @@ describe('npm pack and install -g', () => {
     expect(unwanted).toEqual([]);
   });
 
-  it('installs a working qemu-kubesolo command', () => {
+  it('installs a working qemu-kubesolo command: the loader of dist/bin, through its symlink', () => {
     const bin = join(prefix, 'bin', 'qemu-kubesolo');
+    expect(realpathSync(bin)).toBe(join(prefix, 'lib', 'node_modules', 'qemu-kubesolo', 'dist', 'bin', 'qemu-kubesolo.cjs'));
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
     const out = join(tmp, 'artifacts');
-    execFileSync(bin, ['artifacts', '--output-dir', out, '--create-iso'], { env: { ...process.env, HOME: tmp, SSH_PUBLIC_KEY: '' }, stdio: 'pipe' });
-    expect(existsSync(join(out, 'cidata.iso'))).toBe(true);
+    // twice: the first run reads its chunks from qemu-kubesolo.chunks beside the loader, the second from its pack
+    for (const _ of [1, 2]) {
+      rmSync(out, { recursive: true, force: true });
+      execFileSync(bin, ['artifacts', '--output-dir', out, '--create-iso'], { env: { ...process.env, HOME: tmp, SSH_PUBLIC_KEY: '' }, stdio: 'pipe' });
+      expect(existsSync(join(out, 'cidata.iso'))).toBe(true);
+    }
   });
 
   it('installs an importable, typed library: the front door and qemu-kubesolo/low-level', () => {
