@@ -1,5 +1,6 @@
 // Builds the CLI as one executable for hosts without Node (Node's single-executable applications):
-// the node running this script, with the CLI injected as its main script (CommonJS, code cache on).
+// the node running this script, with the CLI's loader as its main script (CommonJS, code cache on) and
+// its parts as assets.
 // usage: node scripts/sea.mjs [OUTFILE] [--trace]   (default dist/qemu-kubesolo-linux-x64; --trace: see bundle.mjs)
 //
 // The ~100 MB copy of node and postject's injection take seconds: results are kept in .cache/sea/,
@@ -24,8 +25,8 @@ const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
  * directory (no HOME: `env -i`) and a verb's first run; later runs read the verb's pack from disk, as the
  * bundle's do (COMPILE_CACHE in scripts/bundle.mjs), which also holds the functions that ran. Only a
  * chunk's top level is in these (functions compile when first called), which is where scope-hoisted
- * libraries spend it. Small chunks compile in well under a millisecond: their caches would only cost
- * memory (each cache is held as a string by the main script for the whole run).
+ * libraries spend it. Small chunks compile in well under a millisecond: their caches would only add
+ * to the executable.
  */
 function codeCaches(chunks) {
   const caches = new Map();
@@ -60,8 +61,7 @@ export async function buildSea(outfile = `${root}dist/qemu-kubesolo-linux-x64`, 
   const postjectCli = createRequire(import.meta.url).resolve('postject/dist/cli.js');
   const node = process.execPath;
   const key = createHash('sha256')
-    .update(main)
-    .update(JSON.stringify(chunks))
+    .update(main) // its stamp is the chunks' hash
     .update(`${process.version} ${node} ${statSync(node).size} ${statSync(node).mtimeMs} ${readFileSync(postjectCli).length}`)
     .digest('hex')
     .slice(0, 16);
