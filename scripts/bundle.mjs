@@ -388,6 +388,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   for (const outfile of outfiles) {
     if (split || outfile === `${root}${BIN}`) {
+      if (!outfile.endsWith('.cjs')) throw new Error(`bundle: ${outfile}: the two-file command is CommonJS, name it *.cjs`);
       const sidecar = `${basename(outfile).replace(/\.cjs$/, '')}.chunks`;
       const files = splitFiles(chunks, { sidecar, hot, trace });
       put(join(dirname(outfile), sidecar), files.chunks, 0o644); // the chunks first: the new loader checks their stamp
