@@ -98,8 +98,20 @@ function measureRows(rows: Row[]): Measured[] {
 }
 
 /**
- * The goal's measure is the difference of the two medians. Beside it, the median of the round-by-round
- * differences: a burst of load lands on both runs of a round, so this one moves less from run to run.
+ * The 90 % interval of the difference of medians (rows resampled independently, 1000 times): how far one
+ * run's figure can be trusted on this machine (three runs of the same build moved by up to 16 ms,
+ * bench/startup.md round 10).
+ */
+function interval(row: number[], base: number[]): [number, number] {
+  const draw = (a: number[]) => median(a.map(() => a[Math.floor(Math.random() * a.length)]!));
+  const d = Array.from({ length: 1000 }, () => draw(row) - draw(base)).sort((x, y) => x - y);
+  return [d[50]!, d[949]!];
+}
+
+/**
+ * The goal's measure is the difference of the two medians, with its 90 % interval. Beside it, the median
+ * of the round-by-round differences: a burst of load lands on both runs of a round, so this one moves
+ * less from run to run.
  */
 function table(title: string, goal: string, rows: Measured[]): void {
   const nodeMs = rows.find((r) => r.role === 'node')!.ms;
@@ -108,12 +120,13 @@ function table(title: string, goal: string, rows: Measured[]): void {
   const min = minimal ? median(minimal.ms) : undefined;
   const w = Math.max(...rows.map((r) => r.name.length), 10);
   console.log(`\n## ${title}   (goal: ${goal})`);
-  console.log(`${'what'.padEnd(w)}  median ms     p90  x node -e 0  + ms over it  paired +ms${min ? '  x minimal' : ''}  peak RSS MiB`);
+  console.log(`${'what'.padEnd(w)}  median ms     p90  x node -e 0  + ms over it  90 % interval  paired +ms${min ? '  x minimal' : ''}  peak RSS MiB`);
   for (const r of rows) {
     const m = median(r.ms);
     const paired = median(r.ms.map((ms, i) => ms - nodeMs[i]!));
+    const range = r.role === 'node' ? '-' : interval(r.ms, nodeMs).map((x) => x.toFixed(1)).join('..');
     console.log(
-      `${r.name.padEnd(w)}  ${m.toFixed(1).padStart(9)}  ${p90(r.ms).toFixed(1).padStart(6)}  ${(m / node).toFixed(2).padStart(10)}x  ${(m - node).toFixed(1).padStart(11)}  ${paired.toFixed(1).padStart(10)}` +
+      `${r.name.padEnd(w)}  ${m.toFixed(1).padStart(9)}  ${p90(r.ms).toFixed(1).padStart(6)}  ${(m / node).toFixed(2).padStart(10)}x  ${(m - node).toFixed(1).padStart(11)}  ${range.padStart(13)}  ${paired.toFixed(1).padStart(10)}` +
         `${min ? `  ${(m / min).toFixed(2).padStart(8)}x` : ''}  ${r.rssMiB?.toFixed(1).padStart(12) ?? '           -'}`,
     );
   }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * The command's entry. `--version` alone answers here, before the CLI (commander, the verbs) is loaded:
- * it is what wrappers call to check the tool is there, so it should cost about a bare `node` start.
+ * it is what wrappers call to check the tool is there, so it should cost about a bare `node` start. The
+ * built command's loader answers it even before this chunk (VERSION_ANSWER in scripts/bundle.mjs), and
+ * comes here when its write fails: the handling of a stdout that cannot take it is this file's.
  * No top-level await: the single executable's main script is CommonJS (scripts/sea.mjs).
  */
 import { writeSync } from 'node:fs';
