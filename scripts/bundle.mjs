@@ -252,8 +252,7 @@ function writeCaches(){
  * chunk costs ~2.5 ms, bench/startup.md round 10). A write that fails, or is short, goes on to
  * src/cli/bin.ts, which answers the same line with the CLI's handling of a stdout that cannot take it.
  */
-const VERSION_ANSWER = `const argv=process.argv,version=${JSON.stringify(`${JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version}
-`)};
+const VERSION_ANSWER = `const argv=process.argv,version=${JSON.stringify(`${JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version}\n`)};
 function versionWritten(){try{return nodeRequire("node:fs").writeSync(1,version)===version.length}catch{return false}}
 if(!(argv.length===3&&(argv[2]==="--version"||argv[2]==="-V")&&versionWritten()))load("./main.js");`;
 
